@@ -1,0 +1,114 @@
+//! Request extractors that turn every rejection into an `ApiError`: a JSON
+//! body (400 naming what is wrong, 413, 415), the bearer-token user, and the
+//! client IP used for rate limits.
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::http::{StatusCode, header, request::Parts};
+use serde::de::DeserializeOwned;
+use sha2::{Digest, Sha256};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+
+/// Largest accepted request body; every valid request is far smaller.
+pub const BODY_LIMIT: usize = 16 * 1024;
+
+/// `axum::Json` with errors in the project's error body.
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(value)) => Ok(Self(value)),
+            Err(rejection) => Err(json_error(rejection)),
+        }
+    }
+}
+
+fn json_error(rejection: JsonRejection) -> ApiError {
+    match rejection {
+        JsonRejection::JsonDataError(e) => {
+            ApiError::bad_request("invalid_body", clean(&e.body_text()))
+        }
+        JsonRejection::JsonSyntaxError(e) => ApiError::bad_request(
+            "malformed_json",
+            format!("the body is not valid JSON: {}", clean(&e.body_text())),
+        ),
+        JsonRejection::MissingJsonContentType(_) => ApiError::UnsupportedMediaType(
+            "send the body as JSON with 'Content-Type: application/json'".into(),
+        ),
+        other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            ApiError::PayloadTooLarge { limit: BODY_LIMIT }
+        }
+        other => ApiError::bad_request("invalid_body", other.body_text()),
+    }
+}
+
+/// axum prefixes serde's message with a generic sentence; keep the useful part.
+fn clean(text: &str) -> String {
+    let text = text.rsplit_once(": ").map_or(text, |(_, tail)| tail);
+    text.to_owned()
+}
+
+/// The user behind a valid `Authorization: Bearer` token.
+pub struct AuthUser {
+    pub uid: String,
+    pub token_hash: String,
+}
+
+impl FromRequestParts<AppState> for AuthUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        app: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let header = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok());
+        let Some(token) = header
+            .and_then(|h| h.strip_prefix("Bearer "))
+            .map(str::trim)
+        else {
+            return Err(ApiError::unauthorized(
+                "missing_token",
+                "this needs an 'Authorization: Bearer <token>' header; get a token with register and verify",
+            ));
+        };
+        let token_hash = hash_token(token);
+        match app.store.token(&token_hash).await? {
+            Some(info) => Ok(Self {
+                uid: info.uid,
+                token_hash,
+            }),
+            None => Err(ApiError::unauthorized(
+                "invalid_token",
+                "the token is not valid (it was revoked or never issued); verify your email again",
+            )),
+        }
+    }
+}
+
+/// SHA-256 of a bearer token, hex: what the store keeps instead of the token.
+pub fn hash_token(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// The peer address of the connection (rate limits count per client IP).
+pub struct ClientIp(pub IpAddr);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let ip = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip());
+        Ok(Self(ip))
+    }
+}

@@ -1,0 +1,20 @@
+//! redis-hack-server: the backend of redis-hack. It issues one-time codes by
+//! email, keeps users and their subscriptions in Redis (RedisJSON), and serves
+//! CoWIN location metadata with conditional GET.
+//!
+//! Start with [`app::Application`]; the HTTP surface is in `routes`, storage in
+//! `store` (the only module that talks to Redis), email in `mail`.
+
+pub mod app;
+pub mod config;
+pub mod error;
+mod extract;
+pub mod locations;
+pub mod mail;
+mod routes;
+mod state;
+pub mod store;
+pub mod upstream;
+
+pub use app::Application;
+pub use config::Settings;

@@ -1,0 +1,87 @@
+//! The mailer: the only module that imports lettre. It builds the one-time
+//! code email (plain text and HTML) and sends it over SMTP.
+
+use crate::config::Settings;
+use lettre::message::{Mailbox, MultiPart};
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use redis_hack_shared::{EmailAddress, OTP_TTL_SECS};
+use std::time::Duration;
+
+/// Why a message could not be built or sent.
+#[derive(Debug, thiserror::Error)]
+pub enum MailError {
+    #[error("SMTP_URL is not usable: {0}")]
+    Config(String),
+    #[error("MAIL_FROM is not a valid mailbox: {0}")]
+    From(String),
+    #[error("could not build the message: {0}")]
+    Build(#[from] lettre::error::Error),
+    #[error("the SMTP server did not accept the message: {0}")]
+    Send(#[from] lettre::transport::smtp::Error),
+}
+
+/// Sends the project's emails through one pooled SMTP transport.
+#[derive(Clone)]
+pub struct Mailer {
+    transport: AsyncSmtpTransport<Tokio1Executor>,
+    from: Mailbox,
+}
+
+impl Mailer {
+    pub fn new(settings: &Settings) -> Result<Self, MailError> {
+        let mut builder =
+            AsyncSmtpTransport::<Tokio1Executor>::from_url(settings.smtp_url.expose())
+                .map_err(|e| MailError::Config(e.to_string()))?
+                .timeout(Some(Duration::from_secs(10)));
+        if let (Some(user), Some(password)) = (&settings.smtp_username, &settings.smtp_password) {
+            builder =
+                builder.credentials(Credentials::new(user.clone(), password.expose().to_owned()));
+        }
+        let from = settings
+            .mail_from
+            .parse()
+            .map_err(|e: lettre::address::AddressError| MailError::From(e.to_string()))?;
+        Ok(Self {
+            transport: builder.build(),
+            from,
+        })
+    }
+
+    /// Emails the one-time code that confirms `to` owns the address.
+    pub async fn send_code(
+        &self,
+        to: &EmailAddress,
+        code: &str,
+        public_url: &str,
+    ) -> Result<(), MailError> {
+        let minutes = OTP_TTL_SECS / 60;
+        let text = format!(
+            "Your redis-hack verification code is {code}\n\n\
+             Enter it with:\n  redis-hack verify --email {to} --code {code}\n\n\
+             It expires in {minutes} minutes and works once. If you did not ask for it, ignore this email: \
+             nothing happens without the code.\n\n-- redis-hack, {public_url}\n"
+        );
+        let html = format!(
+            "<!doctype html><html><body style=\"font-family:sans-serif\">\
+             <p>Your redis-hack verification code is</p>\
+             <p style=\"font-size:28px;letter-spacing:4px\"><strong>{code}</strong></p>\
+             <p>Enter it with <code>redis-hack verify --email {to} --code {code}</code>.</p>\
+             <p>It expires in {minutes} minutes and works once. If you did not ask for it, ignore this email.</p>\
+             </body></html>"
+        );
+        let recipient: Mailbox =
+            to.as_str()
+                .parse()
+                .map_err(|e: lettre::address::AddressError| {
+                    MailError::Config(format!("recipient: {e}"))
+                })?;
+        let message = Message::builder()
+            .from(self.from.clone())
+            .to(recipient)
+            .subject("Your redis-hack code to confirm your email address")
+            .multipart(MultiPart::alternative_plain_html(text, html))?;
+        self.transport.send(message).await?;
+        Ok(())
+    }
+}

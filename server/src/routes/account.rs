@@ -1,0 +1,202 @@
+//! Sign-up and sign-in: `POST /v1/register` emails a one-time code,
+//! `POST /v1/verify` trades it for a bearer token, `DELETE /v1/session`
+//! revokes the token in use.
+
+use super::secrets::{hash_code, new_code, new_salt, new_token, new_uid, same_hash};
+use super::subscriptions::new_subscription;
+use crate::error::ApiError;
+use crate::extract::{ApiJson, AuthUser, ClientIp, hash_token};
+use crate::state::AppState;
+use crate::store::{Limit, OtpRecord};
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::{delete, post};
+use axum::{Json, Router};
+use redis_hack_shared::{
+    EmailAddress, Filters, OTP_TTL_SECS, RegisterRequest, RegisterResponse, Target, VerifyRequest,
+    VerifyResponse,
+};
+use std::net::IpAddr;
+
+/// Attempts allowed per code; the sixth wrong one invalidates it.
+const MAX_ATTEMPTS: u32 = 6;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/register", post(register))
+        .route("/verify", post(verify))
+        .route("/session", delete(logout))
+}
+
+#[tracing::instrument(skip_all, fields(email = %req.email.masked()))]
+async fn register(
+    State(app): State<AppState>,
+    ClientIp(ip): ClientIp,
+    ApiJson(req): ApiJson<RegisterRequest>,
+) -> Result<(StatusCode, Json<RegisterResponse>), ApiError> {
+    let target = register_target(&app, &req).await?;
+    let limits = issuance_limits(&req.email, ip, app.settings.rate_limit_ip_per_hour);
+    if let Some(retry_after) = app.store.hit_limits(&limits).await? {
+        return Err(ApiError::TooManyRequests { retry_after });
+    }
+    let (code, salt) = (new_code(), new_salt());
+    let record = OtpRecord {
+        hash: hash_code(&salt, &code),
+        salt,
+        target,
+    };
+    app.store
+        .put_otp(req.email.as_str(), &record, OTP_TTL_SECS)
+        .await?;
+    if let Err(e) = app
+        .mailer
+        .send_code(&req.email, &code, &app.settings.public_url)
+        .await
+    {
+        tracing::warn!(error = %e, "could not email the code");
+        // The failure is ours, not the user's: forget the code and the attempt.
+        app.store.take_otp(req.email.as_str()).await?;
+        app.store.refund_limits(&limits).await?;
+        return Err(ApiError::Unavailable {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            code: "mail_unavailable",
+            message: "the code could not be emailed right now; try again in a minute".into(),
+        });
+    }
+    tracing::info!("code issued");
+    let message =
+        "If this address can receive mail, a 6-digit code is on its way. It expires in 10 minutes.";
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(RegisterResponse {
+            message: message.into(),
+            expires_in_secs: OTP_TTL_SECS,
+        }),
+    ))
+}
+
+/// The district named at registration, if any.
+async fn register_target(
+    app: &AppState,
+    req: &RegisterRequest,
+) -> Result<Option<Target>, ApiError> {
+    match (&req.district_id, &req.state, &req.district) {
+        (Some(_), Some(_), _) | (Some(_), _, Some(_)) => Err(ApiError::bad_request(
+            "ambiguous_district",
+            "give either district_id or state and district names, not both",
+        )),
+        (Some(id), None, None) => Ok(Some(app.locations.district_by_id(*id).await?)),
+        (None, Some(state), Some(district)) => {
+            Ok(Some(app.locations.resolve(state, district).await?))
+        }
+        (None, Some(_), None) => Err(ApiError::bad_request(
+            "missing_district",
+            "a state was given without a district",
+        )),
+        (None, None, Some(_)) => Err(ApiError::bad_request(
+            "missing_state",
+            "a district was given without its state",
+        )),
+        (None, None, None) => Ok(None),
+    }
+}
+
+/// 1 code per minute and 5 per hour per address; a per-IP hourly limit
+/// generous enough for an office behind one NAT.
+fn issuance_limits(email: &EmailAddress, ip: IpAddr, ip_per_hour: u32) -> [Limit; 3] {
+    let limit = |scope, id: String, max, window_secs| Limit {
+        scope,
+        id,
+        max,
+        window_secs,
+    };
+    [
+        limit("email-min", email.to_string(), 1, 60),
+        limit("email-hour", email.to_string(), 5, 3600),
+        limit("ip-hour", ip.to_string(), ip_per_hour, 3600),
+    ]
+}
+
+#[tracing::instrument(skip_all, fields(email = %req.email.masked()))]
+async fn verify(
+    State(app): State<AppState>,
+    ApiJson(req): ApiJson<VerifyRequest>,
+) -> Result<Json<VerifyResponse>, ApiError> {
+    let email = req.email.as_str();
+    let no_code = || {
+        ApiError::unauthorized(
+            "invalid_code",
+            "there is no valid code for this address (it expired, was used, or was never sent); run register again",
+        )
+    };
+    let check = app
+        .store
+        .count_otp_attempt(email)
+        .await?
+        .ok_or_else(no_code)?;
+    let matches = same_hash(
+        &check.record.hash,
+        &hash_code(&check.record.salt, req.code.as_str()),
+    );
+    if !matches || check.attempts > MAX_ATTEMPTS {
+        let left = MAX_ATTEMPTS.saturating_sub(check.attempts);
+        if left == 0 {
+            app.store.take_otp(email).await?;
+            tracing::info!("code invalidated after too many wrong attempts");
+            return Err(ApiError::unauthorized(
+                "code_invalidated",
+                "too many wrong codes: this code no longer works; request a new one with register",
+            ));
+        }
+        return Err(ApiError::unauthorized(
+            "wrong_code",
+            format!("the code is wrong; {left} tries left"),
+        ));
+    }
+    // Deleting decides the race between two correct attempts: one wins.
+    if !app.store.take_otp(email).await? {
+        return Err(no_code());
+    }
+    let uid = app.store.ensure_user(email, &new_uid()).await?;
+    if let Some(target) = check.record.target {
+        let sub = new_subscription(target, Filters::default(), Default::default());
+        // A re-registration naming a district already watched changes nothing.
+        app.store.add_subscription(&uid, &sub).await?;
+    }
+    let token = new_token();
+    let device = device_label(req.device.as_deref());
+    app.store
+        .put_token(&hash_token(&token), &uid, &device)
+        .await?;
+    let user = app
+        .store
+        .user(&uid)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("user {uid} vanished after verify"))?;
+    tracing::info!(%device, "verified; token issued");
+    Ok(Json(VerifyResponse {
+        token,
+        email: req.email,
+        subscriptions: user.subscriptions(),
+    }))
+}
+
+fn device_label(raw: Option<&str>) -> String {
+    let clean: String = raw
+        .unwrap_or("unnamed device")
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(64)
+        .collect();
+    if clean.trim().is_empty() {
+        "unnamed device".into()
+    } else {
+        clean.trim().to_owned()
+    }
+}
+
+#[tracing::instrument(skip_all, fields(uid = %user.uid))]
+async fn logout(State(app): State<AppState>, user: AuthUser) -> Result<StatusCode, ApiError> {
+    app.store.delete_token(&user.token_hash).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

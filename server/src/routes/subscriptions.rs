@@ -1,0 +1,154 @@
+//! `GET`, `POST /v1/subscriptions` and `DELETE /v1/subscriptions/{id}`, all
+//! for the bearer-token user. Listing supports ETag / Last-Modified and 304.
+
+use super::conditional::{conditional_json, etag_of};
+use crate::error::ApiError;
+use crate::extract::{ApiJson, AuthUser};
+use crate::state::AppState;
+use crate::store::{MAX_SUBSCRIPTIONS, NewUserSub, UserDoc, now_ms};
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get};
+use axum::{Json, Router};
+use redis_hack_shared::{
+    Channels, CreateSubscriptionRequest, Filters, Subscription, SubscriptionsResponse, Target,
+};
+use sha2::{Digest, Sha256};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/subscriptions", get(list).post(create))
+        .route("/subscriptions/{id}", delete(remove))
+}
+
+/// A subscription whose id is a digest of what it watches and its filters,
+/// so the same subscription twice gets the same id and is refused.
+pub fn new_subscription(target: Target, filters: Filters, channels: Channels) -> Subscription {
+    let what = match &target {
+        Target::District { district_id, .. } => format!("d:{district_id}"),
+        Target::Pincode { pincode } => format!("p:{pincode}"),
+    };
+    let filters_json = serde_json::to_string(&filters).unwrap_or_default();
+    let digest = hex::encode(Sha256::digest(format!("{what}|{filters_json}").as_bytes()));
+    Subscription {
+        id: format!("s{}", &digest[..8]),
+        target,
+        filters,
+        channels,
+        created_at: now_ms() / 1000,
+    }
+}
+
+async fn load_user(app: &AppState, user: &AuthUser) -> Result<UserDoc, ApiError> {
+    app.store.user(&user.uid).await?.ok_or_else(|| {
+        ApiError::unauthorized(
+            "invalid_token",
+            "the account for this token no longer exists; register again",
+        )
+    })
+}
+
+#[tracing::instrument(skip_all, fields(uid = %user.uid))]
+async fn list(
+    State(app): State<AppState>,
+    user: AuthUser,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let doc = load_user(&app, &user).await?;
+    let email = redis_hack_shared::EmailAddress::parse(&doc.email)
+        .map_err(|e| anyhow::anyhow!("stored email of {}: {e}", user.uid))?;
+    let body = SubscriptionsResponse {
+        email,
+        subscriptions: doc.subscriptions(),
+    };
+    let body = serde_json::to_string(&body).map_err(anyhow::Error::from)?;
+    let etag = etag_of(&body);
+    Ok(conditional_json(
+        &headers,
+        body,
+        &etag,
+        doc.modified_ms / 1000,
+        "private, no-cache",
+    ))
+}
+
+#[tracing::instrument(skip_all, fields(uid = %user.uid))]
+async fn create(
+    State(app): State<AppState>,
+    user: AuthUser,
+    ApiJson(req): ApiJson<CreateSubscriptionRequest>,
+) -> Result<Response, ApiError> {
+    if !req.channels.email {
+        return Err(ApiError::bad_request(
+            "no_channel",
+            "a subscription needs at least one channel; email is off",
+        ));
+    }
+    let target = match (req.district_id, &req.state, &req.district, req.pincode) {
+        (Some(id), None, None, None) => app.locations.district_by_id(id).await?,
+        (None, Some(state), Some(district), None) => app.locations.resolve(state, district).await?,
+        (None, None, None, Some(pincode)) => Target::Pincode { pincode },
+        (None, Some(_), None, None) => {
+            return Err(ApiError::bad_request(
+                "missing_district",
+                "a state was given without a district",
+            ));
+        }
+        (None, None, Some(_), None) => {
+            return Err(ApiError::bad_request(
+                "missing_state",
+                "a district was given without its state",
+            ));
+        }
+        _ => {
+            return Err(ApiError::bad_request(
+                "invalid_target",
+                "give exactly one of: district_id, state and district, or pincode",
+            ));
+        }
+    };
+    let sub = new_subscription(target, req.filters, req.channels);
+    match app.store.add_subscription(&user.uid, &sub).await? {
+        NewUserSub::Added => {
+            tracing::info!(sub = %sub.id, "subscribed");
+            let location = format!("/v1/subscriptions/{}", sub.id);
+            Ok((
+                StatusCode::CREATED,
+                [(header::LOCATION, location)],
+                Json(sub),
+            )
+                .into_response())
+        }
+        NewUserSub::Duplicate => Err(ApiError::Conflict(format!(
+            "you already watch {} with these filters ({}) as subscription {}",
+            sub.target, sub.filters, sub.id
+        ))),
+        NewUserSub::LimitReached => Err(ApiError::bad_request(
+            "too_many_subscriptions",
+            format!(
+                "an account can hold at most {MAX_SUBSCRIPTIONS} subscriptions; remove one first"
+            ),
+        )),
+    }
+}
+
+#[tracing::instrument(skip_all, fields(uid = %user.uid, sub = %id))]
+async fn remove(
+    State(app): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let doc = load_user(&app, &user).await?;
+    let not_found = || ApiError::NotFound(format!("you have no subscription with id '{id}'"));
+    let sub = doc
+        .subscriptions()
+        .into_iter()
+        .find(|s| s.id == id)
+        .ok_or_else(not_found)?;
+    if !app.store.remove_subscription(&user.uid, &sub).await? {
+        return Err(not_found());
+    }
+    tracing::info!("unsubscribed");
+    Ok(StatusCode::NO_CONTENT)
+}

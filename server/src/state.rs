@@ -1,0 +1,15 @@
+//! `AppState`: what every handler can reach. Each part is cheap to clone.
+
+use crate::config::Settings;
+use crate::locations::Locations;
+use crate::mail::Mailer;
+use crate::store::Store;
+use std::sync::Arc;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub settings: Arc<Settings>,
+    pub store: Store,
+    pub mailer: Mailer,
+    pub locations: Locations,
+}

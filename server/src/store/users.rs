@@ -1,0 +1,257 @@
+//! Users, their subscriptions and their tokens.
+//!
+//! - `{p}user:{uid}`: one RedisJSON document per user, subscriptions inside.
+//! - `{p}email:{email}`: normalised email -> uid.
+//! - `{p}tok:{sha256(token)}`: hash with the uid (`u`), device (`d`), created (`c`).
+//! - `{p}idx:d:{district_id}` / `{p}idx:p:{pincode}`: set of `{uid}:{sid}`, the
+//!   poller's fan-out list; `{p}targets`: sorted set of watched targets
+//!   (`d:{id}` / `p:{pin}`) scored by their subscription count.
+
+use super::{Store, StoreError, now_ms};
+use redis::AsyncCommands;
+use redis_hack_shared::{Channels, Filters, Subscription, Target};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::sync::LazyLock;
+
+/// The stored user document. Short field names keep memory per user low.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct UserDoc {
+    #[serde(rename = "e")]
+    pub email: String,
+    /// Seconds since the epoch.
+    #[serde(rename = "c")]
+    pub created_at: u64,
+    /// Milliseconds since the epoch of the last change; drives Last-Modified.
+    #[serde(rename = "m")]
+    pub modified_ms: u64,
+    #[serde(rename = "s", default)]
+    subs: BTreeMap<String, StoredSub>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct StoredSub {
+    #[serde(rename = "t")]
+    target: Target,
+    #[serde(rename = "f", default)]
+    filters: Filters,
+    #[serde(rename = "ch", default)]
+    channels: Channels,
+    #[serde(rename = "c")]
+    created_at: u64,
+}
+
+impl UserDoc {
+    /// Subscriptions, oldest first.
+    pub fn subscriptions(&self) -> Vec<Subscription> {
+        let mut subs: Vec<Subscription> = self
+            .subs
+            .iter()
+            .map(|(id, s)| Subscription {
+                id: id.clone(),
+                target: s.target.clone(),
+                filters: s.filters.clone(),
+                channels: s.channels.clone(),
+                created_at: s.created_at,
+            })
+            .collect();
+        subs.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+        subs
+    }
+}
+
+/// What happened to a new subscription.
+#[derive(Debug, PartialEq, Eq)]
+pub enum NewUserSub {
+    Added,
+    Duplicate,
+    LimitReached,
+}
+
+/// Who a bearer token belongs to.
+pub struct TokenInfo {
+    pub uid: String,
+}
+
+// Adds a subscription only if its id (a digest of target and filters) is new,
+// and indexes it in the same step, so index and document never disagree.
+static ADD_SUB: LazyLock<redis::Script> = LazyLock::new(|| {
+    redis::Script::new(
+        r#"
+if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+local n = redis.call('JSON.OBJLEN', KEYS[1], '$.s')[1]
+if n >= tonumber(ARGV[6]) then return -2 end
+if not redis.call('JSON.SET', KEYS[1], ARGV[1], ARGV[2], 'NX') then return 0 end
+redis.call('JSON.SET', KEYS[1], '$.m', ARGV[3])
+redis.call('SADD', KEYS[2], ARGV[4])
+redis.call('ZINCRBY', KEYS[3], 1, ARGV[5])
+return 1
+"#,
+    )
+});
+
+static REMOVE_SUB: LazyLock<redis::Script> = LazyLock::new(|| {
+    redis::Script::new(
+        r#"
+if redis.call('JSON.DEL', KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call('JSON.SET', KEYS[1], '$.m', ARGV[2])
+redis.call('SREM', KEYS[2], ARGV[3])
+if tonumber(redis.call('ZINCRBY', KEYS[3], -1, ARGV[4])) <= 0 then
+  redis.call('ZREM', KEYS[3], ARGV[4])
+end
+return 1
+"#,
+    )
+});
+
+/// Most subscriptions one user may hold; keeps every document small.
+pub const MAX_SUBSCRIPTIONS: u32 = 50;
+
+impl Store {
+    /// The uid for `email`, creating the user on first verification.
+    pub async fn ensure_user(&self, email: &str, new_uid: &str) -> Result<String, StoreError> {
+        let email_key = self.key(&format!("email:{email}"));
+        let mut conn = self.conn();
+        let previous: Option<String> = redis::cmd("SET")
+            .arg(&email_key)
+            .arg(new_uid)
+            .arg("NX")
+            .arg("GET")
+            .query_async(&mut conn)
+            .await?;
+        let uid = previous.unwrap_or_else(|| new_uid.to_owned());
+        let now = now_ms();
+        let doc = UserDoc {
+            email: email.to_owned(),
+            created_at: now / 1000,
+            modified_ms: now,
+            subs: BTreeMap::new(),
+        };
+        // NX: a user created earlier (or by a concurrent verify) is left untouched.
+        let _: Option<String> = redis::cmd("JSON.SET")
+            .arg(self.user_key(&uid))
+            .arg("$")
+            .arg(to_json(&doc)?)
+            .arg("NX")
+            .query_async(&mut conn)
+            .await?;
+        Ok(uid)
+    }
+
+    pub async fn user(&self, uid: &str) -> Result<Option<UserDoc>, StoreError> {
+        let raw: Option<String> = redis::cmd("JSON.GET")
+            .arg(self.user_key(uid))
+            .query_async(&mut self.conn())
+            .await?;
+        raw.map(|r| {
+            serde_json::from_str(&r).map_err(|e| StoreError::Corrupt(format!("user {uid}: {e}")))
+        })
+        .transpose()
+    }
+
+    pub async fn add_subscription(
+        &self,
+        uid: &str,
+        sub: &Subscription,
+    ) -> Result<NewUserSub, StoreError> {
+        let stored = StoredSub {
+            target: sub.target.clone(),
+            filters: sub.filters.clone(),
+            channels: sub.channels.clone(),
+            created_at: sub.created_at,
+        };
+        let outcome: i64 = ADD_SUB
+            .key(self.user_key(uid))
+            .key(self.index_key(&sub.target))
+            .key(self.key("targets"))
+            .arg(format!("$.s.{}", sub.id))
+            .arg(to_json(&stored)?)
+            .arg(now_ms())
+            .arg(format!("{uid}:{}", sub.id))
+            .arg(target_member(&sub.target))
+            .arg(MAX_SUBSCRIPTIONS)
+            .invoke_async(&mut self.conn())
+            .await?;
+        match outcome {
+            1 => Ok(NewUserSub::Added),
+            0 => Ok(NewUserSub::Duplicate),
+            -2 => Ok(NewUserSub::LimitReached),
+            _ => Err(StoreError::Corrupt(format!("user {uid} has no document"))),
+        }
+    }
+
+    /// Removes `sub` from the user and from the indexes; false if it was already gone.
+    pub async fn remove_subscription(
+        &self,
+        uid: &str,
+        sub: &Subscription,
+    ) -> Result<bool, StoreError> {
+        let removed: i64 = REMOVE_SUB
+            .key(self.user_key(uid))
+            .key(self.index_key(&sub.target))
+            .key(self.key("targets"))
+            .arg(format!("$.s.{}", sub.id))
+            .arg(now_ms())
+            .arg(format!("{uid}:{}", sub.id))
+            .arg(target_member(&sub.target))
+            .invoke_async(&mut self.conn())
+            .await?;
+        Ok(removed == 1)
+    }
+
+    pub async fn put_token(
+        &self,
+        token_hash: &str,
+        uid: &str,
+        device: &str,
+    ) -> Result<(), StoreError> {
+        let fields = [
+            ("u", uid.to_owned()),
+            ("d", device.to_owned()),
+            ("c", (now_ms() / 1000).to_string()),
+        ];
+        let () = self
+            .conn()
+            .hset_multiple(self.token_key(token_hash), &fields)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn token(&self, token_hash: &str) -> Result<Option<TokenInfo>, StoreError> {
+        let uid: Option<String> = self.conn().hget(self.token_key(token_hash), "u").await?;
+        Ok(uid.map(|uid| TokenInfo { uid }))
+    }
+
+    pub async fn delete_token(&self, token_hash: &str) -> Result<(), StoreError> {
+        let _: u32 = self.conn().del(self.token_key(token_hash)).await?;
+        Ok(())
+    }
+
+    /// Members (`{uid}:{sid}`) of a target's subscriber index.
+    pub async fn subscribers_of(&self, target: &Target) -> Result<Vec<String>, StoreError> {
+        Ok(self.conn().smembers(self.index_key(target)).await?)
+    }
+
+    fn user_key(&self, uid: &str) -> String {
+        self.key(&format!("user:{uid}"))
+    }
+
+    fn token_key(&self, hash: &str) -> String {
+        self.key(&format!("tok:{hash}"))
+    }
+
+    fn index_key(&self, target: &Target) -> String {
+        self.key(&format!("idx:{}", target_member(target)))
+    }
+}
+
+fn target_member(target: &Target) -> String {
+    match target {
+        Target::District { district_id, .. } => format!("d:{district_id}"),
+        Target::Pincode { pincode } => format!("p:{pincode}"),
+    }
+}
+
+fn to_json<T: Serialize>(value: &T) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(|e| StoreError::Corrupt(e.to_string()))
+}

@@ -1,0 +1,222 @@
+//! `spawn_app()` and what tests need around it: unique key prefixes and
+//! addresses per test, a mailbox reader over maildev's REST API, and direct
+//! Redis access for checking what is stored.
+
+use redis_hack_server::{Application, Settings};
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::time::Duration;
+
+const HOW_TO: &str = "run the tests with `bash scripts/test.sh`, which starts Redis with RedisJSON and an SMTP server";
+
+pub fn env_or_explain(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| panic!("{name} is not set: {HOW_TO}"))
+}
+
+/// A random lower-case address nobody else in the run uses.
+pub fn unique_email() -> String {
+    format!("user-{}@example.com", hex(8))
+}
+
+pub fn hex(bytes: usize) -> String {
+    (0..bytes)
+        .map(|_| format!("{:02x}", rand::random::<u8>()))
+        .collect()
+}
+
+/// A running server with its own key prefix, and the simulator it talks to.
+pub struct TestApp {
+    pub base_url: String,
+    pub prefix: String,
+    pub http: reqwest::Client,
+    pub sim: cowin_sim::Simulator,
+    pub mail: Mailbox,
+    _shutdown: tokio::sync::oneshot::Sender<()>,
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(&[]).await
+}
+
+/// Spawns the server with extra environment-style settings (e.g. limits).
+pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind the simulator");
+    let sim = cowin_sim::Simulator::start(listener).await;
+    let prefix = format!("test:{}:", hex(6));
+    let mut vars: HashMap<String, String> = HashMap::from([
+        ("BIND_ADDR".into(), "127.0.0.1:0".into()),
+        ("REDIS_URL".into(), env_or_explain("TEST_REDIS_URL")),
+        ("REDIS_KEY_PREFIX".into(), prefix.clone()),
+        ("SMTP_URL".into(), env_or_explain("TEST_SMTP_URL")),
+        (
+            "MAIL_FROM".into(),
+            "redis-hack tests <tests@redis-hack.test>".into(),
+        ),
+        ("COWIN_API_URL".into(), sim.base_url()),
+    ]);
+    for (k, v) in extra {
+        vars.insert((*k).into(), (*v).into());
+    }
+    let settings = Settings::from_vars(|k| vars.get(k).cloned()).expect("test settings are valid");
+    let app = Application::build(settings)
+        .await
+        .unwrap_or_else(|e| panic!("the server did not start: {e:#}; {HOW_TO}"));
+    let base_url = format!("http://{}", app.local_addr());
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(app.run(async {
+        rx.await.ok();
+    }));
+    TestApp {
+        base_url,
+        prefix,
+        http: reqwest::Client::new(),
+        sim,
+        mail: Mailbox::new(),
+        _shutdown: tx,
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base_url)
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> reqwest::Response {
+        self.http
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.http.get(self.url(path)).send().await.expect("request")
+    }
+
+    pub async fn register(&self, email: &str) -> reqwest::Response {
+        self.post(
+            "/v1/register",
+            &json!({"email": email, "state": "Bihar", "district": "Patna"}),
+        )
+        .await
+    }
+
+    /// Registers, reads the code from the mail and verifies; returns the token.
+    pub async fn signed_up(&self, email: &str) -> String {
+        assert_eq!(self.register(email).await.status(), 202);
+        let code = self.mail.code_for(email).await;
+        let r = self
+            .post("/v1/verify", &json!({"email": email, "code": code}))
+            .await;
+        assert_eq!(
+            r.status(),
+            200,
+            "verify failed: {}",
+            r.text().await.unwrap_or_default()
+        );
+        r.json::<Value>().await.unwrap()["token"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    pub fn authed(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+    ) -> reqwest::RequestBuilder {
+        self.http.request(method, self.url(path)).bearer_auth(token)
+    }
+
+    pub async fn redis(&self) -> redis::aio::MultiplexedConnection {
+        let client = redis::Client::open(env_or_explain("TEST_REDIS_URL")).expect("TEST_REDIS_URL");
+        client
+            .get_multiplexed_async_connection()
+            .await
+            .expect("connect to the test Redis")
+    }
+}
+
+/// Asserts the shared error body and returns its code and message.
+pub async fn error_of(r: reqwest::Response, status: u16) -> (String, String) {
+    assert_eq!(r.status().as_u16(), status, "unexpected status");
+    let body: Value = r.json().await.expect("error responses are JSON");
+    let code = body["error"]["code"]
+        .as_str()
+        .expect("error.code")
+        .to_owned();
+    let message = body["error"]["message"]
+        .as_str()
+        .expect("error.message")
+        .to_owned();
+    (code, message)
+}
+
+/// Reads messages that the SMTP server (maildev) received, over its REST API.
+pub struct Mailbox {
+    api: String,
+    http: reqwest::Client,
+}
+
+impl Mailbox {
+    fn new() -> Self {
+        Self {
+            api: env_or_explain("TEST_MAILDEV_URL"),
+            http: reqwest::Client::new(),
+        }
+    }
+
+    /// Every message sent to `to`, oldest first.
+    pub async fn messages_to(&self, to: &str) -> Vec<Value> {
+        let r = self
+            .http
+            .get(format!("{}/email", self.api.trim_end_matches('/')))
+            .send()
+            .await;
+        let r = r.unwrap_or_else(|e| {
+            panic!(
+                "cannot read mail from maildev at {}: {e}; {HOW_TO}",
+                self.api
+            )
+        });
+        let all: Vec<Value> = r.json().await.expect("maildev lists JSON");
+        all.into_iter()
+            .filter(|m| {
+                m["to"]
+                    .as_array()
+                    .is_some_and(|to_list| to_list.iter().any(|a| a["address"] == to))
+            })
+            .collect()
+    }
+
+    /// Waits (up to 10 s) until `count` messages to `to` have arrived.
+    pub async fn wait_for(&self, to: &str, count: usize) -> Vec<Value> {
+        for _ in 0..100 {
+            let msgs = self.messages_to(to).await;
+            if msgs.len() >= count {
+                return msgs;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("expected {count} message(s) to {to} within 10 s");
+    }
+
+    /// The code in the newest message to `to`.
+    pub async fn code_for(&self, to: &str) -> String {
+        let msgs = self.wait_for(to, 1).await;
+        code_in(msgs.last().unwrap())
+    }
+}
+
+/// The six-digit code in a message's plain-text part.
+pub fn code_in(message: &Value) -> String {
+    let text = message["text"].as_str().expect("a plain-text part");
+    text.split(|c: char| !c.is_ascii_digit())
+        .find(|w| w.len() == 6)
+        .unwrap_or_else(|| panic!("no 6-digit code in: {text}"))
+        .to_owned()
+}

@@ -1,0 +1,14 @@
+//! Integration tests: the real server on port 0, a real Redis with RedisJSON,
+//! a real SMTP server (maildev) and the CoWIN simulator, driven over HTTP and
+//! through the real `redis-hack` binary. Run them with `bash scripts/test.sh`,
+//! which starts those services and sets `TEST_REDIS_URL`, `TEST_SMTP_URL` and
+//! `TEST_MAILDEV_URL`.
+
+mod cli;
+mod health;
+mod helpers;
+mod locations;
+mod register;
+mod startup;
+mod subscriptions;
+mod verify;

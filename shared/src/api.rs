@@ -1,0 +1,188 @@
+//! Request and response bodies of the HTTP API under `/v1`.
+//!
+//! Request bodies refuse unknown fields, so a typo in a field name is an error
+//! rather than a silently ignored filter.
+
+use crate::domain::{DistrictId, EmailAddress, Filters, OtpCode, Pincode, StateId};
+use serde::{Deserialize, Serialize};
+
+/// How long an emailed code stays valid.
+pub const OTP_TTL_SECS: u64 = 600;
+
+/// A state as the location endpoints return it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct State {
+    pub state_id: StateId,
+    pub state_name: String,
+}
+
+/// A district as the location endpoints return it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct District {
+    pub district_id: DistrictId,
+    pub district_name: String,
+}
+
+/// `GET /v1/states`
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatesResponse {
+    pub states: Vec<State>,
+}
+
+/// `GET /v1/states/{state_id}/districts`
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DistrictsResponse {
+    pub districts: Vec<District>,
+}
+
+/// `POST /v1/register`: ask for a one-time code. The district, by id or by
+/// state and district name, becomes the first subscription after `verify`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterRequest {
+    pub email: EmailAddress,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub district: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub district_id: Option<DistrictId>,
+}
+
+/// The 202 answer to `register`: the same whether or not the address is known.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegisterResponse {
+    pub message: String,
+    pub expires_in_secs: u64,
+}
+
+/// `POST /v1/verify`: trade the emailed code for a bearer token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyRequest {
+    pub email: EmailAddress,
+    pub code: OtpCode,
+    /// A label for the device the token is issued to, e.g. its host name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device: Option<String>,
+}
+
+/// The answer to a successful `verify`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VerifyResponse {
+    /// Shown once; the server keeps only its hash.
+    pub token: String,
+    pub email: EmailAddress,
+    pub subscriptions: Vec<Subscription>,
+}
+
+/// Where alerts go. Email is the only channel today; webhooks come later.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Channels {
+    #[serde(default = "yes")]
+    pub email: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Default for Channels {
+    fn default() -> Self {
+        Self { email: true }
+    }
+}
+
+/// `POST /v1/subscriptions`: exactly one of `district_id`, `state` + `district`
+/// names, or `pincode`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateSubscriptionRequest {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub district_id: Option<DistrictId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub district: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pincode: Option<Pincode>,
+    #[serde(default)]
+    pub filters: Filters,
+    #[serde(default)]
+    pub channels: Channels,
+}
+
+/// What a subscription watches.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Target {
+    District {
+        district_id: DistrictId,
+        district_name: String,
+        state_name: String,
+    },
+    Pincode {
+        pincode: Pincode,
+    },
+}
+
+impl std::fmt::Display for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::District {
+                district_id,
+                district_name,
+                state_name,
+            } => {
+                write!(f, "{district_name}, {state_name} (district {district_id})")
+            }
+            Self::Pincode { pincode } => write!(f, "pincode {pincode}"),
+        }
+    }
+}
+
+/// One thing a user watches.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Subscription {
+    /// Stable for the same target and filters, so a duplicate is detectable.
+    pub id: String,
+    pub target: Target,
+    pub filters: Filters,
+    pub channels: Channels,
+    /// Seconds since the Unix epoch.
+    pub created_at: u64,
+}
+
+/// `GET /v1/subscriptions`
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubscriptionsResponse {
+    pub email: EmailAddress,
+    pub subscriptions: Vec<Subscription>,
+}
+
+/// `GET /healthz`
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HealthResponse {
+    pub status: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_request_fields_are_refused() {
+        let err = serde_json::from_str::<RegisterRequest>(r#"{"email":"a@b.in","distrct":"x"}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("unknown field `distrct`"), "{err}");
+    }
+
+    #[test]
+    fn channels_default_to_email() {
+        let r: CreateSubscriptionRequest = serde_json::from_str(r#"{"pincode":"800001"}"#).unwrap();
+        assert!(r.channels.email);
+        assert_eq!(r.filters, Filters::default());
+    }
+}

@@ -1,0 +1,12 @@
+//! Validated domain types. Each has a `parse` constructor that is the only way
+//! to build it, and deserialising goes through the same `parse`.
+
+mod email;
+mod filters;
+mod location;
+mod otp;
+
+pub use email::{EmailAddress, EmailError};
+pub use filters::{AgeLimit, Dose, FeeType, FilterError, Filters, MinCapacity, Vaccine};
+pub use location::{DistrictId, Pincode, PincodeError, StateId};
+pub use otp::{OtpCode, OtpCodeError};

@@ -1,0 +1,15 @@
+//! The wire contract shared by the `redis-hack` CLI and `redis-hack-server`.
+//!
+//! Everything that crosses HTTP lives here: request and response bodies
+//! (`XxxRequest` / `XxxResponse`), the one error body, and validated newtypes
+//! whose only constructor is `parse`, so an invalid email address, code,
+//! pincode or filter cannot exist on either side, not even after
+//! deserialising. This crate knows nothing of axum, reqwest, redis or lettre.
+
+pub mod api;
+pub mod domain;
+pub mod error;
+
+pub use api::*;
+pub use domain::*;
+pub use error::{ErrorBody, ErrorDetail};
