@@ -47,9 +47,16 @@ fn json_error(rejection: JsonRejection) -> ApiError {
     }
 }
 
-/// axum prefixes serde's message with a generic sentence; keep the useful part.
+/// axum wraps serde's message in a generic sentence; keep serde's part, which
+/// names the field and the problem.
 fn clean(text: &str) -> String {
-    let text = text.rsplit_once(": ").map_or(text, |(_, tail)| tail);
+    let text = [
+        "Failed to deserialize the JSON body into the target type: ",
+        "Failed to parse the request body as JSON: ",
+    ]
+    .iter()
+    .find_map(|prefix| text.strip_prefix(prefix))
+    .unwrap_or(text);
     text.to_owned()
 }
 

@@ -174,7 +174,7 @@ impl Mailbox {
     pub async fn messages_to(&self, to: &str) -> Vec<Value> {
         let r = self
             .http
-            .get(format!("{}/email", self.api.trim_end_matches('/')))
+            .get(format!("{}/api/email", self.api.trim_end_matches('/')))
             .send()
             .await;
         let r = r.unwrap_or_else(|e| {
