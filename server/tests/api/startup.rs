@@ -17,7 +17,7 @@ impl PlainRedis {
         let dir = std::env::temp_dir().join(format!("rh-plain-{}", hex(6)));
         std::fs::create_dir_all(&dir).unwrap();
         let socket = dir.join("redis.sock");
-        let child = Command::new("redis-server")
+        let mut child = Command::new("redis-server")
             .args([
                 "--port",
                 "0",
@@ -31,16 +31,19 @@ impl PlainRedis {
             .stdout(Stdio::null())
             .spawn()
             .expect("redis-server must be on PATH for this test: scripts/test.sh installs it");
-        for _ in 0..100 {
-            if socket.exists() {
-                return Self { child, dir };
-            }
+        let ready = (0..100).any(|_| {
             std::thread::sleep(Duration::from_millis(50));
+            socket.exists()
+        });
+        if !ready {
+            child.kill().ok();
+            child.wait().ok();
+            panic!(
+                "a plain redis-server did not create {} within 5 s",
+                socket.display()
+            );
         }
-        panic!(
-            "a plain redis-server did not create {} within 5 s",
-            socket.display()
-        );
+        Self { child, dir }
     }
 
     fn url(&self) -> String {

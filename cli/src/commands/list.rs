@@ -1,0 +1,48 @@
+//! `redis-hack list`: what you watch. Sends the cached ETag; on a 304 it shows
+//! the cached copy without downloading it again.
+
+use super::session;
+use crate::client::Listed;
+use crate::config::ListCache;
+use crate::prompt::waiting;
+use crate::{Context, output};
+
+/// Show what you are watching.
+#[derive(Debug, clap::Args)]
+pub struct Args {}
+
+pub async fn run(ctx: &Context, _args: Args) -> anyhow::Result<()> {
+    let creds = session(ctx)?;
+    let cached = ctx
+        .paths
+        .load_cache()?
+        .filter(|c| c.server == ctx.server && c.response.email.as_str() == creds.email);
+    let etag = cached.as_ref().map(|c| c.etag.as_str());
+    let response = match waiting(ctx, "Loading…", ctx.client.list(&creds.token, etag)).await? {
+        Listed::Fresh { response, etag } => {
+            if let Some(etag) = etag {
+                let cache = ListCache {
+                    server: ctx.server.clone(),
+                    etag,
+                    response: response.clone(),
+                };
+                ctx.paths.save_cache(&cache)?;
+            }
+            response
+        }
+        Listed::NotModified => match cached {
+            Some(c) => {
+                eprintln!("unchanged since the last check; showing the cached copy");
+                c.response
+            }
+            None => anyhow::bail!(
+                "the server said nothing changed, but there is no cached copy; run list again"
+            ),
+        },
+    };
+    if ctx.json {
+        return output::json(&response);
+    }
+    output::line(&output::table(&response.subscriptions));
+    Ok(())
+}

@@ -1,0 +1,38 @@
+//! `redis-hack logout`: revoke this device's token and forget it.
+
+use crate::client::ClientError;
+use crate::prompt::waiting;
+use crate::{Context, output};
+use reqwest::StatusCode;
+use serde_json::json;
+
+/// Sign out on this device: the server revokes the token and it is deleted here.
+#[derive(Debug, clap::Args)]
+pub struct Args {}
+
+pub async fn run(ctx: &Context, _args: Args) -> anyhow::Result<()> {
+    let Some(creds) = ctx.paths.load_credentials()? else {
+        if ctx.json {
+            return output::json(&json!({"logged_out": false}));
+        }
+        output::line("You were not logged in.");
+        return Ok(());
+    };
+    // The local token goes whatever the server says: logging out must always work.
+    match waiting(ctx, "Signing out…", ctx.client.logout(&creds.token)).await {
+        Ok(()) => {}
+        Err(e) if e.status() == Some(StatusCode::UNAUTHORIZED) => {}
+        Err(e @ ClientError::Unreachable { .. }) => {
+            eprintln!(
+                "warning: {e}; the token was removed from this machine but not revoked on the server"
+            );
+        }
+        Err(e) => eprintln!("warning: the server did not revoke the token: {e}"),
+    }
+    ctx.paths.forget()?;
+    if ctx.json {
+        return output::json(&json!({"logged_out": true}));
+    }
+    output::line(&format!("Logged out {}.", creds.email));
+    Ok(())
+}

@@ -1,0 +1,135 @@
+//! `redis-hack subscribe`: watch a district or a pincode, with optional filters.
+
+use super::{District, DistrictArgs, session};
+use crate::prompt::{pick_district, waiting};
+use crate::{Context, output};
+use anyhow::bail;
+use redis_hack_shared::{
+    AgeLimit, Channels, CreateSubscriptionRequest, Dose, FeeType, Filters, MinCapacity, Pincode,
+    Vaccine,
+};
+
+/// Watch a district (or a pincode) for open slots that match your filters.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    district: DistrictArgs,
+    /// A 6-digit pincode, instead of a district.
+    #[arg(long, value_parser = parse_pincode, conflicts_with_all = ["state", "district", "district_id"])]
+    pincode: Option<Pincode>,
+    /// Minimum age of the session: 18 or 45.
+    #[arg(long, value_parser = parse_age)]
+    age: Option<AgeLimit>,
+    /// The dose you need: 1 or 2.
+    #[arg(long, value_parser = parse_dose)]
+    dose: Option<Dose>,
+    /// Only this vaccine, e.g. COVISHIELD or COVAXIN.
+    #[arg(long, value_parser = parse_vaccine)]
+    vaccine: Option<Vaccine>,
+    /// Only free or only paid sessions.
+    #[arg(long, value_parser = parse_fee)]
+    fee: Option<FeeType>,
+    /// Alert only when at least this many slots are open (default 1).
+    #[arg(long, value_parser = parse_min_capacity)]
+    min_capacity: Option<MinCapacity>,
+}
+
+pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
+    let creds = session(ctx)?;
+    let filters = Filters {
+        age: args.age,
+        dose: args.dose,
+        vaccine: args.vaccine,
+        fee: args.fee,
+        min_capacity: args.min_capacity,
+    };
+    let mut req = CreateSubscriptionRequest {
+        filters,
+        channels: Channels::default(),
+        ..Default::default()
+    };
+    match (args.pincode, args.district.given()?) {
+        (Some(pincode), _) => req.pincode = Some(pincode),
+        (None, Some(District::Id(id))) => req.district_id = Some(id),
+        (None, Some(District::Names(s, d))) => (req.state, req.district) = (Some(s), Some(d)),
+        (None, None) if ctx.interactive => {
+            req.district_id = Some(pick_district(ctx, args.district.state.as_deref()).await?);
+        }
+        (None, None) => {
+            bail!(
+                "--district-id, --state and --district, or --pincode is required when not running in a terminal"
+            )
+        }
+    }
+    let sub = waiting(
+        ctx,
+        "Subscribing…",
+        ctx.client.subscribe(&creds.token, &req),
+    )
+    .await?;
+    if ctx.json {
+        return output::json(&sub);
+    }
+    output::line(&format!(
+        "Watching {} ({}) as {}.",
+        sub.target, sub.filters, sub.id
+    ));
+    Ok(())
+}
+
+fn parse_pincode(s: &str) -> Result<Pincode, String> {
+    Pincode::parse(s).map_err(|e| e.to_string())
+}
+
+fn parse_number<T>(
+    s: &str,
+    what: &str,
+    make: impl Fn(u32) -> Result<T, redis_hack_shared::FilterError>,
+) -> Result<T, String> {
+    let n: u32 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("{what} must be a whole number, not '{s}'"))?;
+    make(n).map_err(|e| e.to_string())
+}
+
+fn parse_age(s: &str) -> Result<AgeLimit, String> {
+    parse_number(s, "age", AgeLimit::try_from)
+}
+
+fn parse_dose(s: &str) -> Result<Dose, String> {
+    parse_number(s, "dose", Dose::try_from)
+}
+
+fn parse_min_capacity(s: &str) -> Result<MinCapacity, String> {
+    parse_number(s, "min-capacity", MinCapacity::parse)
+}
+
+fn parse_vaccine(s: &str) -> Result<Vaccine, String> {
+    Vaccine::parse(s).map_err(|e| e.to_string())
+}
+
+fn parse_fee(s: &str) -> Result<FeeType, String> {
+    match s.trim().to_lowercase().as_str() {
+        "free" => Ok(FeeType::Free),
+        "paid" => Ok(FeeType::Paid),
+        _ => Err(format!("fee must be free or paid, not '{s}'")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filter_flags_accept_only_what_the_server_accepts() {
+        assert!(parse_age("45").is_ok());
+        assert_eq!(parse_age("30").unwrap_err(), "age must be 18 or 45, not 30");
+        assert!(parse_dose("two").unwrap_err().contains("whole number"));
+        assert_eq!(parse_fee("FREE").unwrap(), FeeType::Free);
+        assert!(parse_fee("cheap").is_err());
+        assert_eq!(parse_vaccine("covaxin").unwrap().as_str(), "COVAXIN");
+        assert!(parse_min_capacity("0").is_err());
+        assert!(parse_pincode("012345").is_err());
+    }
+}

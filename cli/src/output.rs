@@ -1,0 +1,105 @@
+//! Printing results: JSON documents for `--json`, a plain table for people.
+//! A closed pipe (`redis-hack list | head`) ends the program quietly.
+
+use redis_hack_shared::Subscription;
+use serde::Serialize;
+use std::io::Write;
+
+/// Writes `text` and a newline to stdout; exits 0 if the reader went away.
+pub fn line(text: &str) {
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = writeln!(out, "{text}")
+        && e.kind() == std::io::ErrorKind::BrokenPipe
+    {
+        std::process::exit(0);
+    }
+}
+
+/// Prints `value` as one pretty JSON document.
+pub fn json<T: Serialize>(value: &T) -> anyhow::Result<()> {
+    line(&serde_json::to_string_pretty(value)?);
+    Ok(())
+}
+
+/// A table of subscriptions, or a sentence when there are none.
+pub fn table(subs: &[Subscription]) -> String {
+    if subs.is_empty() {
+        return "You are not watching anything yet. Add something with: redis-hack subscribe"
+            .into();
+    }
+    let header = ["ID", "WATCHING", "FILTERS", "CHANNELS"].map(String::from);
+    let rows: Vec<[String; 4]> = subs
+        .iter()
+        .map(|s| {
+            let channels = if s.channels.email { "email" } else { "-" };
+            [
+                s.id.clone(),
+                s.target.to_string(),
+                s.filters.to_string(),
+                channels.to_owned(),
+            ]
+        })
+        .collect();
+    let mut widths = header.clone().map(|h| h.chars().count());
+    for row in &rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    std::iter::once(&header)
+        .chain(&rows)
+        .map(|row| {
+            let cells: Vec<String> = row
+                .iter()
+                .zip(widths)
+                .map(|(c, w)| format!("{c:<w$}"))
+                .collect();
+            cells.join("  ").trim_end().to_owned()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use redis_hack_shared::{Channels, Filters, Pincode, Target};
+
+    #[test]
+    fn the_table_lines_up_columns_and_describes_each_subscription() {
+        let subs = vec![
+            Subscription {
+                id: "s1".into(),
+                target: Target::District {
+                    district_id: 97,
+                    district_name: "Patna".into(),
+                    state_name: "Bihar".into(),
+                },
+                filters: Filters::default(),
+                channels: Channels::default(),
+                created_at: 0,
+            },
+            Subscription {
+                id: "s22222222".into(),
+                target: Target::Pincode {
+                    pincode: Pincode::parse("110001").unwrap(),
+                },
+                filters: serde_json::from_str(r#"{"age":18,"fee":"free"}"#).unwrap(),
+                channels: Channels::default(),
+                created_at: 0,
+            },
+        ];
+        let t = table(&subs);
+        let lines: Vec<&str> = t.lines().collect();
+        assert_eq!(lines.len(), 3);
+        assert!(lines[1].contains("Patna, Bihar (district 97)") && lines[1].contains("any"));
+        assert!(lines[2].contains("pincode 110001") && lines[2].contains("18+, free"));
+        let col = lines[0].find("WATCHING").unwrap();
+        assert_eq!(&lines[2][col..col + 7], "pincode", "columns line up");
+    }
+
+    #[test]
+    fn an_empty_list_says_how_to_start() {
+        assert!(table(&[]).contains("redis-hack subscribe"));
+    }
+}
