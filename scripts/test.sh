@@ -13,6 +13,10 @@ ensure_base_tools
 ensure_rejson
 ensure_maildev
 
+say "docker-compose.yml is valid (docker-compose config; no engine needed)"
+need_cmd docker-compose docker-compose
+docker-compose config -q || die "docker-compose.yml does not validate"
+
 say "cargo fmt --check"
 cargo fmt --all -- --check || die "code is not formatted: run cargo fmt --all"
 say "cargo clippy -D warnings"

@@ -37,26 +37,26 @@ struct StoredSub {
     filters: Filters,
     #[serde(rename = "ch", default)]
     channels: Channels,
+    /// Milliseconds since the epoch, so subscriptions list in the order they were made.
     #[serde(rename = "c")]
-    created_at: u64,
+    created_ms: u64,
 }
 
 impl UserDoc {
     /// Subscriptions, oldest first.
     pub fn subscriptions(&self) -> Vec<Subscription> {
-        let mut subs: Vec<Subscription> = self
-            .subs
-            .iter()
+        let mut entries: Vec<(&String, &StoredSub)> = self.subs.iter().collect();
+        entries.sort_by_key(|(id, s)| (s.created_ms, *id));
+        entries
+            .into_iter()
             .map(|(id, s)| Subscription {
                 id: id.clone(),
                 target: s.target.clone(),
                 filters: s.filters.clone(),
                 channels: s.channels.clone(),
-                created_at: s.created_at,
+                created_at: s.created_ms / 1000,
             })
-            .collect();
-        subs.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
-        subs
+            .collect()
     }
 }
 
@@ -158,7 +158,7 @@ impl Store {
             target: sub.target.clone(),
             filters: sub.filters.clone(),
             channels: sub.channels.clone(),
-            created_at: sub.created_at,
+            created_ms: now_ms(),
         };
         let outcome: i64 = ADD_SUB
             .key(self.user_key(uid))

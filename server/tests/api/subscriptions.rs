@@ -48,6 +48,8 @@ async fn subscribing_by_id_names_or_pincode_shows_up_in_the_list() {
     let body = list(&app, &token).await;
     let subs = body["subscriptions"].as_array().unwrap();
     assert_eq!(subs.len(), 4, "Patna from registration plus three: {body}");
+    assert_eq!(subs[0]["target"]["district_name"], "Patna", "oldest first");
+    assert_eq!(subs[3]["target"]["pincode"], "110001", "newest last");
     let kolkata = subs
         .iter()
         .find(|s| s["target"]["district_name"] == "Kolkata")
