@@ -104,10 +104,15 @@ impl TestApp {
         .await
     }
 
+    /// Registers and returns the code from the email that arrived.
+    pub async fn requested_code(&self, email: &str) -> String {
+        assert_eq!(self.register(email).await.status(), 202);
+        self.mail.code_for(email).await
+    }
+
     /// Registers, reads the code from the mail and verifies; returns the token.
     pub async fn signed_up(&self, email: &str) -> String {
-        assert_eq!(self.register(email).await.status(), 202);
-        let code = self.mail.code_for(email).await;
+        let code = self.requested_code(email).await;
         let r = self
             .post("/v1/verify", &json!({"email": email, "code": code}))
             .await;

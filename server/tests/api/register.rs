@@ -51,8 +51,7 @@ async fn register_answers_the_same_for_known_and_unknown_addresses() {
 async fn the_code_is_stored_hashed_and_expires_within_ten_minutes() {
     let app = spawn_app().await;
     let email = unique_email();
-    app.register(&email).await;
-    let code = app.mail.code_for(&email).await;
+    let code = app.requested_code(&email).await;
     let mut redis = app.redis().await;
     let key = format!("{}otp:{email}", app.prefix);
     let stored: Vec<String> = redis.hvals(&key).await.unwrap();

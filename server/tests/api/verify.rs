@@ -13,8 +13,7 @@ fn wrong(code: &str) -> String {
 async fn the_right_code_gives_a_token_and_watches_the_registered_district() {
     let app = spawn_app().await;
     let email = unique_email();
-    app.register(&email).await;
-    let code = app.mail.code_for(&email).await;
+    let code = app.requested_code(&email).await;
     let r = app
         .post(
             "/v1/verify",
@@ -36,8 +35,7 @@ async fn the_right_code_gives_a_token_and_watches_the_registered_district() {
 async fn a_wrong_code_says_how_many_tries_are_left() {
     let app = spawn_app().await;
     let email = unique_email();
-    app.register(&email).await;
-    let code = app.mail.code_for(&email).await;
+    let code = app.requested_code(&email).await;
     let (c, message) = error_of(
         app.post("/v1/verify", &json!({"email": email, "code": wrong(&code)}))
             .await,
@@ -58,8 +56,7 @@ async fn a_wrong_code_says_how_many_tries_are_left() {
 async fn verify_rejects_the_right_code_after_the_sixth_wrong_one() {
     let app = spawn_app().await;
     let email = unique_email();
-    app.register(&email).await;
-    let code = app.mail.code_for(&email).await;
+    let code = app.requested_code(&email).await;
     for _ in 0..5 {
         let (c, _) = error_of(
             app.post("/v1/verify", &json!({"email": email, "code": wrong(&code)}))
@@ -89,8 +86,7 @@ async fn verify_rejects_the_right_code_after_the_sixth_wrong_one() {
 async fn an_expired_code_is_refused() {
     let app = spawn_app().await;
     let email = unique_email();
-    app.register(&email).await;
-    let code = app.mail.code_for(&email).await;
+    let code = app.requested_code(&email).await;
     // Fast-forward the code's ten-minute expiry to now.
     let mut redis = app.redis().await;
     let _: bool = redis
@@ -112,8 +108,7 @@ async fn an_expired_code_is_refused() {
 async fn a_code_works_only_once() {
     let app = spawn_app().await;
     let email = unique_email();
-    app.register(&email).await;
-    let code = app.mail.code_for(&email).await;
+    let code = app.requested_code(&email).await;
     assert_eq!(
         app.post("/v1/verify", &json!({"email": email, "code": code}))
             .await
