@@ -9,7 +9,9 @@
 pub mod api;
 pub mod domain;
 pub mod error;
+pub mod session;
 
 pub use api::*;
 pub use domain::*;
 pub use error::{ErrorBody, ErrorDetail};
+pub use session::Session;

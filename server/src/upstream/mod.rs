@@ -1,8 +1,14 @@
 //! The CoWIN-compatible API client: the only module that knows the upstream
 //! JSON shapes. It maps them to the shared `State` / `District` types at the
-//! edge, caps response size and time, and sends a proper User-Agent.
+//! edge, caps response size and time, sends a proper User-Agent, and uses
+//! conditional GET for calendars.
 
-use redis_hack_shared::{District, State};
+mod calendar;
+mod fetch;
+
+use fetch::Fetch;
+pub use fetch::Validators;
+use redis_hack_shared::{District, Session, State};
 use serde::Deserialize;
 use std::time::Duration;
 
@@ -18,6 +24,11 @@ pub enum UpstreamError {
     Status(reqwest::StatusCode),
     #[error("the CoWIN API sent more than {MAX_BODY} bytes")]
     TooLarge,
+    #[error("the CoWIN API refused with {status} (rate limit); retry after {retry_after:?}")]
+    RateLimited {
+        status: reqwest::StatusCode,
+        retry_after: Option<Duration>,
+    },
     #[error("the CoWIN API sent a body that is not the expected JSON: {0}")]
     Shape(#[from] serde_json::Error),
 }
@@ -96,29 +107,55 @@ impl CowinClient {
             .collect())
     }
 
-    async fn get(&self, path: &str) -> Result<Vec<u8>, UpstreamError> {
-        let mut response = self
-            .http
-            .get(format!("{}{path}", self.base))
-            .header(reqwest::header::ACCEPT, "application/json")
-            .send()
-            .await?;
-        if !response.status().is_success() {
-            return Err(UpstreamError::Status(response.status()));
-        }
-        if response
-            .content_length()
-            .is_some_and(|n| n as usize > MAX_BODY)
-        {
-            return Err(UpstreamError::TooLarge);
-        }
-        let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await? {
-            if body.len() + chunk.len() > MAX_BODY {
-                return Err(UpstreamError::TooLarge);
-            }
-            body.extend_from_slice(&chunk);
-        }
-        Ok(body)
+    /// Sessions for the 7 days from `date` (DD-MM-YYYY) in a district, conditionally.
+    pub async fn calendar_by_district(
+        &self,
+        district_id: u32,
+        date: &str,
+        known: &Validators,
+    ) -> Result<Calendar, UpstreamError> {
+        let path = format!(
+            "/appointment/sessions/public/calendarByDistrict?district_id={district_id}&date={date}"
+        );
+        self.calendar(&path, district_id, known).await
     }
+
+    async fn calendar(
+        &self,
+        path: &str,
+        district_id: u32,
+        known: &Validators,
+    ) -> Result<Calendar, UpstreamError> {
+        Ok(match self.fetch(path, known).await? {
+            Fetch::NotModified => Calendar::NotModified,
+            Fetch::Body {
+                bytes,
+                validators,
+                date,
+            } => Calendar::Fresh {
+                sessions: calendar::parse(&bytes, district_id)?,
+                validators,
+                date,
+            },
+        })
+    }
+
+    async fn get(&self, path: &str) -> Result<Vec<u8>, UpstreamError> {
+        match self.fetch(path, &Validators::default()).await? {
+            Fetch::Body { bytes, .. } => Ok(bytes),
+            // We sent no validators, so a 304 is the upstream misbehaving.
+            Fetch::NotModified => Err(UpstreamError::Status(reqwest::StatusCode::NOT_MODIFIED)),
+        }
+    }
+}
+
+/// A calendar answer: unchanged, or fresh sessions with their validators.
+#[derive(Debug)]
+pub enum Calendar {
+    NotModified,
+    Fresh {
+        sessions: Vec<Session>,
+        validators: Validators,
+        date: Option<String>,
+    },
 }
