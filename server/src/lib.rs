@@ -11,6 +11,7 @@ pub mod error;
 mod extract;
 pub mod locations;
 pub mod mail;
+pub mod poller;
 mod routes;
 mod state;
 pub mod store;

@@ -5,12 +5,15 @@
 //! Every operation touches a fixed, small number of keys, whatever the number
 //! of users.
 
+mod budget;
 mod cache;
+mod fanout;
 mod limits;
 mod otp;
 mod users;
 
 pub use cache::CachedDoc;
+pub use fanout::Subscriber;
 pub use limits::Limit;
 pub use otp::{OtpCheck, OtpRecord};
 pub use users::{MAX_SUBSCRIPTIONS, NewUserSub, TokenInfo, UserDoc};

@@ -3,8 +3,9 @@
 //! - `{p}user:{uid}`: one RedisJSON document per user, subscriptions inside.
 //! - `{p}email:{email}`: normalised email -> uid.
 //! - `{p}tok:{sha256(token)}`: hash with the uid (`u`), device (`d`), created (`c`).
-//! - `{p}idx:d:{district_id}` / `{p}idx:p:{pincode}`: set of `{uid}:{sid}`, the
-//!   poller's fan-out list; `{p}targets`: sorted set of watched targets
+//! - `{p}idx:d:{district_id}` / `{p}idx:p:{pincode}`: hash of `{uid}:{sid}` ->
+//!   the subscription's filters (JSON), the poller's fan-out list, readable
+//!   without opening any user document; `{p}targets`: sorted set of watched targets
 //!   (`d:{id}` / `p:{pin}`) scored by their subscription count.
 
 use super::{Store, StoreError, now_ms};
@@ -83,7 +84,7 @@ local n = redis.call('JSON.OBJLEN', KEYS[1], '$.s')[1]
 if n >= tonumber(ARGV[6]) then return -2 end
 if not redis.call('JSON.SET', KEYS[1], ARGV[1], ARGV[2], 'NX') then return 0 end
 redis.call('JSON.SET', KEYS[1], '$.m', ARGV[3])
-redis.call('SADD', KEYS[2], ARGV[4])
+redis.call('HSET', KEYS[2], ARGV[4], ARGV[7])
 redis.call('ZINCRBY', KEYS[3], 1, ARGV[5])
 return 1
 "#,
@@ -95,7 +96,7 @@ static REMOVE_SUB: LazyLock<redis::Script> = LazyLock::new(|| {
         r#"
 if redis.call('JSON.DEL', KEYS[1], ARGV[1]) == 0 then return 0 end
 redis.call('JSON.SET', KEYS[1], '$.m', ARGV[2])
-redis.call('SREM', KEYS[2], ARGV[3])
+redis.call('HDEL', KEYS[2], ARGV[3])
 if tonumber(redis.call('ZINCRBY', KEYS[3], -1, ARGV[4])) <= 0 then
   redis.call('ZREM', KEYS[3], ARGV[4])
 end
@@ -170,6 +171,7 @@ impl Store {
             .arg(format!("{uid}:{}", sub.id))
             .arg(target_member(&sub.target))
             .arg(MAX_SUBSCRIPTIONS)
+            .arg(to_json(&sub.filters)?)
             .invoke_async(&mut self.conn())
             .await?;
         match outcome {
@@ -227,11 +229,6 @@ impl Store {
         Ok(())
     }
 
-    /// Members (`{uid}:{sid}`) of a target's subscriber index.
-    pub async fn subscribers_of(&self, target: &Target) -> Result<Vec<String>, StoreError> {
-        Ok(self.conn().smembers(self.index_key(target)).await?)
-    }
-
     fn user_key(&self, uid: &str) -> String {
         self.key(&format!("user:{uid}"))
     }
@@ -240,7 +237,7 @@ impl Store {
         self.key(&format!("tok:{hash}"))
     }
 
-    fn index_key(&self, target: &Target) -> String {
+    pub(super) fn index_key(&self, target: &Target) -> String {
         self.key(&format!("idx:{}", target_member(target)))
     }
 }

@@ -166,7 +166,7 @@ async fn unsubscribing_removes_it_from_the_list_and_the_district_index() {
     let mut redis = app.redis().await;
     let index = format!("{}idx:d:{district}", app.prefix);
     assert_eq!(
-        redis.scard::<_, u32>(&index).await.unwrap(),
+        redis.hlen::<_, u32>(&index).await.unwrap(),
         1,
         "verify indexed the registered district"
     );
@@ -182,7 +182,7 @@ async fn unsubscribing_removes_it_from_the_list_and_the_district_index() {
             .unwrap()
             .is_empty()
     );
-    assert_eq!(redis.scard::<_, u32>(&index).await.unwrap(), 0);
+    assert_eq!(redis.hlen::<_, u32>(&index).await.unwrap(), 0);
     let targets: Vec<String> = redis
         .zrange(format!("{}targets", app.prefix), 0, -1)
         .await
