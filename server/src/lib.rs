@@ -5,6 +5,7 @@
 //! Start with [`app::Application`]; the HTTP surface is in `routes`, storage in
 //! `store` (the only module that talks to Redis), email in `mail`.
 
+pub mod alerts;
 pub mod app;
 pub mod config;
 pub mod error;

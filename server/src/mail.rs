@@ -1,5 +1,5 @@
 //! The mailer: the only module that imports lettre. It builds the one-time
-//! code email (plain text and HTML) and sends it over SMTP.
+//! code email and sends any plain-text + HTML message over SMTP.
 
 use crate::config::Settings;
 use lettre::message::{Mailbox, MultiPart};
@@ -70,6 +70,23 @@ impl Mailer {
              <p>It expires in {minutes} minutes and works once. If you did not ask for it, ignore this email.</p>\
              </body></html>"
         );
+        self.send(
+            to,
+            "Your redis-hack code to confirm your email address",
+            text,
+            html,
+        )
+        .await
+    }
+
+    /// Sends one message with a plain-text and an HTML part.
+    pub async fn send(
+        &self,
+        to: &EmailAddress,
+        subject: &str,
+        text: String,
+        html: String,
+    ) -> Result<(), MailError> {
         let recipient: Mailbox =
             to.as_str()
                 .parse()
@@ -79,7 +96,7 @@ impl Mailer {
         let message = Message::builder()
             .from(self.from.clone())
             .to(recipient)
-            .subject("Your redis-hack code to confirm your email address")
+            .subject(subject)
             .multipart(MultiPart::alternative_plain_html(text, html))?;
         self.transport.send(message).await?;
         Ok(())

@@ -10,12 +10,14 @@ mod cache;
 mod fanout;
 mod limits;
 mod otp;
+mod queue;
 mod users;
 
 pub use cache::CachedDoc;
 pub use fanout::Subscriber;
 pub use limits::Limit;
 pub use otp::{OtpCheck, OtpRecord};
+pub use queue::QueuedJob;
 pub use users::{MAX_SUBSCRIPTIONS, NewUserSub, TokenInfo, UserDoc};
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
@@ -117,7 +119,7 @@ impl Store {
 }
 
 /// Milliseconds since the Unix epoch.
-pub(crate) fn now_ms() -> u64 {
+pub fn now_ms() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)

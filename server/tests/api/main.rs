@@ -4,6 +4,7 @@
 //! which starts those services and sets `TEST_REDIS_URL`, `TEST_SMTP_URL` and
 //! `TEST_MAILDEV_URL`.
 
+mod alerts;
 mod budget;
 mod cli;
 mod health;

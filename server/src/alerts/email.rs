@@ -1,0 +1,108 @@
+//! The alert email: every newly open session with what a person needs to
+//! decide and book (centre, address, pincode, date, vaccine, ages, capacity
+//! by dose, fee, slots), how fresh the data is, and the booking link.
+
+use super::job::AlertJob;
+use redis_hack_shared::{FeeType, Session};
+use std::time::{Duration, UNIX_EPOCH};
+
+/// Where people book in CoWIN.
+pub const BOOKING_URL: &str = "https://selfregistration.cowin.gov.in/";
+
+/// Subject, plain text and HTML of the alert for `job`.
+pub fn render(job: &AlertJob) -> (String, String, String) {
+    let n = job.sessions.len();
+    let plural = if n == 1 { "session" } else { "sessions" };
+    let subject = format!("Slots open: {n} {plural} for {}", job.target);
+    let fetched = http_date(job.fetched_at_ms);
+    let detected = http_date(job.detected_at_ms);
+    let upstream = job.upstream_date.as_deref().unwrap_or("not given");
+    let mut text = format!(
+        "{n} {plural} just opened for {}.\nBook at {BOOKING_URL} - slots go fast.\n\n",
+        job.target
+    );
+    let mut rows = String::new();
+    for s in &job.sessions {
+        text.push_str(&session_text(s));
+        rows.push_str(&session_row(s));
+    }
+    text.push_str(&format!(
+        "Data fetched {fetched} (upstream time {upstream}); opening detected {detected}.\n"
+    ));
+    let html = format!(
+        "<!doctype html><html><body style=\"font-family:sans-serif\">\
+         <p>{n} {plural} just opened for <strong>{target}</strong>. \
+         <a href=\"{BOOKING_URL}\">Book on CoWIN</a> - slots go fast.</p>\
+         <table border=\"1\" cellpadding=\"4\" cellspacing=\"0\">\
+         <tr><th>Centre</th><th>Pincode</th><th>Date</th><th>Vaccine</th><th>Age</th>\
+         <th>Dose 1</th><th>Dose 2</th><th>Fee</th><th>Slots</th></tr>{rows}</table>\
+         <p style=\"color:#666\">Data fetched {fetched} (upstream time {upstream}); opening detected {detected}.</p>\
+         </body></html>",
+        target = escape(&job.target.to_string()),
+    );
+    (subject, text, html)
+}
+
+fn ages(s: &Session) -> String {
+    match s.max_age {
+        Some(max) => format!("{}-{max}", s.min_age),
+        None => format!("{}+", s.min_age),
+    }
+}
+
+fn fee(s: &Session) -> String {
+    match (s.fee_type, &s.fee) {
+        (FeeType::Free, _) => "free".into(),
+        (FeeType::Paid, Some(amount)) => format!("paid (Rs {amount})"),
+        (FeeType::Paid, None) => "paid".into(),
+    }
+}
+
+fn session_text(s: &Session) -> String {
+    format!(
+        "* {} - {}, {}\n  {} | {} | age {} | dose 1: {} | dose 2: {} | {}\n  slots: {}\n\n",
+        s.center_name,
+        s.address,
+        s.pincode,
+        s.date,
+        s.vaccine,
+        ages(s),
+        s.capacity_dose1,
+        s.capacity_dose2,
+        fee(s),
+        if s.slots.is_empty() {
+            "not listed".into()
+        } else {
+            s.slots.join(", ")
+        },
+    )
+}
+
+fn session_row(s: &Session) -> String {
+    format!(
+        "<tr><td>{}<br><small>{}</small></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>\
+         <td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+        escape(&s.center_name),
+        escape(&s.address),
+        escape(&s.pincode),
+        escape(&s.date),
+        escape(&s.vaccine),
+        ages(s),
+        s.capacity_dose1,
+        s.capacity_dose2,
+        escape(&fee(s)),
+        escape(&s.slots.join(", ")),
+    )
+}
+
+fn http_date(ms: u64) -> String {
+    httpdate::fmt_http_date(UNIX_EPOCH + Duration::from_millis(ms))
+}
+
+/// Upstream text goes into HTML: escape it.
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}

@@ -1,0 +1,238 @@
+//! The alert queue and email worker against real Redis and the real SMTP
+//! server: delivery, an SMTP outage, a dead worker's pending job, and dead
+//! letters, each shown to lose nothing.
+
+use crate::helpers::{TestApp, env_or_explain, spawn_app, unique_email};
+use redis::AsyncCommands;
+use redis_hack_server::Settings;
+use redis_hack_server::alerts::{AlertJob, RetryPolicy, Worker};
+use redis_hack_server::mail::Mailer;
+use redis_hack_server::store::Store;
+use redis_hack_shared::{FeeType, Session, Target};
+use serde_json::Value;
+use std::time::Duration;
+
+const NO_WAIT: Duration = Duration::from_millis(10);
+
+fn mailer(smtp_url: &str) -> Mailer {
+    let settings = Settings::from_vars(|k| match k {
+        "SMTP_URL" => Some(smtp_url.to_owned()),
+        _ => None,
+    })
+    .unwrap();
+    Mailer::new(&settings).unwrap()
+}
+
+async fn worker(app: &TestApp, name: &str, smtp_url: &str, policy: RetryPolicy) -> Worker {
+    let store = Store::connect(&env_or_explain("TEST_REDIS_URL"), &app.prefix)
+        .await
+        .unwrap();
+    Worker {
+        store,
+        mailer: mailer(smtp_url),
+        consumer: name.into(),
+        policy,
+    }
+}
+
+fn quick_policy() -> RetryPolicy {
+    RetryPolicy {
+        max_attempts: 3,
+        base: NO_WAIT,
+        max: NO_WAIT,
+        reclaim_idle: Duration::from_secs(60),
+    }
+}
+
+const SMTP_DOWN: &str = "smtp://127.0.0.1:9";
+
+/// A verified user and an alert job for their registered district.
+async fn user_with_job(app: &TestApp) -> (String, AlertJob) {
+    let email = unique_email();
+    let token = app.signed_up(&email).await;
+    let subs: Value = app
+        .authed(reqwest::Method::GET, "/v1/subscriptions", &token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut redis = app.redis().await;
+    let uid: String = redis
+        .get(format!("{}email:{email}", app.prefix))
+        .await
+        .unwrap();
+    let session = Session {
+        session_id: "5a1e".into(),
+        center_id: 561,
+        center_name: "PHC Danapur".into(),
+        address: "Main Road".into(),
+        pincode: "801503".into(),
+        district_id: 97,
+        date: "01-06-2031".into(),
+        vaccine: "COVAXIN".into(),
+        min_age: 18,
+        max_age: None,
+        capacity: 12,
+        capacity_dose1: 10,
+        capacity_dose2: 2,
+        fee_type: FeeType::Free,
+        fee: None,
+        slots: vec!["09:00AM-11:00AM".into()],
+    };
+    let job = AlertJob {
+        uid,
+        target: Target::District {
+            district_id: 97,
+            district_name: "Patna".into(),
+            state_name: "Bihar".into(),
+        },
+        sids: vec![subs["subscriptions"][0]["id"].as_str().unwrap().to_owned()],
+        sessions: vec![session],
+        fetched_at_ms: 1_900_000_000_000,
+        upstream_date: None,
+        detected_at_ms: 1_900_000_000_500,
+        attempt: 0,
+    };
+    (email, job)
+}
+
+async fn enqueue(w: &Worker, job: &AlertJob) {
+    w.store.ensure_alert_group().await.unwrap();
+    w.store
+        .enqueue_alert(&serde_json::to_string(job).unwrap())
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn an_alert_reaches_the_inbox_with_the_session_details_and_leaves_the_queue() {
+    let app = spawn_app().await;
+    let (email, job) = user_with_job(&app).await;
+    let w = worker(&app, "w1", &env_or_explain("TEST_SMTP_URL"), quick_policy()).await;
+    enqueue(&w, &job).await;
+    let pass = w.run_once(NO_WAIT).await.unwrap();
+    assert_eq!(pass.delivered, 1);
+    let msgs = app.mail.wait_for(&email, 2).await; // the code, then the alert
+    let alert = msgs.last().unwrap();
+    assert!(
+        alert["subject"].as_str().unwrap().contains("Patna"),
+        "{}",
+        alert["subject"]
+    );
+    let text = alert["text"].as_str().unwrap();
+    for needle in [
+        "PHC Danapur",
+        "801503",
+        "01-06-2031",
+        "COVAXIN",
+        "dose 1: 10",
+        "dose 2: 2",
+        "09:00AM-11:00AM",
+        "selfregistration.cowin.gov.in",
+    ] {
+        assert!(text.contains(needle), "missing {needle} in {text}");
+    }
+    assert_eq!(
+        w.store.alert_backlog().await.unwrap(),
+        (0, 0),
+        "acknowledged and gone"
+    );
+}
+
+#[tokio::test]
+async fn an_smtp_outage_delays_an_alert_but_does_not_lose_it() {
+    let app = spawn_app().await;
+    let (email, job) = user_with_job(&app).await;
+    let down = worker(&app, "w-down", SMTP_DOWN, quick_policy()).await;
+    enqueue(&down, &job).await;
+    let pass = down.run_once(NO_WAIT).await.unwrap();
+    assert_eq!((pass.delivered, pass.retried), (0, 1));
+    assert_eq!(
+        down.store.alert_backlog().await.unwrap(),
+        (0, 1),
+        "parked for a retry"
+    );
+    assert_eq!(
+        app.mail.messages_to(&email).await.len(),
+        1,
+        "only the code so far"
+    );
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let up = worker(
+        &app,
+        "w-up",
+        &env_or_explain("TEST_SMTP_URL"),
+        quick_policy(),
+    )
+    .await;
+    assert_eq!(up.run_once(NO_WAIT).await.unwrap().delivered, 1);
+    assert_eq!(app.mail.wait_for(&email, 2).await.len(), 2);
+}
+
+#[tokio::test]
+async fn a_job_left_pending_by_a_dead_worker_is_taken_over() {
+    let app = spawn_app().await;
+    let (email, job) = user_with_job(&app).await;
+    let live_policy = RetryPolicy {
+        reclaim_idle: Duration::ZERO,
+        ..quick_policy()
+    };
+    let live = worker(&app, "live", &env_or_explain("TEST_SMTP_URL"), live_policy).await;
+    enqueue(&live, &job).await;
+    // "dead" reads the job and dies before acknowledging it.
+    let taken = live.store.read_alerts("dead", 10, NO_WAIT).await.unwrap();
+    assert_eq!(taken.len(), 1);
+    assert_eq!(live.run_once(NO_WAIT).await.unwrap().delivered, 1);
+    assert_eq!(app.mail.wait_for(&email, 2).await.len(), 2);
+    assert_eq!(live.store.alert_backlog().await.unwrap(), (0, 0));
+}
+
+#[tokio::test]
+async fn a_job_out_of_attempts_is_dead_lettered_and_can_be_replayed() {
+    let app = spawn_app().await;
+    let (email, job) = user_with_job(&app).await;
+    let down = worker(
+        &app,
+        "w-down",
+        SMTP_DOWN,
+        RetryPolicy {
+            max_attempts: 1,
+            ..quick_policy()
+        },
+    )
+    .await;
+    enqueue(&down, &job).await;
+    assert_eq!(down.run_once(NO_WAIT).await.unwrap().dead, 1);
+    let dead = down.store.dead_alerts(10).await.unwrap();
+    assert_eq!(dead.len(), 1);
+    let (id, body, error) = &dead[0];
+    assert!(!error.is_empty(), "the last error is kept for the operator");
+    assert!(down.store.replay_dead_alert(id, body).await.unwrap());
+    let up = worker(
+        &app,
+        "w-up",
+        &env_or_explain("TEST_SMTP_URL"),
+        quick_policy(),
+    )
+    .await;
+    assert_eq!(up.run_once(NO_WAIT).await.unwrap().delivered, 1);
+    assert_eq!(app.mail.wait_for(&email, 2).await.len(), 2);
+    assert!(up.store.dead_alerts(10).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn an_alert_for_a_subscription_removed_since_detection_is_dropped() {
+    let app = spawn_app().await;
+    let (email, mut job) = user_with_job(&app).await;
+    job.sids = vec!["sgone0000".into()];
+    let w = worker(&app, "w1", &env_or_explain("TEST_SMTP_URL"), quick_policy()).await;
+    enqueue(&w, &job).await;
+    assert_eq!(w.run_once(NO_WAIT).await.unwrap().dropped, 1);
+    assert_eq!(
+        app.mail.messages_to(&email).await.len(),
+        1,
+        "no alert after unsubscribing"
+    );
+}
