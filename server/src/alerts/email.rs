@@ -3,23 +3,23 @@
 //! by dose, fee, slots), how fresh the data is, and the booking link.
 
 use super::job::AlertJob;
-use redis_hack_shared::{FeeType, Session};
+use redis_hack_shared::{FeeType, Session, Target};
 use std::time::{Duration, UNIX_EPOCH};
 
 /// Where people book in CoWIN.
 pub const BOOKING_URL: &str = "https://selfregistration.cowin.gov.in/";
 
-/// Subject, plain text and HTML of the alert for `job`.
-pub fn render(job: &AlertJob) -> (String, String, String) {
+/// Subject, plain text and HTML of the alert for `job`, about `target`.
+pub fn render(job: &AlertJob, target: &Target) -> (String, String, String) {
     let n = job.sessions.len();
     let plural = if n == 1 { "session" } else { "sessions" };
-    let subject = format!("Slots open: {n} {plural} for {}", job.target);
+    let subject = format!("Slots open: {n} {plural} for {}", target);
     let fetched = http_date(job.fetched_at_ms);
     let detected = http_date(job.detected_at_ms);
     let upstream = job.upstream_date.as_deref().unwrap_or("not given");
     let mut text = format!(
         "{n} {plural} just opened for {}.\nBook at {BOOKING_URL} - slots go fast.\n\n",
-        job.target
+        target
     );
     let mut rows = String::new();
     for s in &job.sessions {
@@ -38,7 +38,7 @@ pub fn render(job: &AlertJob) -> (String, String, String) {
          <th>Dose 1</th><th>Dose 2</th><th>Fee</th><th>Slots</th></tr>{rows}</table>\
          <p style=\"color:#666\">Data fetched {fetched} (upstream time {upstream}); opening detected {detected}.</p>\
          </body></html>",
-        target = escape(&job.target.to_string()),
+        target = escape(&target.to_string()),
     );
     (subject, text, html)
 }

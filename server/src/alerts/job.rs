@@ -1,14 +1,14 @@
 //! `AlertJob`: one email's worth of openings for one user and one watched
 //! district, as it travels through the queue (JSON in the stream).
 
-use redis_hack_shared::{Session, Target};
+use redis_hack_shared::Session;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AlertJob {
     pub uid: String,
-    /// What the user watches (the district or pincode that was polled).
-    pub target: Target,
+    /// The polled target, `d:{district_id}` or `p:{pincode}`.
+    pub target: String,
     /// The user's subscriptions these openings matched.
     pub sids: Vec<String>,
     /// Every newly open matching session, for one email.

@@ -113,14 +113,14 @@ impl Worker {
             pass.dropped += 1;
             return self.store.ack_alert(&queued.id).await;
         };
-        let current: Vec<String> = user.subscriptions().into_iter().map(|s| s.id).collect();
-        if !job.sids.iter().any(|sid| current.contains(sid)) {
+        let subs = user.subscriptions();
+        let Some(sub) = subs.iter().find(|s| job.sids.contains(&s.id)) else {
             pass.dropped += 1; // unsubscribed since detection
             return self.store.ack_alert(&queued.id).await;
-        }
+        };
         let to =
             EmailAddress::parse(&user.email).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let (subject, text, html) = render(&job);
+        let (subject, text, html) = render(&job, &sub.target);
         match self.mailer.send(&to, &subject, text, html).await {
             Ok(()) => {
                 tracing::info!(to = %to.masked(), sessions = job.sessions.len(), "alert delivered");

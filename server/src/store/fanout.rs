@@ -3,7 +3,7 @@
 
 use super::{Store, StoreError};
 use redis::AsyncCommands;
-use redis_hack_shared::{Filters, Target};
+use redis_hack_shared::Filters;
 use std::collections::HashMap;
 
 /// One subscription on a target, as the index holds it.
@@ -15,9 +15,12 @@ pub struct Subscriber {
 }
 
 impl Store {
-    /// Every subscription on `target`, with its filters.
-    pub async fn subscribers_of(&self, target: &Target) -> Result<Vec<Subscriber>, StoreError> {
-        let entries: HashMap<String, String> = self.conn().hgetall(self.index_key(target)).await?;
+    /// Every subscription on `target` (`d:{id}` or `p:{pin}`), with its filters.
+    pub async fn subscribers_of(&self, target: &str) -> Result<Vec<Subscriber>, StoreError> {
+        let entries: HashMap<String, String> = self
+            .conn()
+            .hgetall(self.key(&format!("idx:{target}")))
+            .await?;
         entries
             .into_iter()
             .map(|(member, filters)| {

@@ -10,6 +10,7 @@ mod cache;
 mod fanout;
 mod limits;
 mod otp;
+mod poll;
 mod queue;
 mod users;
 
@@ -17,6 +18,7 @@ pub use cache::CachedDoc;
 pub use fanout::Subscriber;
 pub use limits::Limit;
 pub use otp::{OtpCheck, OtpRecord};
+pub use poll::POLL_LEASE;
 pub use queue::QueuedJob;
 pub use users::{MAX_SUBSCRIPTIONS, NewUserSub, TokenInfo, UserDoc};
 

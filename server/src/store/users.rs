@@ -237,7 +237,7 @@ impl Store {
         self.key(&format!("tok:{hash}"))
     }
 
-    pub(super) fn index_key(&self, target: &Target) -> String {
+    fn index_key(&self, target: &Target) -> String {
         self.key(&format!("idx:{}", target_member(target)))
     }
 }

@@ -8,7 +8,7 @@ use redis_hack_server::Settings;
 use redis_hack_server::alerts::{AlertJob, RetryPolicy, Worker};
 use redis_hack_server::mail::Mailer;
 use redis_hack_server::store::Store;
-use redis_hack_shared::{FeeType, Session, Target};
+use redis_hack_shared::{FeeType, Session};
 use serde_json::Value;
 use std::time::Duration;
 
@@ -83,11 +83,7 @@ async fn user_with_job(app: &TestApp) -> (String, AlertJob) {
     };
     let job = AlertJob {
         uid,
-        target: Target::District {
-            district_id: 97,
-            district_name: "Patna".into(),
-            state_name: "Bihar".into(),
-        },
+        target: "d:97".into(),
         sids: vec![subs["subscriptions"][0]["id"].as_str().unwrap().to_owned()],
         sessions: vec![session],
         fetched_at_ms: 1_900_000_000_000,

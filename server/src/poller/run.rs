@@ -1,0 +1,283 @@
+//! The poll loop. `poll_once(now)` is one round: claim the districts that are
+//! due, take a call from the shared budget for each, fetch its calendar
+//! conditionally, detect openings, queue one alert per user, remember what was
+//! seen, and schedule the next poll. Tests drive it with their own clock.
+
+use super::schedule::{Budget, intervals};
+use crate::alerts::AlertJob;
+use crate::alerts::detect::{Rules, Seen, detect};
+use crate::store::{Store, StoreError};
+use crate::upstream::{Calendar, CowinClient, UpstreamError, Validators};
+use redis_hack_shared::{Filters, Session};
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
+
+/// The poller's knobs (from `POLL_*` and `ALERT_*` settings).
+#[derive(Debug, Clone, Copy)]
+pub struct PollConfig {
+    pub budget: Budget,
+    pub min_interval: Duration,
+    pub max_interval: Duration,
+    pub rules: Rules,
+}
+
+/// What one round did.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Round {
+    pub fetched: usize,
+    pub not_modified: usize,
+    pub alerts_queued: usize,
+    pub errors: usize,
+    /// Districts put off because the budget was used up or upstream said wait.
+    pub deferred: usize,
+}
+
+pub struct Poller {
+    pub store: Store,
+    pub client: CowinClient,
+    pub config: PollConfig,
+    /// Names this process's budget entries.
+    pub id: String,
+}
+
+enum Polled {
+    NotModified,
+    Fresh { alerts: usize },
+}
+
+impl Poller {
+    /// One round at `now_ms`.
+    pub async fn poll_once(&self, now_ms: u64) -> Result<Round, StoreError> {
+        let targets: Vec<(String, f64)> = self
+            .store
+            .watched_targets()
+            .await?
+            .into_iter()
+            .filter(|(t, _)| t.starts_with("d:"))
+            .collect();
+        let weights: Vec<f64> = targets.iter().map(|(_, w)| *w).collect();
+        let c = self.config;
+        let interval: HashMap<&str, Duration> = targets
+            .iter()
+            .map(|(t, _)| t.as_str())
+            .zip(intervals(
+                &weights,
+                c.budget,
+                c.min_interval,
+                c.max_interval,
+            ))
+            .collect();
+        let names: Vec<String> = targets.iter().map(|(t, _)| t.clone()).collect();
+        let mut round = Round::default();
+        let mut claimed = self.store.claim_due(&names, now_ms, 20).await?.into_iter();
+        while let Some(target) = claimed.next() {
+            let call = format!("{}:{target}:{now_ms}", self.id);
+            if let Some(wait) = self
+                .store
+                .take_budget(now_ms, c.budget.calls, c.budget.window, &call)
+                .await?
+            {
+                // Out of budget: this and the rest of the claim wait for the next free call.
+                for t in std::iter::once(target).chain(claimed.by_ref()) {
+                    self.store
+                        .schedule_poll(&t, now_ms + wait.as_millis() as u64)
+                        .await?;
+                    round.deferred += 1;
+                }
+                break;
+            }
+            let every = interval
+                .get(target.as_str())
+                .copied()
+                .unwrap_or(c.max_interval);
+            let mut next = now_ms + jittered(every).as_millis() as u64;
+            match self.poll_district(&target, now_ms).await {
+                Ok(Polled::NotModified) => round.not_modified += 1,
+                Ok(Polled::Fresh { alerts }) => {
+                    round.fetched += 1;
+                    round.alerts_queued += alerts;
+                }
+                Err(PollError::Store(e)) => return Err(e),
+                Err(PollError::Upstream(UpstreamError::RateLimited { retry_after, .. })) => {
+                    let wait = retry_after.unwrap_or(c.budget.window / 2).max(every);
+                    tracing::warn!(%target, ?wait, "upstream rate-limited us; backing off");
+                    next = now_ms + wait.as_millis() as u64;
+                    round.deferred += 1;
+                }
+                Err(PollError::Upstream(e)) => {
+                    tracing::warn!(%target, error = %e, "poll failed");
+                    self.store
+                        .set_poll_state(
+                            &target,
+                            &[("at", now_ms.to_string()), ("status", e.to_string())],
+                        )
+                        .await?;
+                    round.errors += 1;
+                }
+            }
+            self.store.schedule_poll(&target, next).await?;
+        }
+        Ok(round)
+    }
+
+    async fn poll_district(&self, target: &str, now_ms: u64) -> Result<Polled, PollError> {
+        let district_id: u32 = target.trim_start_matches("d:").parse().map_err(|_| {
+            PollError::Store(StoreError::Corrupt(format!("watched target '{target}'")))
+        })?;
+        let state = self.store.poll_state(target).await?;
+        let known = Validators {
+            etag: state.get("etag").cloned(),
+            last_modified: state.get("lm").cloned(),
+        };
+        let (date, today) = india_date(now_ms);
+        let (sessions, validators, upstream_date) = match self
+            .client
+            .calendar_by_district(district_id, &date, &known)
+            .await?
+        {
+            Calendar::NotModified => {
+                self.store
+                    .set_poll_state(
+                        target,
+                        &[("at", now_ms.to_string()), ("status", "304".into())],
+                    )
+                    .await?;
+                return Ok(Polled::NotModified);
+            }
+            Calendar::Fresh {
+                sessions,
+                validators,
+                date,
+            } => (sessions, validators, date),
+        };
+        let before: HashMap<String, Seen> = self
+            .store
+            .seen(target)
+            .await?
+            .into_iter()
+            .filter_map(|(id, json)| Some((id, serde_json::from_str(&json).ok()?)))
+            .collect();
+        let subscribers = self.store.subscribers_of(target).await?;
+        let mut filter_sets: Vec<Filters> = subscribers.iter().map(|s| s.filters.clone()).collect();
+        filter_sets.sort_by_key(crate::alerts::detect::filter_key);
+        filter_sets.dedup();
+        let found = detect(
+            &sessions,
+            &before,
+            &filter_sets,
+            self.config.rules,
+            today,
+            now_ms,
+        );
+        // One job per user: every session newly open for any of their subscriptions here.
+        let mut per_user: BTreeMap<&str, (Vec<String>, Vec<Session>)> = BTreeMap::new();
+        for sub in &subscribers {
+            let Some(opened) = found.openings.get(&sub.filters) else {
+                continue;
+            };
+            let (sids, sessions) = per_user.entry(&sub.uid).or_default();
+            sids.push(sub.sid.clone());
+            for s in opened {
+                if !sessions.iter().any(|x| x.session_id == s.session_id) {
+                    sessions.push(s.clone());
+                }
+            }
+        }
+        for (uid, (sids, sessions)) in &per_user {
+            let job = AlertJob {
+                uid: (*uid).to_owned(),
+                target: target.to_owned(),
+                sids: sids.clone(),
+                sessions: sessions.clone(),
+                fetched_at_ms: now_ms,
+                upstream_date: upstream_date.clone(),
+                detected_at_ms: crate::store::now_ms(),
+                attempt: 0,
+            };
+            let body =
+                serde_json::to_string(&job).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            self.store.enqueue_alert(&body).await?;
+        }
+        // Remembered only after the jobs are queued: a crash in between re-alerts, never loses.
+        let seen: Vec<(String, String)> = found
+            .seen
+            .iter()
+            .filter_map(|(id, s)| Some((id.clone(), serde_json::to_string(s).ok()?)))
+            .collect();
+        self.store.set_seen(target, &seen).await?;
+        let mut fields = vec![("at", now_ms.to_string()), ("status", "200".to_owned())];
+        fields.extend(validators.etag.map(|v| ("etag", v)));
+        fields.extend(validators.last_modified.map(|v| ("lm", v)));
+        self.store.set_poll_state(target, &fields).await?;
+        Ok(Polled::Fresh {
+            alerts: per_user.len(),
+        })
+    }
+
+    /// Polls every second until `shutdown` says stop.
+    pub async fn run(self, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+        self.store.ensure_alert_group().await.ok();
+        while !*shutdown.borrow() {
+            match self.poll_once(crate::store::now_ms()).await {
+                Ok(round) if round != Round::default() => tracing::info!(?round, "poll round"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "poll round failed; retrying"),
+            }
+            tokio::select! {
+                () = tokio::time::sleep(Duration::from_secs(1)) => {}
+                _ = shutdown.changed() => {}
+            }
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+enum PollError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Upstream(#[from] UpstreamError),
+}
+
+/// ±10%, so pollers in many processes do not fall into step.
+fn jittered(d: Duration) -> Duration {
+    d.mul_f64(rand::random_range(0.9..1.1))
+}
+
+/// Today in India (UTC+5:30): `DD-MM-YYYY` for the API and `YYYYMMDD` for comparisons.
+pub fn india_date(now_ms: u64) -> (String, u32) {
+    let days = ((now_ms + 19_800_000) / 86_400_000) as i64;
+    // Civil-from-days (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (
+        format!("{d:02}-{m:02}-{y}"),
+        (y * 10_000 + m * 100 + d) as u32,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_date_is_indian_time() {
+        // 2021-05-31 18:29:59 UTC is 23:59:59 in India; a second later it is June.
+        assert_eq!(
+            india_date(1_622_485_799_000),
+            ("31-05-2021".into(), 20210531)
+        );
+        assert_eq!(
+            india_date(1_622_485_800_000),
+            ("01-06-2021".into(), 20210601)
+        );
+        assert_eq!(india_date(951_782_400_000).0, "29-02-2000");
+    }
+}

@@ -1,0 +1,209 @@
+//! The poll loop end to end with a simulated clock: a fake upstream over real
+//! HTTP, real Redis, the real worker and SMTP server. Openings reach matching
+//! subscribers only, once; 304s are honoured; a 403 backs off.
+
+use crate::helpers::{TestApp, env_or_explain, spawn_app, unique_email};
+use crate::upstream::FakeUpstream;
+use redis_hack_server::Settings;
+use redis_hack_server::alerts::detect::Rules;
+use redis_hack_server::alerts::{RetryPolicy, Worker};
+use redis_hack_server::mail::Mailer;
+use redis_hack_server::poller::schedule::Budget;
+use redis_hack_server::poller::{PollConfig, Poller};
+use redis_hack_server::store::Store;
+use redis_hack_server::upstream::CowinClient;
+use reqwest::Method;
+use serde_json::json;
+use std::time::Duration;
+
+const MIN: u64 = 60_000;
+
+struct Rig {
+    app: TestApp,
+    fake: FakeUpstream,
+    poller: Poller,
+    worker: Worker,
+}
+
+async fn rig() -> Rig {
+    let app = spawn_app().await;
+    let (fake, base) = FakeUpstream::start().await;
+    let store = Store::connect(&env_or_explain("TEST_REDIS_URL"), &app.prefix)
+        .await
+        .unwrap();
+    let config = PollConfig {
+        budget: Budget {
+            calls: 100,
+            window: Duration::from_secs(300),
+        },
+        min_interval: Duration::from_secs(60),
+        max_interval: Duration::from_secs(1800),
+        rules: Rules {
+            margin: 2,
+            realert: Duration::from_secs(600),
+        },
+    };
+    let poller = Poller {
+        store: store.clone(),
+        client: CowinClient::new(&base).unwrap(),
+        config,
+        id: "p1".into(),
+    };
+    let smtp = env_or_explain("TEST_SMTP_URL");
+    let settings = Settings::from_vars(|k| (k == "SMTP_URL").then(|| smtp.clone())).unwrap();
+    let worker = Worker {
+        store,
+        mailer: Mailer::new(&settings).unwrap(),
+        consumer: "w1".into(),
+        policy: RetryPolicy::default(),
+    };
+    Rig {
+        app,
+        fake,
+        poller,
+        worker,
+    }
+}
+
+impl Rig {
+    /// A verified user watching Patna (district 97) with `filters`.
+    async fn patna_user(&self, filters: serde_json::Value) -> String {
+        let email = unique_email();
+        let token = self.app.signed_up(&email).await;
+        if filters != json!({}) {
+            let r = self
+                .app
+                .authed(Method::POST, "/v1/subscriptions", &token)
+                .json(&json!({"district_id": 97, "filters": filters}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 201);
+            let list: serde_json::Value = self
+                .app
+                .authed(Method::GET, "/v1/subscriptions", &token)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            let plain = list["subscriptions"][0]["id"].as_str().unwrap().to_owned();
+            self.app
+                .authed(
+                    Method::DELETE,
+                    &format!("/v1/subscriptions/{plain}"),
+                    &token,
+                )
+                .send()
+                .await
+                .unwrap();
+        }
+        email
+    }
+
+    async fn deliver(&self) -> usize {
+        self.worker
+            .run_once(Duration::from_millis(10))
+            .await
+            .unwrap()
+            .delivered
+    }
+
+    async fn alerts_to(&self, email: &str) -> usize {
+        // Every user got one message with the code; the rest are alerts.
+        self.app.mail.messages_to(email).await.len() - 1
+    }
+}
+
+#[tokio::test]
+async fn an_opening_reaches_matching_subscribers_once_and_no_one_else() {
+    let rig = rig().await;
+    let anyone = rig.patna_user(json!({})).await;
+    let second_dose = rig.patna_user(json!({"dose": 2})).await;
+    rig.fake.set_sessions(97, &[("s-1", 5, 0)]);
+    let t0 = 1_900_000_000_000;
+    let round = rig.poller.poll_once(t0).await.unwrap();
+    assert_eq!((round.fetched, round.alerts_queued), (1, 1), "{round:?}");
+    assert_eq!(rig.deliver().await, 1);
+    rig.app.mail.wait_for(&anyone, 2).await;
+    assert_eq!(
+        rig.alerts_to(&second_dose).await,
+        0,
+        "no dose-2 capacity: no alert"
+    );
+
+    // Still open a poll later: the upstream answers 304 and nobody hears twice.
+    let round = rig.poller.poll_once(t0 + 2 * MIN).await.unwrap();
+    assert_eq!(
+        (round.not_modified, round.alerts_queued),
+        (1, 0),
+        "{round:?}"
+    );
+
+    // Dose-2 capacity appears: only the dose-2 subscriber is told.
+    rig.fake.set_sessions(97, &[("s-1", 5, 3)]);
+    let round = rig.poller.poll_once(t0 + 4 * MIN).await.unwrap();
+    assert_eq!((round.fetched, round.alerts_queued), (1, 1), "{round:?}");
+    assert_eq!(rig.deliver().await, 1);
+    rig.app.mail.wait_for(&second_dose, 2).await;
+    assert_eq!(
+        rig.alerts_to(&anyone).await,
+        1,
+        "the first subscriber is not alerted again"
+    );
+}
+
+#[tokio::test]
+async fn a_district_is_not_polled_before_its_interval() {
+    let rig = rig().await;
+    rig.patna_user(json!({})).await;
+    let t0 = 1_900_000_000_000;
+    rig.poller.poll_once(t0).await.unwrap();
+    let calls = rig.fake.calls();
+    let round = rig.poller.poll_once(t0 + 10_000).await.unwrap();
+    assert_eq!(
+        round,
+        Default::default(),
+        "ten seconds later nothing is due"
+    );
+    assert_eq!(rig.fake.calls(), calls);
+}
+
+#[tokio::test]
+async fn a_403_with_retry_after_backs_off_and_loses_nothing() {
+    let rig = rig().await;
+    let user = rig.patna_user(json!({})).await;
+    rig.fake.set_sessions(97, &[("s-1", 5, 0)]);
+    rig.fake.forbid(Some(600));
+    let t0 = 1_900_000_000_000;
+    let round = rig.poller.poll_once(t0).await.unwrap();
+    assert_eq!(round.deferred, 1, "{round:?}");
+    rig.fake.forbid(None);
+    let calls = rig.fake.calls();
+    assert_eq!(
+        rig.poller.poll_once(t0 + 5 * MIN).await.unwrap(),
+        Default::default(),
+        "still backing off"
+    );
+    assert_eq!(rig.fake.calls(), calls, "no call during the back-off");
+    let round = rig.poller.poll_once(t0 + 11 * MIN).await.unwrap();
+    assert_eq!(round.alerts_queued, 1, "{round:?}");
+    rig.deliver().await;
+    rig.app.mail.wait_for(&user, 2).await;
+}
+
+#[tokio::test]
+async fn a_garbage_answer_is_counted_and_the_poller_goes_on() {
+    let rig = rig().await;
+    let user = rig.patna_user(json!({})).await;
+    rig.fake.set_raw(97, "<html>502 Bad Gateway</html>");
+    let t0 = 1_900_000_000_000;
+    let round = rig.poller.poll_once(t0).await.unwrap();
+    assert_eq!((round.errors, round.fetched), (1, 0), "{round:?}");
+    rig.fake.set_sessions(97, &[("s-1", 5, 0)]);
+    let round = rig.poller.poll_once(t0 + 31 * MIN).await.unwrap();
+    assert_eq!(round.alerts_queued, 1, "the next poll works: {round:?}");
+    rig.deliver().await;
+    rig.app.mail.wait_for(&user, 2).await;
+}
