@@ -1,10 +1,13 @@
 //! Building and running the server: connect to Redis (refusing to start
 //! without the JSON module), set up the mailer and the CoWIN client, bind the
-//! listener, and serve until the shutdown future resolves.
+//! listener, and run the chosen roles (API, poller, email worker) until the
+//! shutdown future resolves.
 
+use crate::alerts::{RetryPolicy, Worker};
 use crate::config::Settings;
 use crate::locations::Locations;
 use crate::mail::Mailer;
+use crate::poller::Poller;
 use crate::routes;
 use crate::state::AppState;
 use crate::store::Store;
@@ -13,26 +16,92 @@ use anyhow::Context;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::net::TcpListener;
+
+/// Which parts this process runs; all share Redis only, so they can be split
+/// across processes (`redis-hack-server api|poller|worker`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Roles {
+    pub api: bool,
+    pub poller: bool,
+    pub worker: bool,
+}
+
+impl Roles {
+    pub const ALL: Self = Self {
+        api: true,
+        poller: true,
+        worker: true,
+    };
+    pub const API: Self = Self {
+        api: true,
+        poller: false,
+        worker: false,
+    };
+
+    /// `all` (the default), `api`, `poller` or `worker`.
+    pub fn parse(arg: Option<&str>) -> Result<Self, String> {
+        match arg.unwrap_or("all") {
+            "all" => Ok(Self::ALL),
+            "api" => Ok(Self::API),
+            "poller" => Ok(Self {
+                api: false,
+                poller: true,
+                worker: false,
+            }),
+            "worker" => Ok(Self {
+                api: false,
+                poller: false,
+                worker: true,
+            }),
+            other => Err(format!(
+                "unknown role '{other}'; use all, api, poller or worker"
+            )),
+        }
+    }
+}
 
 /// A server that is connected and bound, ready to `run`.
 pub struct Application {
-    listener: TcpListener,
+    listener: Option<TcpListener>,
     router: axum::Router,
+    poller: Option<Poller>,
+    worker: Option<Worker>,
 }
 
 impl Application {
-    /// Connects to everything `settings` names and binds `settings.bind_addr`
-    /// (port 0 picks a free port, as tests do).
-    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+    /// Connects to everything `settings` names and, for the API role, binds
+    /// `settings.bind_addr` (port 0 picks a free port, as tests do).
+    pub async fn build(settings: Settings, roles: Roles) -> anyhow::Result<Self> {
         let store = Store::connect(settings.redis_url.expose(), &settings.key_prefix)
             .await
             .context("REDIS_URL")?;
         let mailer = Mailer::new(&settings)?;
         let upstream = CowinClient::new(&settings.cowin_api_url).context("COWIN_API_URL")?;
-        let listener = TcpListener::bind(settings.bind_addr)
-            .await
-            .with_context(|| format!("BIND_ADDR: cannot listen on {}", settings.bind_addr))?;
+        let name = format!("{}-{}", hostname(), std::process::id());
+        let poller = roles.poller.then(|| Poller {
+            store: store.clone(),
+            client: upstream.clone(),
+            config: settings.poll,
+            id: name.clone(),
+        });
+        let worker = roles.worker.then(|| Worker {
+            store: store.clone(),
+            mailer: mailer.clone(),
+            consumer: name,
+            policy: RetryPolicy::default(),
+        });
+        let listener = match roles.api {
+            true => Some(
+                TcpListener::bind(settings.bind_addr)
+                    .await
+                    .with_context(|| {
+                        format!("BIND_ADDR: cannot listen on {}", settings.bind_addr)
+                    })?,
+            ),
+            false => None,
+        };
         let state = AppState {
             locations: Locations::new(store.clone(), upstream),
             settings: Arc::new(settings),
@@ -42,25 +111,73 @@ impl Application {
         Ok(Self {
             listener,
             router: routes::router(state),
+            poller,
+            worker,
         })
     }
 
-    pub fn local_addr(&self) -> SocketAddr {
-        self.listener
-            .local_addr()
-            .expect("a bound listener has an address")
+    /// The API's address, when this process serves the API.
+    pub fn local_addr(&self) -> Option<SocketAddr> {
+        self.listener.as_ref().and_then(|l| l.local_addr().ok())
     }
 
-    /// Serves requests until `shutdown` resolves, then finishes in-flight ones.
+    /// Runs every role until `shutdown` resolves; then stops taking work and
+    /// gives in-flight polls and deliveries a few seconds to finish.
     pub async fn run(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let service = self
-            .router
-            .into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(self.listener, service)
-            .with_graceful_shutdown(shutdown)
-            .await
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let mut tasks = tokio::task::JoinSet::new();
+        if let Some(p) = self.poller {
+            tasks.spawn(p.run(stopped.clone()));
+        }
+        if let Some(w) = self.worker {
+            tasks.spawn(w.run(stopped.clone()));
+        }
+        match self.listener {
+            Some(listener) => {
+                let service = self
+                    .router
+                    .into_make_service_with_connect_info::<SocketAddr>();
+                axum::serve(listener, service)
+                    .with_graceful_shutdown(shutdown)
+                    .await?;
+            }
+            None => shutdown.await,
+        }
+        stop.send_replace(true);
+        if tokio::time::timeout(Duration::from_secs(10), async {
+            while tasks.join_next().await.is_some() {}
+        })
+        .await
+        .is_err()
+        {
+            tracing::warn!(
+                "background work did not finish within 10 s; unfinished jobs stay queued for another worker"
+            );
+        }
+        Ok(())
+    }
+}
+
+fn hostname() -> String {
+    std::env::var("HOSTNAME")
+        .ok()
+        .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "redis-hack".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_default_to_all_and_refuse_unknown_names() {
+        assert_eq!(Roles::parse(None), Ok(Roles::ALL));
+        assert_eq!(Roles::parse(Some("worker")).unwrap(), Roles { api: false, poller: false, worker: true });
+        assert!(Roles::parse(Some("scheduler")).unwrap_err().contains("all, api, poller or worker"));
     }
 }

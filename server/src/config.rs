@@ -2,8 +2,12 @@
 //! environment (and a `.env` file, loaded by `main`), checked right away so a
 //! bad value is reported with the variable's name before anything starts.
 
+use crate::alerts::detect::Rules;
+use crate::poller::PollConfig;
+use crate::poller::schedule::{Budget, parse_duration};
 use std::fmt;
 use std::net::SocketAddr;
+use std::time::Duration;
 
 /// A value that must never appear in logs or debug output.
 #[derive(Clone, PartialEq, Eq)]
@@ -54,6 +58,9 @@ pub struct Settings {
     pub cowin_api_url: String,
     /// `RATE_LIMIT_IP_PER_HOUR`: codes one client IP may request per hour.
     pub rate_limit_ip_per_hour: u32,
+    /// `POLL_BUDGET` (`100/300s`), `POLL_MIN_INTERVAL` (`60s`), `POLL_MAX_INTERVAL`
+    /// (`30m`), `ALERT_MARGIN` (`2`), `ALERT_REALERT_INTERVAL` (`10m`).
+    pub poll: PollConfig,
 }
 
 impl Settings {
@@ -101,7 +108,9 @@ impl Settings {
             var: "RATE_LIMIT_IP_PER_HOUR",
             reason: format!("'{limit}' is not a positive whole number"),
         })?;
+        let poll = poll_config(&get)?;
         Ok(Self {
+            poll,
             bind_addr,
             redis_url: Secret::new(redis_url),
             key_prefix: get("REDIS_KEY_PREFIX", "rh:"),
@@ -116,6 +125,45 @@ impl Settings {
             rate_limit_ip_per_hour,
         })
     }
+}
+
+fn poll_config(get: &impl Fn(&str, &str) -> String) -> Result<PollConfig, ConfigError> {
+    let duration = |var: &'static str, default: &str| -> Result<Duration, ConfigError> {
+        let raw = get(var, default);
+        parse_duration(&raw)
+            .filter(|d| !d.is_zero())
+            .ok_or(ConfigError {
+                var,
+                reason: format!("'{raw}' is not a duration like 60s, 5m or 1h"),
+            })
+    };
+    let raw = get("POLL_BUDGET", "100/300s");
+    let budget = Budget::parse(&raw).map_err(|reason| ConfigError {
+        var: "POLL_BUDGET",
+        reason,
+    })?;
+    let (min_interval, max_interval) = (
+        duration("POLL_MIN_INTERVAL", "60s")?,
+        duration("POLL_MAX_INTERVAL", "30m")?,
+    );
+    if max_interval < min_interval {
+        return Err(ConfigError {
+            var: "POLL_MAX_INTERVAL",
+            reason: "must not be shorter than POLL_MIN_INTERVAL".into(),
+        });
+    }
+    let raw = get("ALERT_MARGIN", "2");
+    let margin = raw.parse().map_err(|_| ConfigError {
+        var: "ALERT_MARGIN",
+        reason: format!("'{raw}' is not a whole number of slots"),
+    })?;
+    let realert = duration("ALERT_REALERT_INTERVAL", "10m")?;
+    Ok(PollConfig {
+        budget,
+        min_interval,
+        max_interval,
+        rules: Rules { margin, realert },
+    })
 }
 
 fn check_scheme(var: &'static str, value: &str, schemes: &[&str]) -> Result<(), ConfigError> {
@@ -149,6 +197,14 @@ mod tests {
         assert_eq!(s.key_prefix, "rh:");
         assert_eq!(s.cowin_api_url, "https://cdn-api.co-vin.in/api/v2");
         assert_eq!(s.public_url, "http://127.0.0.1:8080");
+        assert_eq!(
+            s.poll.budget,
+            Budget {
+                calls: 100,
+                window: Duration::from_secs(300)
+            }
+        );
+        assert_eq!(s.poll.min_interval, Duration::from_secs(60));
     }
 
     #[test]
@@ -159,6 +215,10 @@ mod tests {
         assert_eq!(e.var, "REDIS_URL");
         let e = settings(&[("RATE_LIMIT_IP_PER_HOUR", "0")]).unwrap_err();
         assert_eq!(e.var, "RATE_LIMIT_IP_PER_HOUR");
+        let e = settings(&[("POLL_BUDGET", "lots")]).unwrap_err();
+        assert_eq!(e.var, "POLL_BUDGET");
+        let e = settings(&[("POLL_MIN_INTERVAL", "5m"), ("POLL_MAX_INTERVAL", "1m")]).unwrap_err();
+        assert_eq!(e.var, "POLL_MAX_INTERVAL");
     }
 
     #[test]

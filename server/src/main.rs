@@ -1,5 +1,7 @@
-//! `redis-hack-server`: load settings, connect, serve until Ctrl-C or SIGTERM.
+//! `redis-hack-server [all|api|poller|worker]`: load settings, connect, run
+//! the chosen roles (all by default) until Ctrl-C or SIGTERM.
 
+use redis_hack_server::app::Roles;
 use redis_hack_server::{Application, Settings};
 use std::process::ExitCode;
 use tracing_subscriber::EnvFilter;
@@ -20,9 +22,13 @@ async fn main() -> ExitCode {
 }
 
 async fn run() -> anyhow::Result<()> {
+    let roles = Roles::parse(std::env::args().nth(1).as_deref()).map_err(anyhow::Error::msg)?;
     let settings = Settings::from_env()?;
-    let app = Application::build(settings).await?;
-    tracing::info!(addr = %app.local_addr(), "listening");
+    let app = Application::build(settings, roles).await?;
+    match app.local_addr() {
+        Some(addr) => tracing::info!(%addr, ?roles, "listening"),
+        None => tracing::info!(?roles, "running"),
+    }
     app.run(shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(())

@@ -2,6 +2,7 @@
 //! addresses per test, a mailbox reader over maildev's REST API, and direct
 //! Redis access for checking what is stored.
 
+use redis_hack_server::app::Roles;
 use redis_hack_server::{Application, Settings};
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -60,10 +61,11 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
         vars.insert((*k).into(), (*v).into());
     }
     let settings = Settings::from_vars(|k| vars.get(k).cloned()).expect("test settings are valid");
-    let app = Application::build(settings)
+    // The API only: tests drive the poller and the worker themselves.
+    let app = Application::build(settings, Roles::API)
         .await
         .unwrap_or_else(|e| panic!("the server did not start: {e:#}; {HOW_TO}"));
-    let base_url = format!("http://{}", app.local_addr());
+    let base_url = format!("http://{}", app.local_addr().expect("the API role listens"));
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(app.run(async {
         rx.await.ok();
