@@ -177,7 +177,18 @@ mod tests {
     #[test]
     fn roles_default_to_all_and_refuse_unknown_names() {
         assert_eq!(Roles::parse(None), Ok(Roles::ALL));
-        assert_eq!(Roles::parse(Some("worker")).unwrap(), Roles { api: false, poller: false, worker: true });
-        assert!(Roles::parse(Some("scheduler")).unwrap_err().contains("all, api, poller or worker"));
+        assert_eq!(
+            Roles::parse(Some("worker")).unwrap(),
+            Roles {
+                api: false,
+                poller: false,
+                worker: true
+            }
+        );
+        assert!(
+            Roles::parse(Some("scheduler"))
+                .unwrap_err()
+                .contains("all, api, poller or worker")
+        );
     }
 }

@@ -10,8 +10,10 @@ pub mod api;
 pub mod domain;
 pub mod error;
 pub mod session;
+pub mod status;
 
 pub use api::*;
 pub use domain::*;
 pub use error::{ErrorBody, ErrorDetail};
 pub use session::Session;
+pub use status::*;

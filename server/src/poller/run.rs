@@ -30,6 +30,8 @@ pub struct Round {
     pub errors: usize,
     /// Districts put off because the budget was used up or upstream said wait.
     pub deferred: usize,
+    /// Calls the upstream refused with 403/429 (they still spent budget).
+    pub rate_limited: usize,
 }
 
 pub struct Poller {
@@ -103,6 +105,7 @@ impl Poller {
                     tracing::warn!(%target, ?wait, "upstream rate-limited us; backing off");
                     next = now_ms + wait.as_millis() as u64;
                     round.deferred += 1;
+                    round.rate_limited += 1;
                 }
                 Err(PollError::Upstream(e)) => {
                     tracing::warn!(%target, error = %e, "poll failed");
@@ -116,7 +119,23 @@ impl Poller {
                 }
             }
             self.store.schedule_poll(&target, next).await?;
+            self.store
+                .set_poll_state(&target, &[("every", every.as_secs().to_string())])
+                .await?;
         }
+        let counts = [
+            (
+                "calls",
+                (round.fetched + round.not_modified + round.errors + round.rate_limited) as u64,
+            ),
+            ("not_modified", round.not_modified as u64),
+            ("errors", round.errors as u64),
+            ("alerts", round.alerts_queued as u64),
+            ("deferred", round.deferred as u64),
+        ];
+        self.store
+            .count_poll(now_ms, c.budget.window, &counts)
+            .await?;
         Ok(round)
     }
 

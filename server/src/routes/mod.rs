@@ -6,6 +6,7 @@ mod conditional;
 mod health;
 mod locations;
 mod secrets;
+mod status;
 mod subscriptions;
 
 use crate::error::ApiError;
@@ -20,7 +21,8 @@ pub fn router(state: AppState) -> Router {
     let v1 = Router::new()
         .merge(locations::router())
         .merge(account::router())
-        .merge(subscriptions::router());
+        .merge(subscriptions::router())
+        .merge(status::router());
     Router::new()
         .merge(health::router())
         .nest("/v1", v1)

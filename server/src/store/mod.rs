@@ -12,6 +12,7 @@ mod limits;
 mod otp;
 mod poll;
 mod queue;
+mod stats;
 mod users;
 
 pub use cache::CachedDoc;

@@ -178,7 +178,7 @@ async fn a_403_with_retry_after_backs_off_and_loses_nothing() {
     rig.fake.forbid(Some(600));
     let t0 = 1_900_000_000_000;
     let round = rig.poller.poll_once(t0).await.unwrap();
-    assert_eq!(round.deferred, 1, "{round:?}");
+    assert_eq!((round.deferred, round.rate_limited), (1, 1), "{round:?}");
     rig.fake.forbid(None);
     let calls = rig.fake.calls();
     assert_eq!(
@@ -206,4 +206,35 @@ async fn a_garbage_answer_is_counted_and_the_poller_goes_on() {
     assert_eq!(round.alerts_queued, 1, "the next poll works: {round:?}");
     rig.deliver().await;
     rig.app.mail.wait_for(&user, 2).await;
+}
+
+#[tokio::test]
+async fn the_status_report_shows_budget_use_304s_and_each_districts_interval() {
+    let rig = rig().await;
+    rig.patna_user(json!({})).await;
+    rig.fake.set_sessions(97, &[("s-1", 5, 0)]);
+    // Both polls inside the budget window the status endpoint reads now.
+    let window = 300_000;
+    let mut now = redis_hack_server::store::now_ms();
+    if now % window > window - 5_000 {
+        tokio::time::sleep(Duration::from_millis(window - now % window + 10)).await;
+        now = redis_hack_server::store::now_ms();
+    }
+    let start = now - now % window;
+    rig.poller.poll_once(start + 1_000).await.unwrap();
+    rig.poller.poll_once(start + 150_000).await.unwrap();
+    let status: serde_json::Value = rig.app.get("/v1/status").await.json().await.unwrap();
+    assert_eq!(status["budget"]["calls"], 100);
+    assert_eq!(status["budget"]["in_use"], 2, "{status}");
+    assert_eq!(status["window"]["calls"], 2, "{status}");
+    assert_eq!(status["window"]["not_modified"], 1, "{status}");
+    assert_eq!(status["window"]["alerts"], 1, "{status}");
+    let patna = &status["targets"][0];
+    assert_eq!(patna["target"], "d:97");
+    assert_eq!(patna["last_status"], "304");
+    assert_eq!(
+        patna["interval_secs"], 60,
+        "one district gets the minimum interval: {status}"
+    );
+    assert_eq!(status["queue"]["queued"], 1, "the alert waits for a worker");
 }

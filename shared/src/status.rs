@@ -1,0 +1,57 @@
+//! `GET /v1/status`: how the poller and the alert queue are doing, for
+//! operators (and for the question "why did I not get an alert?").
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StatusResponse {
+    pub budget: BudgetStatus,
+    /// Counters of the current budget window.
+    pub window: WindowCounts,
+    pub queue: QueueStatus,
+    /// Watched targets, most subscribed first.
+    pub targets: Vec<TargetStatus>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BudgetStatus {
+    pub calls: u32,
+    pub window_secs: u64,
+    /// Calls taken in the last window, by every server process.
+    pub in_use: u64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WindowCounts {
+    pub calls: u64,
+    pub not_modified: u64,
+    pub errors: u64,
+    pub alerts: u64,
+    pub deferred: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueueStatus {
+    /// Jobs in the stream, including those a worker holds.
+    pub queued: u64,
+    pub retrying: u64,
+    pub dead: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TargetStatus {
+    /// `d:{district_id}` or `p:{pincode}`.
+    pub target: String,
+    pub subscriptions: u64,
+    /// The interval the scheduler gave it at its last poll.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interval_secs: Option<u64>,
+    /// Milliseconds since the epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_poll_at: Option<u64>,
+    /// `200`, `304`, or the error of the last poll.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_status: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_poll_at: Option<u64>,
+}
