@@ -66,6 +66,16 @@ async fn rig() -> Rig {
 }
 
 impl Rig {
+    /// Another poller process on the same Redis and upstream.
+    fn poller_clone(&self) -> Poller {
+        Poller {
+            store: self.poller.store.clone(),
+            client: self.poller.client.clone(),
+            config: self.poller.config,
+            id: "copy".into(),
+        }
+    }
+
     /// A verified user watching Patna (district 97) with `filters`.
     async fn patna_user(&self, filters: serde_json::Value) -> String {
         let email = unique_email();
@@ -237,4 +247,52 @@ async fn the_status_report_shows_budget_use_304s_and_each_districts_interval() {
         "one district gets the minimum interval: {status}"
     );
     assert_eq!(status["queue"]["queued"], 1, "the alert waits for a worker");
+}
+
+#[tokio::test]
+async fn two_pollers_over_two_simulated_hours_never_exceed_the_budget() {
+    let rig = rig().await;
+    // 40 watched districts, three with most of the subscribers (written straight
+    // into the index, as 10,000 sign-ups would take too long here).
+    let mut redis = rig.app.redis().await;
+    for d in 1..=40u32 {
+        let subscribers = if d <= 3 { 500 } else { 1 + d % 4 };
+        let _: f64 = redis::AsyncCommands::zincr(
+            &mut redis,
+            format!("{}targets", rig.app.prefix),
+            format!("d:{d}"),
+            subscribers,
+        )
+        .await
+        .unwrap();
+    }
+    let second = Poller {
+        id: "p2".into(),
+        ..rig.poller_clone()
+    };
+    let (mut calls_at, t0) = (Vec::new(), 1_900_000_000_000u64);
+    for step in 0..(2 * 3600 / 5) {
+        let now = t0 + step * 5_000;
+        let (a, b) = tokio::join!(rig.poller.poll_once(now), second.poll_once(now));
+        for round in [a.unwrap(), b.unwrap()] {
+            let calls = round.fetched + round.not_modified + round.errors + round.rate_limited;
+            calls_at.extend(std::iter::repeat_n(now, calls));
+        }
+    }
+    let worst = calls_at
+        .iter()
+        .map(|start| {
+            calls_at
+                .iter()
+                .filter(|t| **t >= *start && **t < start + 300_000)
+                .count()
+        })
+        .max()
+        .unwrap();
+    assert!(worst <= 100, "{worst} calls in one 5-minute window");
+    assert!(
+        calls_at.len() >= 4 * 12 * 90,
+        "the budget is mostly used: {} calls",
+        calls_at.len()
+    );
 }
