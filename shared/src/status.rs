@@ -55,3 +55,21 @@ pub struct TargetStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next_poll_at: Option<u64>,
 }
+
+/// `GET /v1/slots[?district_id=N]`: what is open now in the user's districts,
+/// from the server's latest fetch (no upstream call is made for it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SlotsResponse {
+    pub districts: Vec<DistrictSlots>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DistrictSlots {
+    pub district_id: u32,
+    pub district_name: String,
+    /// When the server last checked this district (ms since the epoch); none if never.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checked_at: Option<u64>,
+    /// Sessions with at least one open slot.
+    pub sessions: Vec<crate::Session>,
+}

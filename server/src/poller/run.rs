@@ -224,6 +224,9 @@ impl Poller {
             .filter_map(|(id, s)| Some((id.clone(), serde_json::to_string(s).ok()?)))
             .collect();
         self.store.set_seen(target, &seen).await?;
+        let open: Vec<&Session> = sessions.iter().filter(|s| s.capacity > 0).collect();
+        let open = serde_json::to_string(&open).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        self.store.set_latest(target, Some(&open), now_ms).await?;
         let mut fields = vec![("at", now_ms.to_string()), ("status", "200".to_owned())];
         fields.extend(validators.etag.map(|v| ("etag", v)));
         fields.extend(validators.last_modified.map(|v| ("lm", v)));

@@ -6,6 +6,7 @@ mod conditional;
 mod health;
 mod locations;
 mod secrets;
+mod slots;
 mod status;
 mod subscriptions;
 
@@ -22,7 +23,8 @@ pub fn router(state: AppState) -> Router {
         .merge(locations::router())
         .merge(account::router())
         .merge(subscriptions::router())
-        .merge(status::router());
+        .merge(status::router())
+        .merge(slots::router());
     Router::new()
         .merge(health::router())
         .nest("/v1", v1)

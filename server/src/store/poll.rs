@@ -7,6 +7,8 @@
 //!   the last poll's time (`at`) and outcome (`status`).
 //! - `{p}seen:{target}`: hash session id -> what the last poll saw of it (JSON),
 //!   expiring a week after the last write (sessions are at most 7 days ahead).
+//! - `{p}latest:{target}`: hash with the open sessions of the last fetch (`b`,
+//!   JSON) and when the target was last checked (`t`, ms), for `slots`.
 
 use super::{Store, StoreError};
 use redis::AsyncCommands;
@@ -118,5 +120,37 @@ impl Store {
         }
         let () = pipe.query_async(&mut self.conn()).await?;
         Ok(())
+    }
+
+    /// Remembers the open sessions of the latest fetch of `target`.
+    pub async fn set_latest(
+        &self,
+        target: &str,
+        sessions_json: Option<&str>,
+        checked_ms: u64,
+    ) -> Result<(), StoreError> {
+        let key = self.key(&format!("latest:{target}"));
+        let mut pipe = redis::pipe();
+        pipe.atomic().hset(&key, "t", checked_ms).ignore();
+        if let Some(body) = sessions_json {
+            pipe.hset(&key, "b", body).ignore();
+        }
+        let () = pipe
+            .expire(&key, SEEN_TTL_SECS)
+            .ignore()
+            .query_async(&mut self.conn())
+            .await?;
+        Ok(())
+    }
+
+    /// The open sessions (JSON) and check time of `target`'s latest fetch.
+    pub async fn latest(&self, target: &str) -> Result<(Option<String>, Option<u64>), StoreError> {
+        let (body, at): (Option<String>, Option<u64>) = redis::cmd("HMGET")
+            .arg(self.key(&format!("latest:{target}")))
+            .arg("b")
+            .arg("t")
+            .query_async(&mut self.conn())
+            .await?;
+        Ok((body, at))
     }
 }

@@ -296,3 +296,39 @@ async fn two_pollers_over_two_simulated_hours_never_exceed_the_budget() {
         calls_at.len()
     );
 }
+
+#[tokio::test]
+async fn slots_show_what_the_last_poll_found_open_with_304s_and_no_upstream_call() {
+    let rig = rig().await;
+    let token = rig.app.signed_up(&unique_email()).await;
+    let get = |path: &'static str| rig.app.authed(Method::GET, path, &token);
+    let before: serde_json::Value = get("/v1/slots").send().await.unwrap().json().await.unwrap();
+    assert_eq!(before["districts"][0]["district_name"], "Patna");
+    assert!(
+        before["districts"][0]["checked_at"].is_null(),
+        "not polled yet: {before}"
+    );
+    rig.fake
+        .set_sessions(97, &[("s-open", 5, 0), ("s-full", 0, 0)]);
+    rig.poller.poll_once(1_900_000_000_000).await.unwrap();
+    let calls = rig.fake.calls();
+    let r = get("/v1/slots?district_id=97").send().await.unwrap();
+    let etag = r.headers()["etag"].to_str().unwrap().to_owned();
+    let body: serde_json::Value = r.json().await.unwrap();
+    let sessions = body["districts"][0]["sessions"].as_array().unwrap();
+    assert_eq!(sessions.len(), 1, "only sessions with open slots: {body}");
+    assert_eq!(sessions[0]["session_id"], "s-open");
+    let again = get("/v1/slots?district_id=97")
+        .header("If-None-Match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 304);
+    assert_eq!(rig.fake.calls(), calls, "slots never call the upstream");
+    let (code, _) =
+        crate::helpers::error_of(get("/v1/slots?district_id=725").send().await.unwrap(), 404).await;
+    assert_eq!(code, "not_found");
+    let (code, _) =
+        crate::helpers::error_of(get("/v1/slots?district_id=x").send().await.unwrap(), 400).await;
+    assert_eq!(code, "invalid_district_id");
+}

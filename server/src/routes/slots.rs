@@ -1,0 +1,85 @@
+//! `GET /v1/slots[?district_id=N]` (bearer): the open sessions in the user's
+//! districts from the poller's latest fetch, with ETag / 304. It never calls
+//! the upstream, so asking costs no budget.
+
+use super::conditional::{conditional_json, etag_of};
+use crate::error::ApiError;
+use crate::extract::AuthUser;
+use crate::state::AppState;
+use axum::extract::{Query, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use axum::{Router, routing::get};
+use redis_hack_shared::{DistrictSlots, Session, SlotsResponse, Target};
+use std::collections::{BTreeMap, HashMap};
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/slots", get(slots))
+}
+
+#[tracing::instrument(skip_all, fields(uid = %user.uid))]
+async fn slots(
+    State(app): State<AppState>,
+    user: AuthUser,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let wanted: Option<u32> = match query.get("district_id") {
+        Some(raw) => Some(raw.trim().parse().map_err(|_| {
+            ApiError::bad_request(
+                "invalid_district_id",
+                format!("'{raw}' is not a district id; ids are whole numbers"),
+            )
+        })?),
+        None => None,
+    };
+    let doc = app.store.user(&user.uid).await?.ok_or_else(|| {
+        ApiError::unauthorized(
+            "invalid_token",
+            "the account for this token no longer exists; register again",
+        )
+    })?;
+    let mut districts: BTreeMap<u32, String> = BTreeMap::new();
+    for sub in doc.subscriptions() {
+        if let Target::District {
+            district_id,
+            district_name,
+            ..
+        } = sub.target
+        {
+            districts.insert(district_id, district_name);
+        }
+    }
+    if let Some(id) = wanted {
+        districts.retain(|d, _| *d == id);
+        if districts.is_empty() {
+            return Err(ApiError::NotFound(format!(
+                "you do not watch district {id}; subscribe to it first"
+            )));
+        }
+    }
+    let mut out = Vec::new();
+    for (district_id, district_name) in districts {
+        let (body, checked_at) = app.store.latest(&format!("d:{district_id}")).await?;
+        let sessions: Vec<Session> = body
+            .and_then(|b| serde_json::from_str(&b).ok())
+            .unwrap_or_default();
+        out.push(DistrictSlots {
+            district_id,
+            district_name,
+            checked_at,
+            sessions,
+        });
+    }
+    let modified = out.iter().filter_map(|d| d.checked_at).max().unwrap_or(0) / 1000;
+    let body =
+        serde_json::to_string(&SlotsResponse { districts: out }).map_err(anyhow::Error::from)?;
+    let etag = etag_of(&body);
+    Ok(conditional_json(
+        &headers,
+        body,
+        &etag,
+        modified,
+        "private, no-cache",
+    ))
+}
