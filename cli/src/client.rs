@@ -4,7 +4,8 @@
 
 use redis_hack_shared::{
     CreateSubscriptionRequest, DistrictsResponse, ErrorBody, RegisterRequest, RegisterResponse,
-    StatesResponse, Subscription, SubscriptionsResponse, VerifyRequest, VerifyResponse,
+    SlotsResponse, StatesResponse, Subscription, SubscriptionsResponse, VerifyRequest,
+    VerifyResponse,
 };
 use reqwest::{Method, RequestBuilder, StatusCode, header};
 use serde::de::DeserializeOwned;
@@ -49,14 +50,14 @@ impl ClientError {
     }
 }
 
-/// The result of a conditional list request.
-pub enum Listed {
-    Fresh {
-        response: SubscriptionsResponse,
-        etag: Option<String>,
-    },
+/// The result of a conditional GET.
+pub enum Conditional<T> {
+    Fresh { response: T, etag: Option<String> },
     NotModified,
 }
+
+/// The result of a conditional list request.
+pub type Listed = Conditional<SubscriptionsResponse>;
 
 /// A client for one server, optionally holding a bearer token.
 pub struct ApiClient {
@@ -131,20 +132,46 @@ impl ApiClient {
 
     /// Lists subscriptions, sending `If-None-Match` when we hold a cached copy.
     pub async fn list(&self, token: &str, etag: Option<&str>) -> Result<Listed, ClientError> {
-        let mut req = self.request(Method::GET, "/v1/subscriptions", Some(token));
+        self.conditional(
+            self.request(Method::GET, "/v1/subscriptions", Some(token)),
+            etag,
+        )
+        .await
+    }
+
+    /// Open slots in the user's districts, conditionally on a cached ETag.
+    pub async fn slots(
+        &self,
+        token: &str,
+        district_id: Option<u32>,
+        etag: Option<&str>,
+    ) -> Result<Conditional<SlotsResponse>, ClientError> {
+        let path = match district_id {
+            Some(id) => format!("/v1/slots?district_id={id}"),
+            None => "/v1/slots".to_owned(),
+        };
+        self.conditional(self.request(Method::GET, &path, Some(token)), etag)
+            .await
+    }
+
+    async fn conditional<T: DeserializeOwned>(
+        &self,
+        mut req: RequestBuilder,
+        etag: Option<&str>,
+    ) -> Result<Conditional<T>, ClientError> {
         if let Some(etag) = etag {
             req = req.header(header::IF_NONE_MATCH, etag);
         }
         let response = self.send(req).await?;
         if response.status() == StatusCode::NOT_MODIFIED {
-            return Ok(Listed::NotModified);
+            return Ok(Conditional::NotModified);
         }
         let etag = response
             .headers()
             .get(header::ETAG)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
-        Ok(Listed::Fresh {
+        Ok(Conditional::Fresh {
             response: json(response).await?,
             etag,
         })

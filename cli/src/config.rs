@@ -23,6 +23,15 @@ pub struct ListCache {
     pub response: SubscriptionsResponse,
 }
 
+/// The last `slots` answer for one query, to show on a 304.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SlotsCache {
+    pub server: String,
+    pub query: Option<u32>,
+    pub etag: String,
+    pub response: redis_hack_shared::SlotsResponse,
+}
+
 /// The files of the config directory.
 pub struct Paths {
     dir: PathBuf,
@@ -52,6 +61,18 @@ impl Paths {
         self.dir.join("list-cache.json")
     }
 
+    fn slots_cache(&self) -> PathBuf {
+        self.dir.join("slots-cache.json")
+    }
+
+    pub fn load_slots_cache(&self) -> Option<SlotsCache> {
+        read_json(&self.slots_cache()).unwrap_or(None)
+    }
+
+    pub fn save_slots_cache(&self, cache: &SlotsCache) -> anyhow::Result<()> {
+        write_private(&self.slots_cache(), &serde_json::to_vec(cache)?)
+    }
+
     pub fn load_credentials(&self) -> anyhow::Result<Option<Credentials>> {
         read_json(&self.credentials())
     }
@@ -72,7 +93,7 @@ impl Paths {
     /// Removes the token and the cache; returns whether a token was there.
     pub fn forget(&self) -> anyhow::Result<bool> {
         let had = self.credentials().exists();
-        for path in [self.credentials(), self.cache()] {
+        for path in [self.credentials(), self.cache(), self.slots_cache()] {
             match std::fs::remove_file(&path) {
                 Ok(()) => {}
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}

@@ -40,6 +40,7 @@ pub enum Command {
     Subscribe(commands::subscribe::Args),
     List(commands::list::Args),
     Unsubscribe(commands::unsubscribe::Args),
+    Slots(commands::slots::Args),
     Logout(commands::logout::Args),
 }
 
@@ -89,6 +90,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Subscribe(args) => commands::subscribe::run(&ctx, args).await,
         Command::List(args) => commands::list::run(&ctx, args).await,
         Command::Unsubscribe(args) => commands::unsubscribe::run(&ctx, args).await,
+        Command::Slots(args) => commands::slots::run(&ctx, args).await,
         Command::Logout(args) => commands::logout::run(&ctx, args).await,
     }
 }

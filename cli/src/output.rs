@@ -15,6 +15,14 @@ pub fn line(text: &str) {
     }
 }
 
+/// Whole seconds from `ms` (since the epoch) to now.
+pub fn seconds_since(ms: u64) -> u64 {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    now.saturating_sub(ms) / 1000
+}
+
 /// Prints `value` as one pretty JSON document.
 pub fn json<T: Serialize>(value: &T) -> anyhow::Result<()> {
     line(&serde_json::to_string_pretty(value)?);

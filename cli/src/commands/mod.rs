@@ -4,6 +4,7 @@
 pub mod list;
 pub mod logout;
 pub mod register;
+pub mod slots;
 pub mod subscribe;
 pub mod unsubscribe;
 pub mod verify;

@@ -24,13 +24,13 @@ fn cli_bin() -> PathBuf {
 }
 
 /// One user's CLI: its own config directory, pointed at `server`.
-struct Cli {
+pub struct Cli {
     server: String,
     config_dir: PathBuf,
 }
 
 impl Cli {
-    fn new(server: &str) -> Self {
+    pub fn new(server: &str) -> Self {
         let config_dir = std::env::temp_dir().join(format!("rh-cli-{}", hex(6)));
         Self {
             server: server.to_owned(),
@@ -38,7 +38,7 @@ impl Cli {
         }
     }
 
-    async fn run(&self, args: &[&str]) -> Output {
+    pub async fn run(&self, args: &[&str]) -> Output {
         tokio::process::Command::new(cli_bin())
             .args(args)
             .env("REDIS_HACK_SERVER", &self.server)
@@ -51,7 +51,7 @@ impl Cli {
     }
 
     /// Runs a command that must succeed and returns its stdout as JSON.
-    async fn json(&self, args: &[&str]) -> (Value, String) {
+    pub async fn json(&self, args: &[&str]) -> (Value, String) {
         let mut all = args.to_vec();
         all.push("--json");
         let out = self.run(&all).await;

@@ -332,3 +332,31 @@ async fn slots_show_what_the_last_poll_found_open_with_304s_and_no_upstream_call
         crate::helpers::error_of(get("/v1/slots?district_id=x").send().await.unwrap(), 400).await;
     assert_eq!(code, "invalid_district_id");
 }
+
+#[tokio::test]
+async fn the_cli_shows_open_slots_and_then_the_304_path() {
+    let rig = rig().await;
+    let cli = crate::cli::Cli::new(&rig.app.base_url);
+    let email = unique_email();
+    cli.json(&["register", "--email", &email, "--district-id", "97"])
+        .await;
+    let code = rig.app.mail.code_for(&email).await;
+    cli.json(&["verify", "--email", &email, "--code", &code])
+        .await;
+    rig.fake.set_sessions(97, &[("s-open", 4, 1)]);
+    rig.poller.poll_once(1_900_000_000_000).await.unwrap();
+    let (slots, stderr) = cli.json(&["slots"]).await;
+    assert_eq!(
+        slots["districts"][0]["sessions"][0]["session_id"], "s-open",
+        "{slots}"
+    );
+    assert!(!stderr.contains("unchanged"));
+    let (_, stderr) = cli.json(&["slots"]).await;
+    assert!(stderr.contains("unchanged"), "{stderr}");
+    let table = cli.run(&["slots"]).await;
+    let table = String::from_utf8_lossy(&table.stdout);
+    assert!(
+        table.contains("Centre 97") && table.contains("dose 1: 4"),
+        "{table}"
+    );
+}
