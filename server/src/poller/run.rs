@@ -50,13 +50,7 @@ enum Polled {
 impl Poller {
     /// One round at `now_ms`.
     pub async fn poll_once(&self, now_ms: u64) -> Result<Round, StoreError> {
-        let targets: Vec<(String, f64)> = self
-            .store
-            .watched_targets()
-            .await?
-            .into_iter()
-            .filter(|(t, _)| t.starts_with("d:"))
-            .collect();
+        let targets = self.store.watched_targets().await?;
         let weights: Vec<f64> = targets.iter().map(|(_, w)| *w).collect();
         let c = self.config;
         let interval: HashMap<&str, Duration> = targets
@@ -93,7 +87,7 @@ impl Poller {
                 .copied()
                 .unwrap_or(c.max_interval);
             let mut next = now_ms + jittered(every).as_millis() as u64;
-            match self.poll_district(&target, now_ms).await {
+            match self.poll_target(&target, now_ms).await {
                 Ok(Polled::NotModified) => round.not_modified += 1,
                 Ok(Polled::Fresh { alerts }) => {
                     round.fetched += 1;
@@ -139,21 +133,24 @@ impl Poller {
         Ok(round)
     }
 
-    async fn poll_district(&self, target: &str, now_ms: u64) -> Result<Polled, PollError> {
-        let district_id: u32 = target.trim_start_matches("d:").parse().map_err(|_| {
-            PollError::Store(StoreError::Corrupt(format!("watched target '{target}'")))
-        })?;
+    async fn poll_target(&self, target: &str, now_ms: u64) -> Result<Polled, PollError> {
         let state = self.store.poll_state(target).await?;
         let known = Validators {
             etag: state.get("etag").cloned(),
             last_modified: state.get("lm").cloned(),
         };
         let (date, today) = india_date(now_ms);
-        let (sessions, validators, upstream_date) = match self
-            .client
-            .calendar_by_district(district_id, &date, &known)
-            .await?
-        {
+        let fetched = match target.split_once(':') {
+            Some(("d", id)) => match id.parse() {
+                Ok(id) => self.client.calendar_by_district(id, &date, &known).await?,
+                Err(_) => {
+                    return Err(StoreError::Corrupt(format!("watched target '{target}'")).into());
+                }
+            },
+            Some(("p", pincode)) => self.client.calendar_by_pin(pincode, &date, &known).await?,
+            _ => return Err(StoreError::Corrupt(format!("watched target '{target}'")).into()),
+        };
+        let (sessions, validators, upstream_date) = match fetched {
             Calendar::NotModified => {
                 self.store
                     .set_poll_state(

@@ -120,6 +120,18 @@ impl CowinClient {
         self.calendar(&path, district_id, known).await
     }
 
+    /// Sessions for the 7 days from `date` at one pincode, conditionally.
+    pub async fn calendar_by_pin(
+        &self,
+        pincode: &str,
+        date: &str,
+        known: &Validators,
+    ) -> Result<Calendar, UpstreamError> {
+        let path =
+            format!("/appointment/sessions/public/calendarByPin?pincode={pincode}&date={date}");
+        self.calendar(&path, 0, known).await
+    }
+
     async fn calendar(
         &self,
         path: &str,

@@ -360,3 +360,33 @@ async fn the_cli_shows_open_slots_and_then_the_304_path() {
         "{table}"
     );
 }
+
+#[tokio::test]
+async fn a_pincode_subscription_is_served_by_calendar_by_pin() {
+    let rig = rig().await;
+    let email = unique_email();
+    let token = rig.app.signed_up(&email).await;
+    let r = rig
+        .app
+        .authed(Method::POST, "/v1/subscriptions", &token)
+        .json(&json!({"pincode": "110001"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    rig.fake.set_sessions(110001, &[("pin-1", 3, 0)]);
+    let round = rig.poller.poll_once(1_900_000_000_000).await.unwrap();
+    assert_eq!(
+        (round.fetched, round.alerts_queued),
+        (2, 1),
+        "Patna and the pincode polled; one alert: {round:?}"
+    );
+    assert_eq!(rig.deliver().await, 1);
+    let msgs = rig.app.mail.wait_for(&email, 2).await;
+    assert!(
+        msgs.last().unwrap()["subject"]
+            .as_str()
+            .unwrap()
+            .contains("pincode 110001")
+    );
+}

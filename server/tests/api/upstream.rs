@@ -27,6 +27,10 @@ impl FakeUpstream {
                 "/api/v2/appointment/sessions/public/calendarByDistrict",
                 axum::routing::get(calendar),
             )
+            .route(
+                "/api/v2/appointment/sessions/public/calendarByPin",
+                axum::routing::get(calendar),
+            )
             .with_state(fake.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}/api/v2", listener.local_addr().unwrap());
@@ -34,7 +38,7 @@ impl FakeUpstream {
         (fake, base)
     }
 
-    /// Sets district `id`'s calendar to these sessions (id, dose-1 and dose-2 capacity) at one centre.
+    /// Sets district (or pincode) `id`'s calendar to these sessions (id, dose-1 and dose-2 capacity) at one centre.
     pub fn set_sessions(&self, id: u32, sessions: &[(&str, u32, u32)]) {
         let sessions: Vec<serde_json::Value> = sessions
             .iter()
@@ -80,6 +84,7 @@ async fn calendar(
     }
     let id: u32 = q
         .get("district_id")
+        .or(q.get("pincode"))
         .and_then(|v| v.parse().ok())
         .unwrap_or(0);
     let body = inner
