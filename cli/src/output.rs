@@ -23,6 +23,19 @@ pub fn seconds_since(ms: u64) -> u64 {
     now.saturating_sub(ms) / 1000
 }
 
+/// `never`, or how long ago `ms` (since the epoch) was: `42s ago`, `3m ago`, `2h ago`.
+pub fn ago(ms: Option<u64>) -> String {
+    let Some(ms) = ms else {
+        return "never".into();
+    };
+    match seconds_since(ms) {
+        s if s < 120 => format!("{s}s ago"),
+        s if s < 7200 => format!("{}m ago", s / 60),
+        s if s < 172_800 => format!("{}h ago", s / 3600),
+        s => format!("{}d ago", s / 86_400),
+    }
+}
+
 /// Prints `value` as one pretty JSON document.
 pub fn json<T: Serialize>(value: &T) -> anyhow::Result<()> {
     line(&serde_json::to_string_pretty(value)?);
@@ -35,16 +48,29 @@ pub fn table(subs: &[Subscription]) -> String {
         return "You are not watching anything yet. Add something with: redis-hack subscribe"
             .into();
     }
-    let header = ["ID", "WATCHING", "FILTERS", "CHANNELS"].map(String::from);
-    let rows: Vec<[String; 4]> = subs
+    let header = [
+        "ID",
+        "WATCHING",
+        "FILTERS",
+        "CHANNELS",
+        "LAST POLL",
+        "LAST MATCH",
+        "LAST ALERT",
+    ]
+    .map(String::from);
+    let rows: Vec<[String; 7]> = subs
         .iter()
         .map(|s| {
             let channels = if s.channels.email { "email" } else { "-" };
+            let h = &s.history;
             [
                 s.id.clone(),
                 s.target.to_string(),
                 s.filters.to_string(),
                 channels.to_owned(),
+                ago(h.last_poll_at),
+                ago(h.last_match_at),
+                ago(h.last_alert_at),
             ]
         })
         .collect();
@@ -86,6 +112,7 @@ mod tests {
                 filters: Filters::default(),
                 channels: Channels::default(),
                 created_at: 0,
+                history: Default::default(),
             },
             Subscription {
                 id: "s22222222".into(),
@@ -95,6 +122,7 @@ mod tests {
                 filters: serde_json::from_str(r#"{"age":18,"fee":"free"}"#).unwrap(),
                 channels: Channels::default(),
                 created_at: 0,
+                history: Default::default(),
             },
         ];
         let t = table(&subs);

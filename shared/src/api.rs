@@ -127,6 +127,17 @@ pub enum Target {
     },
 }
 
+impl Target {
+    /// The target's short key, `d:{district_id}` or `p:{pincode}`, as the server's
+    /// indexes and poller name it.
+    pub fn key(&self) -> String {
+        match self {
+            Self::District { district_id, .. } => format!("d:{district_id}"),
+            Self::Pincode { pincode } => format!("p:{pincode}"),
+        }
+    }
+}
+
 impl std::fmt::Display for Target {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -152,6 +163,29 @@ pub struct Subscription {
     pub channels: Channels,
     /// Seconds since the Unix epoch.
     pub created_at: u64,
+    /// What the alert engine last did for it; empty until the poller runs.
+    #[serde(default, skip_serializing_if = "History::is_empty")]
+    pub history: History,
+}
+
+/// Answers "why did I not get an alert?": times in ms since the Unix epoch.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct History {
+    /// The last poll of the subscription's district or pincode.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_poll_at: Option<u64>,
+    /// The last time a session opened that matched its filters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_match_at: Option<u64>,
+    /// The last alert email the SMTP server accepted for it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_alert_at: Option<u64>,
+}
+
+impl History {
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
 }
 
 /// `GET /v1/subscriptions`

@@ -7,7 +7,7 @@
 use super::email::render;
 use super::job::AlertJob;
 use crate::mail::Mailer;
-use crate::store::{QueuedJob, Store, StoreError, now_ms};
+use crate::store::{Moment, QueuedJob, Store, StoreError, now_ms};
 use redis_hack_shared::EmailAddress;
 use std::time::Duration;
 
@@ -125,7 +125,10 @@ impl Worker {
             Ok(()) => {
                 tracing::info!(to = %to.masked(), sessions = job.sessions.len(), "alert delivered");
                 pass.delivered += 1;
-                self.store.ack_alert(&queued.id).await
+                self.store.ack_alert(&queued.id).await?;
+                self.store
+                    .record(&job.uid, &job.sids, Moment::Alerted, now_ms())
+                    .await
             }
             Err(e) => {
                 job.attempt += 1;

@@ -6,7 +6,7 @@
 use super::schedule::{Budget, intervals};
 use crate::alerts::AlertJob;
 use crate::alerts::detect::{Rules, Seen, detect};
-use crate::store::{Store, StoreError};
+use crate::store::{Moment, Store, StoreError};
 use crate::upstream::{Calendar, CowinClient, UpstreamError, Validators};
 use redis_hack_shared::{Filters, Session};
 use std::collections::{BTreeMap, HashMap};
@@ -213,6 +213,9 @@ impl Poller {
             let body =
                 serde_json::to_string(&job).map_err(|e| StoreError::Corrupt(e.to_string()))?;
             self.store.enqueue_alert(&body).await?;
+            self.store
+                .record(uid, sids, Moment::Matched, now_ms)
+                .await?;
         }
         // Remembered only after the jobs are queued: a crash in between re-alerts, never loses.
         let seen: Vec<(String, String)> = found

@@ -12,7 +12,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get};
 use axum::{Json, Router};
 use redis_hack_shared::{
-    Channels, CreateSubscriptionRequest, Filters, Subscription, SubscriptionsResponse, Target,
+    Channels, CreateSubscriptionRequest, Filters, History, Subscription, SubscriptionsResponse,
+    Target,
 };
 use sha2::{Digest, Sha256};
 
@@ -25,10 +26,7 @@ pub fn router() -> Router<AppState> {
 /// A subscription whose id is a digest of what it watches and its filters,
 /// so the same subscription twice gets the same id and is refused.
 pub fn new_subscription(target: Target, filters: Filters, channels: Channels) -> Subscription {
-    let what = match &target {
-        Target::District { district_id, .. } => format!("d:{district_id}"),
-        Target::Pincode { pincode } => format!("p:{pincode}"),
-    };
+    let what = target.key();
     let filters_json = serde_json::to_string(&filters).unwrap_or_default();
     let digest = hex::encode(Sha256::digest(format!("{what}|{filters_json}").as_bytes()));
     Subscription {
@@ -37,6 +35,7 @@ pub fn new_subscription(target: Target, filters: Filters, channels: Channels) ->
         filters,
         channels,
         created_at: now_ms() / 1000,
+        history: Default::default(),
     }
 }
 
@@ -58,9 +57,19 @@ async fn list(
     let doc = load_user(&app, &user).await?;
     let email = redis_hack_shared::EmailAddress::parse(&doc.email)
         .map_err(|e| anyhow::anyhow!("stored email of {}: {e}", user.uid))?;
+    let mut subscriptions = doc.subscriptions();
+    let history = app.store.history(&user.uid).await?;
+    for sub in &mut subscriptions {
+        let poll = app.store.poll_state(&sub.target.key()).await?;
+        sub.history = History {
+            last_poll_at: poll.get("at").and_then(|v| v.parse().ok()),
+            last_match_at: history.get(&format!("{}:m", sub.id)).copied(),
+            last_alert_at: history.get(&format!("{}:a", sub.id)).copied(),
+        };
+    }
     let body = SubscriptionsResponse {
         email,
-        subscriptions: doc.subscriptions(),
+        subscriptions,
     };
     let body = serde_json::to_string(&body).map_err(anyhow::Error::from)?;
     let etag = etag_of(&body);

@@ -8,6 +8,7 @@
 mod budget;
 mod cache;
 mod fanout;
+mod history;
 mod limits;
 mod otp;
 mod poll;
@@ -17,6 +18,7 @@ mod users;
 
 pub use cache::CachedDoc;
 pub use fanout::Subscriber;
+pub use history::Moment;
 pub use limits::Limit;
 pub use otp::{OtpCheck, OtpRecord};
 pub use poll::POLL_LEASE;

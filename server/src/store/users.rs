@@ -56,6 +56,7 @@ impl UserDoc {
                 filters: s.filters.clone(),
                 channels: s.channels.clone(),
                 created_at: s.created_ms / 1000,
+                history: Default::default(),
             })
             .collect()
     }
@@ -169,7 +170,7 @@ impl Store {
             .arg(to_json(&stored)?)
             .arg(now_ms())
             .arg(format!("{uid}:{}", sub.id))
-            .arg(target_member(&sub.target))
+            .arg(sub.target.key())
             .arg(MAX_SUBSCRIPTIONS)
             .arg(to_json(&sub.filters)?)
             .invoke_async(&mut self.conn())
@@ -195,7 +196,7 @@ impl Store {
             .arg(format!("$.s.{}", sub.id))
             .arg(now_ms())
             .arg(format!("{uid}:{}", sub.id))
-            .arg(target_member(&sub.target))
+            .arg(sub.target.key())
             .invoke_async(&mut self.conn())
             .await?;
         Ok(removed == 1)
@@ -238,14 +239,7 @@ impl Store {
     }
 
     fn index_key(&self, target: &Target) -> String {
-        self.key(&format!("idx:{}", target_member(target)))
-    }
-}
-
-fn target_member(target: &Target) -> String {
-    match target {
-        Target::District { district_id, .. } => format!("d:{district_id}"),
-        Target::Pincode { pincode } => format!("p:{pincode}"),
+        self.key(&format!("idx:{}", target.key()))
     }
 }
 

@@ -390,3 +390,37 @@ async fn a_pincode_subscription_is_served_by_calendar_by_pin() {
             .contains("pincode 110001")
     );
 }
+
+#[tokio::test]
+async fn the_list_tells_when_a_subscription_was_polled_matched_and_alerted() {
+    let rig = rig().await;
+    let token = rig.app.signed_up(&unique_email()).await;
+    let history = || async {
+        let list: serde_json::Value = rig
+            .app
+            .authed(Method::GET, "/v1/subscriptions", &token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        list["subscriptions"][0]["history"].clone()
+    };
+    assert!(history().await.is_null(), "nothing happened yet");
+    rig.fake.set_sessions(97, &[("s-1", 5, 0)]);
+    let t0 = 1_900_000_000_000;
+    rig.poller.poll_once(t0).await.unwrap();
+    let h = history().await;
+    assert_eq!(
+        (h["last_poll_at"].as_u64(), h["last_match_at"].as_u64()),
+        (Some(t0), Some(t0)),
+        "{h}"
+    );
+    assert!(
+        h["last_alert_at"].is_null(),
+        "matched, but not yet sent: {h}"
+    );
+    rig.deliver().await;
+    assert!(history().await["last_alert_at"].as_u64().is_some());
+}
