@@ -1,141 +1,121 @@
-//! `/admin/location/states` and `/admin/location/districts/{state_id}` in the
-//! shapes the real API used (`{"states": [...], "ttl": 24}`), built once from
-//! the embedded snapshot, with validators and 304s.
+//! `/admin/location/states` and `/admin/location/districts/{state_id}`, in the
+//! shapes the real API used (`{"states": [...], "ttl": 24}`), from the real
+//! data snapshot embedded at build time so the binary stands alone.
 
-use axum::extract::Path;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use crate::SimState;
+use crate::conditional::json_response;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::{Router, routing::get};
-use serde::Deserialize;
+use axum::{Json, Router, routing::get};
+use serde::{Deserialize, Serialize};
 use serde_json::json;
-use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::LazyLock;
-use std::time::{SystemTime, UNIX_EPOCH};
 
+/// `data/cowin-locations.json`: 37 states and 756 districts as CoWIN served them.
 const SNAPSHOT: &str = include_str!("../../data/cowin-locations.json");
+
+/// The hours CoWIN told clients they may cache location lists for.
+const TTL_HOURS: u32 = 24;
 
 #[derive(Deserialize)]
 struct Snapshot {
-    states: Vec<StateEntry>,
+    states: Vec<SnapshotState>,
 }
 
 #[derive(Deserialize)]
-struct StateEntry {
+struct SnapshotState {
     state_id: u32,
     state_name: String,
-    districts: Vec<serde_json::Value>,
+    districts: Vec<District>,
 }
 
-/// Pre-rendered bodies: the states list and each state's district list.
+#[derive(Serialize)]
+struct StateSummary<'a> {
+    state_id: u32,
+    state_name: &'a str,
+}
+
+#[derive(Deserialize, Serialize)]
+struct District {
+    district_id: u32,
+    district_name: String,
+}
+
+/// Bodies rendered once: they never change, and so neither do their ETags.
 struct Bodies {
     states: String,
     districts: HashMap<u32, String>,
-    empty_districts: String,
-    /// Whole seconds, as HTTP dates carry.
-    started: SystemTime,
+    no_districts: String,
 }
 
 static BODIES: LazyLock<Bodies> = LazyLock::new(|| {
-    let snapshot: Snapshot =
-        serde_json::from_str(SNAPSHOT).expect("the embedded snapshot is valid JSON");
+    // The snapshot is compiled in and covered by the tests below, so a parse
+    // failure is a build defect, not a runtime condition.
+    let snapshot: Snapshot = serde_json::from_str(SNAPSHOT).expect(
+        "data/cowin-locations.json has the {states:[{state_id,state_name,districts}]} shape",
+    );
     let states: Vec<_> = snapshot
         .states
         .iter()
-        .map(|s| json!({"state_id": s.state_id, "state_name": s.state_name}))
+        .map(|s| StateSummary {
+            state_id: s.state_id,
+            state_name: &s.state_name,
+        })
         .collect();
     let districts = snapshot
         .states
         .iter()
         .map(|s| {
-            (
-                s.state_id,
-                json!({"districts": s.districts, "ttl": 24}).to_string(),
-            )
+            let body = json!({"districts": s.districts, "ttl": TTL_HOURS});
+            (s.state_id, body.to_string())
         })
         .collect();
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default()
-        .as_secs();
     Bodies {
-        states: json!({"states": states, "ttl": 24}).to_string(),
+        states: json!({"states": states, "ttl": TTL_HOURS}).to_string(),
         districts,
-        empty_districts: json!({"districts": [], "ttl": 24}).to_string(),
-        started: UNIX_EPOCH + std::time::Duration::from_secs(now),
+        no_districts: json!({"districts": [], "ttl": TTL_HOURS}).to_string(),
     }
 });
 
-pub fn router() -> Router {
+/// The location routes, relative to the API root (`/api/v2`).
+pub fn router() -> Router<SimState> {
     Router::new()
         .route("/admin/location/states", get(states))
         .route("/admin/location/districts/{state_id}", get(districts))
 }
 
-async fn states(headers: HeaderMap) -> Response {
-    cached_json(&headers, &BODIES.states)
+async fn states(State(sim): State<SimState>, headers: HeaderMap) -> Response {
+    json_response(&headers, &BODIES.states, sim.started)
 }
 
-async fn districts(Path(state_id): Path<String>, headers: HeaderMap) -> Response {
+/// An unknown id gets an empty list and a non-numeric one a 400, as CoWIN did.
+async fn districts(
+    State(sim): State<SimState>,
+    Path(state_id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
     let Ok(id) = state_id.parse::<u32>() else {
         let body = json!({"errorCode": "USRRES0001", "error": "Input parameter missing"});
-        return (StatusCode::BAD_REQUEST, axum::Json(body)).into_response();
+        return (StatusCode::BAD_REQUEST, Json(body)).into_response();
     };
-    let body = BODIES.districts.get(&id).unwrap_or(&BODIES.empty_districts);
-    cached_json(&headers, body)
-}
-
-/// The body with a strong ETag and Last-Modified, or 304 when the client has it.
-fn cached_json(request: &HeaderMap, body: &str) -> Response {
-    let etag = format!(
-        "\"{}\"",
-        &hex::encode(Sha256::digest(body.as_bytes()))[..16]
-    );
-    let modified = BODIES.started;
-    let fresh = match request
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-    {
-        Some(inm) => inm.split(',').any(|t| t.trim() == etag || t.trim() == "*"),
-        None => request
-            .get(header::IF_MODIFIED_SINCE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| httpdate::parse_http_date(v).ok())
-            .is_some_and(|since| modified <= since),
-    };
-    let mut response = if fresh {
-        StatusCode::NOT_MODIFIED.into_response()
-    } else {
-        (
-            [(header::CONTENT_TYPE, "application/json")],
-            body.to_owned(),
-        )
-            .into_response()
-    };
-    let h = response.headers_mut();
-    h.insert(
-        header::ETAG,
-        HeaderValue::from_str(&etag).expect("hex is a valid header"),
-    );
-    let date = httpdate::fmt_http_date(modified);
-    h.insert(
-        header::LAST_MODIFIED,
-        HeaderValue::from_str(&date).expect("an HTTP date is a valid header"),
-    );
-    response
+    let body = BODIES.districts.get(&id).unwrap_or(&BODIES.no_districts);
+    json_response(&headers, body, sim.started)
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use axum::body::Body;
-    use axum::http::Request;
+    use axum::http::{Request, StatusCode, header};
+    use axum::response::Response;
+    use serde_json::{Value, json};
     use tower::ServiceExt;
 
-    async fn get(path: &str, headers: &[(&str, &str)]) -> Response {
+    async fn get(path: &str, headers: &[(header::HeaderName, &str)]) -> Response {
         let mut req = Request::get(path);
         for (k, v) in headers {
-            req = req.header(*k, *v);
+            req = req.header(k, *v);
         }
         crate::router()
             .oneshot(req.body(Body::empty()).unwrap())
@@ -143,47 +123,85 @@ mod tests {
             .unwrap()
     }
 
-    async fn json_of(r: Response) -> serde_json::Value {
+    async fn json_of(r: Response) -> Value {
         let bytes = axum::body::to_bytes(r.into_body(), 1 << 20).await.unwrap();
         serde_json::from_slice(&bytes).unwrap()
     }
 
     #[tokio::test]
-    async fn states_are_the_37_real_ones() {
-        let body = json_of(get("/api/v2/admin/location/states", &[]).await).await;
-        assert_eq!(body["states"].as_array().unwrap().len(), 37);
+    async fn states_are_the_37_real_ones_in_cowin_shape() {
+        let r = get("/api/v2/admin/location/states", &[]).await;
+        assert_eq!(r.status(), StatusCode::OK);
+        assert_eq!(r.headers()[header::CONTENT_TYPE], "application/json");
+        let body = json_of(r).await;
         assert_eq!(body["ttl"], 24);
+        let states = body["states"].as_array().unwrap();
+        assert_eq!(states.len(), 37);
+        assert_eq!(
+            states[0],
+            json!({"state_id": 1, "state_name": "Andaman and Nicobar Islands"})
+        );
     }
 
     #[tokio::test]
-    async fn all_756_districts_are_served_by_state() {
+    async fn all_756_districts_are_served_under_their_states() {
         let states = json_of(get("/api/v2/admin/location/states", &[]).await).await;
         let mut total = 0;
         for s in states["states"].as_array().unwrap() {
             let path = format!("/api/v2/admin/location/districts/{}", s["state_id"]);
-            total += json_of(get(&path, &[]).await).await["districts"]
-                .as_array()
-                .unwrap()
-                .len();
+            let body = json_of(get(&path, &[]).await).await;
+            assert_eq!(body["ttl"], 24);
+            total += body["districts"].as_array().unwrap().len();
         }
         assert_eq!(total, 756);
     }
 
     #[tokio::test]
-    async fn unknown_and_malformed_state_ids_answer_like_cowin() {
-        let body = json_of(get("/api/v2/admin/location/districts/999", &[]).await).await;
-        assert!(body["districts"].as_array().unwrap().is_empty());
-        let r = get("/api/v2/admin/location/districts/abc", &[]).await;
-        assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    async fn bihar_has_patna_with_its_real_id() {
+        let body = json_of(get("/api/v2/admin/location/districts/5", &[]).await).await;
+        let patna = json!({"district_id": 97, "district_name": "Patna"});
+        assert!(body["districts"].as_array().unwrap().contains(&patna));
     }
 
     #[tokio::test]
-    async fn a_matching_etag_gets_a_bodiless_304() {
-        let r = get("/api/v2/admin/location/states", &[]).await;
+    async fn an_unknown_state_id_gets_an_empty_list() {
+        let r = get("/api/v2/admin/location/districts/999", &[]).await;
+        assert_eq!(r.status(), StatusCode::OK);
+        assert_eq!(json_of(r).await, json!({"districts": [], "ttl": 24}));
+    }
+
+    #[tokio::test]
+    async fn a_non_numeric_state_id_gets_cowins_400() {
+        let r = get("/api/v2/admin/location/districts/abc", &[]).await;
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+        let expected = json!({"errorCode": "USRRES0001", "error": "Input parameter missing"});
+        assert_eq!(json_of(r).await, expected);
+    }
+
+    #[tokio::test]
+    async fn the_validators_sent_back_get_bodiless_304s() {
+        let r = get("/api/v2/admin/location/districts/5", &[]).await;
         let etag = r.headers()[header::ETAG].to_str().unwrap().to_owned();
-        let r = get("/api/v2/admin/location/states", &[("if-none-match", &etag)]).await;
-        assert_eq!(r.status(), StatusCode::NOT_MODIFIED);
-        let bytes = axum::body::to_bytes(r.into_body(), 1024).await.unwrap();
-        assert!(bytes.is_empty());
+        let date = r.headers()[header::LAST_MODIFIED]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        for validator in [
+            (header::IF_NONE_MATCH, etag.as_str()),
+            (header::IF_MODIFIED_SINCE, date.as_str()),
+        ] {
+            let r = get("/api/v2/admin/location/districts/5", &[validator]).await;
+            assert_eq!(r.status(), StatusCode::NOT_MODIFIED);
+            assert_eq!(r.headers()[header::ETAG].to_str().unwrap(), etag);
+            let bytes = axum::body::to_bytes(r.into_body(), 1024).await.unwrap();
+            assert!(bytes.is_empty());
+        }
+    }
+
+    #[tokio::test]
+    async fn different_lists_have_different_etags() {
+        let a = get("/api/v2/admin/location/districts/5", &[]).await;
+        let b = get("/api/v2/admin/location/districts/6", &[]).await;
+        assert_ne!(a.headers()[header::ETAG], b.headers()[header::ETAG]);
     }
 }

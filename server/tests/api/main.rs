@@ -12,6 +12,7 @@ mod helpers;
 mod locations;
 mod poller;
 mod register;
+mod simulated;
 mod startup;
 mod subscriptions;
 mod upstream;

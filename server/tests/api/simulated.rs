@@ -1,0 +1,107 @@
+//! The whole alert path against the CoWIN simulator over real HTTP: the
+//! simulator opens a slot, the poller sees it, the worker mails it; the
+//! simulator's per-client limit (403 + Retry-After) makes the poller back off.
+
+use crate::helpers::{env_or_explain, spawn_app, unique_email};
+use redis_hack_server::Settings;
+use redis_hack_server::alerts::{RetryPolicy, Worker};
+use redis_hack_server::mail::Mailer;
+use redis_hack_server::poller::{PollConfig, Poller};
+use redis_hack_server::store::{Store, now_ms};
+use redis_hack_server::upstream::CowinClient;
+use serde_json::json;
+use std::time::Duration;
+
+async fn parts(prefix: &str, base_url: &str) -> (Poller, Worker) {
+    let smtp = env_or_explain("TEST_SMTP_URL");
+    let settings = Settings::from_vars(|k| (k == "SMTP_URL").then(|| smtp.clone())).unwrap();
+    let store = Store::connect(&env_or_explain("TEST_REDIS_URL"), prefix)
+        .await
+        .unwrap();
+    let config: PollConfig = settings.poll;
+    let poller = Poller {
+        store: store.clone(),
+        client: CowinClient::new(base_url).unwrap(),
+        config,
+        id: "p".into(),
+    };
+    let worker = Worker {
+        store,
+        mailer: Mailer::new(&settings).unwrap(),
+        consumer: "w".into(),
+        policy: RetryPolicy::default(),
+    };
+    (poller, worker)
+}
+
+#[tokio::test]
+async fn a_slot_the_simulator_opens_reaches_the_inbox() {
+    let app = spawn_app().await;
+    let email = unique_email();
+    app.signed_up(&email).await; // watches Patna (97)
+    let (poller, worker) = parts(&app.prefix, &app.sim.base_url()).await;
+    let now = now_ms();
+    assert_eq!(
+        poller.poll_once(now).await.unwrap().alerts_queued,
+        0,
+        "everything starts closed"
+    );
+    let opened: serde_json::Value = app
+        .http
+        .post(format!("{}/control/open", app.sim.root_url()))
+        .json(&json!({"district_id": 97, "dose1": 7, "dose2": 2}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let round = poller.poll_once(now + 70_000).await.unwrap();
+    assert_eq!((round.fetched, round.alerts_queued), (1, 1), "{round:?}");
+    assert_eq!(
+        worker
+            .run_once(Duration::from_millis(10))
+            .await
+            .unwrap()
+            .delivered,
+        1
+    );
+    let msgs = app.mail.wait_for(&email, 2).await;
+    let text = msgs.last().unwrap()["text"].as_str().unwrap().to_owned();
+    let centre = opened["center"].as_str().unwrap();
+    assert!(
+        text.contains(centre) && text.contains("dose 1: 7"),
+        "{text}"
+    );
+    let round = poller.poll_once(now + 140_000).await.unwrap();
+    assert_eq!(
+        (round.not_modified, round.alerts_queued),
+        (1, 0),
+        "unchanged: a 304 and no repeat: {round:?}"
+    );
+}
+
+#[tokio::test]
+async fn the_simulators_rate_limit_makes_the_poller_back_off() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let limited = cowin_sim::Sim::new(1, Some((1, Duration::from_secs(300))));
+    let sim = cowin_sim::Simulator::start_with(listener, limited).await;
+    let app = spawn_app().await;
+    app.signed_up(&unique_email()).await;
+    let (poller, _) = parts(&app.prefix, &sim.base_url()).await;
+    let now = now_ms();
+    assert_eq!(poller.poll_once(now).await.unwrap().fetched, 1);
+    let round = poller.poll_once(now + 70_000).await.unwrap();
+    assert_eq!(
+        (round.rate_limited, round.deferred),
+        (1, 1),
+        "the second call in 5 minutes is refused: {round:?}"
+    );
+    let calls = sim.request_count();
+    poller.poll_once(now + 140_000).await.unwrap();
+    assert_eq!(
+        sim.request_count(),
+        calls,
+        "and the poller waits out Retry-After"
+    );
+}
