@@ -1,17 +1,31 @@
-# One image for the server and the CoWIN simulator, built in two stages so the
-# runtime image holds only the binaries.
+# syntax=docker/dockerfile:1
+# One image for redis-hack-server (the default command) and the CoWIN
+# simulator (`cowin-sim`), built in two stages so the runtime image holds only
+# the two binaries. docker-compose.yml builds it for both services.
+
 FROM rust:1-bookworm AS build
 WORKDIR /src
 COPY . .
-RUN cargo build --release --locked -p redis-hack-server -p cowin-sim
+# Cache mounts keep the registry and compiled dependencies between builds; the
+# binaries are copied out in the same step because the mounted target/ is not
+# part of the image. --locked: build exactly what Cargo.lock says.
+RUN --mount=type=cache,target=/usr/local/cargo/registry \
+    --mount=type=cache,target=/src/target \
+    cargo build --release --locked -p redis-hack-server -p cowin-sim \
+    && mkdir -p /out \
+    && cp target/release/redis-hack-server target/release/cowin-sim /out/
 
 FROM debian:bookworm-slim
+# ca-certificates: the server may talk TLS to SMTP providers and the real
+# CoWIN API. curl: the compose healthchecks.
 RUN apt-get update \
     && apt-get install -y --no-install-recommends ca-certificates curl \
     && rm -rf /var/lib/apt/lists/* \
-    && useradd --system --uid 10001 --no-create-home redis-hack
-COPY --from=build /src/target/release/redis-hack-server /src/target/release/cowin-sim /usr/local/bin/
+    && useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin redis-hack
+COPY --from=build /out/redis-hack-server /out/cowin-sim /usr/local/bin/
 USER redis-hack
-ENV BIND_ADDR=0.0.0.0:8080
-EXPOSE 8080
+# Inside a container the services must listen beyond loopback.
+ENV BIND_ADDR=0.0.0.0:8080 \
+    SIM_BIND_ADDR=0.0.0.0:8090
+EXPOSE 8080 8090
 CMD ["redis-hack-server"]

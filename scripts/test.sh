@@ -1,47 +1,77 @@
 #!/usr/bin/env bash
-# Runs every test: formatting, clippy, then unit and integration tests against a
-# Redis with RedisJSON (on a socket of its own) and a real SMTP server (maildev),
-# both started here and stopped on exit. This is the README's test command and
-# what CI runs (.ci/run).
+# The one command that runs every test (README: `bash scripts/test.sh`; CI runs
+# it through .ci/run). Formatting and clippy first, since they fail fastest;
+# then a Redis with RedisJSON on a socket of its own and maildev as a real SMTP
+# server, which the integration tests reach through TEST_REDIS_URL,
+# TEST_SMTP_URL and TEST_MAILDEV_URL; then every test. Whatever it started is
+# stopped on any exit, and the exit status is the tests'.
+# Needs no stdin; CI=true changes nothing here.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$REPO"
-trap stop_started EXIT
-
-say "checking tools"
-ensure_base_tools
-ensure_rejson
-ensure_maildev
-
-say "docker-compose.yml is valid (docker-compose config; no engine needed)"
-need_cmd docker-compose docker-compose
-docker-compose config -q || die "docker-compose.yml does not validate"
-
-say "cargo fmt --check"
-cargo fmt --all -- --check || die "code is not formatted: run cargo fmt --all"
-say "cargo clippy -D warnings"
-cargo clippy --workspace --all-targets --quiet -- -D warnings
 
 RUN="$CACHE/test-run"
+trap stop_started EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM HUP
+
+T0="$(date +%s)"
+phase() { say "phase $1 (at $(elapsed "$T0"))"; }
+
+phase "1/7: checking tools"
+ensure_base_tools
+
+phase "2/7: cargo fmt --all -- --check"
+cargo fmt --all -- --check || die "the code is not formatted: run cargo fmt --all"
+
+phase "3/7: cargo clippy --workspace --all-targets -- -D warnings"
+cargo clippy --workspace --all-targets -- -D warnings || die "clippy found problems (see above)"
+
+# The compose file cannot be run here (no Docker engine) but can be validated.
+phase "4/7: docker-compose config (validating docker-compose.yml; no engine needed)"
+need_cmd docker-compose docker-compose
+docker-compose config -q || die "docker-compose.yml does not validate (see above)"
+
+phase "5/7: provisioning and starting Redis+RedisJSON and maildev under $RUN"
+t0="$(date +%s)"
+ensure_rejson
+ensure_maildev
+lock_dir "$RUN" "another scripts/test.sh"
+stop_stale "$RUN"
 rm -rf "$RUN"
 mkdir -p "$RUN"
-say "starting Redis with RedisJSON on $RUN/redis.sock"
 start_redis "$RUN"
 smtp_port="$(free_port)"
 web_port="$(free_port)"
-say "starting maildev (SMTP 127.0.0.1:$smtp_port, API http://127.0.0.1:$web_port)"
-start_maildev "$smtp_port" "$web_port" "$RUN/maildev.log"
+start_maildev "$smtp_port" "$web_port" "$RUN"
+say "services ready ($(elapsed "$t0"))"
 
 export TEST_REDIS_URL="redis+unix://$RUN/redis.sock"
 export TEST_SMTP_URL="smtp://127.0.0.1:$smtp_port"
 export TEST_MAILDEV_URL="http://127.0.0.1:$web_port"
+say "TEST_REDIS_URL=$TEST_REDIS_URL TEST_SMTP_URL=$TEST_SMTP_URL TEST_MAILDEV_URL=$TEST_MAILDEV_URL"
 
-say "building every binary (the CLI tests run the real redis-hack)"
-cargo build --workspace --bins --quiet
-say "running the tests"
+phase "6/7: cargo build --workspace --bins (the CLI's tests run the real binaries)"
+cargo build --workspace --bins || die "the build failed (see above)"
+
+phase "7/7: running the tests"
+# Doc tests first and the main run last, so the output closes on the summary
+# of the real test run rather than on a doc-test line that often says 0 passed.
+status=0
+note_failure() { [ "$status" -ne 0 ] || status="$1"; }
+cargo test --workspace --doc || note_failure $?
 if cargo nextest --version >/dev/null 2>&1; then
-  cargo nextest run --workspace --no-fail-fast
-  cargo test --workspace --doc --quiet
+  cargo nextest run --workspace --no-fail-fast || note_failure $?
 else
-  cargo test --workspace --no-fail-fast
+  say "cargo-nextest is not installed; using cargo test (cargo install cargo-nextest for a nicer run)"
+  cargo test --workspace --lib --bins --tests --no-fail-fast 2>&1 | tee "$RUN/cargo-test.log" || note_failure $?
+  # cargo test prints one result line per test binary; close on their sum.
+  awk '/^test result:/ { p += $4; f += $6 } END { printf "tests: %d passed, %d failed\n", p, f }' "$RUN/cargo-test.log"
 fi
+
+if [ "$status" -ne 0 ]; then
+  say "tests FAILED (exit $status); the services' logs are in $RUN"
+else
+  say "all tests passed ($(elapsed "$T0") in all)"
+fi
+exit "$status"
