@@ -152,6 +152,7 @@ impl Poller {
         };
         let (sessions, validators, upstream_date) = match fetched {
             Calendar::NotModified => {
+                self.store.set_latest(target, None, now_ms).await?;
                 self.store
                     .set_poll_state(
                         target,

@@ -61,6 +61,10 @@ impl From<redis::RedisError> for StoreError {
 #[derive(Clone)]
 pub struct Store {
     conn: ConnectionManager,
+    /// For blocking reads only (XREADGROUP BLOCK): Redis answers one
+    /// connection's commands in order, so a blocked read on the shared
+    /// connection would stall every other command behind it.
+    blocking: ConnectionManager,
     prefix: String,
 }
 
@@ -73,19 +77,24 @@ impl Store {
             .set_number_of_retries(2)
             .set_connection_timeout(Some(Duration::from_secs(3)))
             .set_response_timeout(Some(Duration::from_secs(5)));
-        let conn = tokio::time::timeout(
-            Duration::from_secs(10),
-            ConnectionManager::new_with_config(client, config),
-        )
-        .await
-        .map_err(|_| {
-            StoreError::Unreachable(redis::RedisError::from(std::io::Error::from(
-                std::io::ErrorKind::TimedOut,
-            )))
-        })?
-        .map_err(StoreError::Unreachable)?;
+        let connect = || async {
+            tokio::time::timeout(
+                Duration::from_secs(10),
+                ConnectionManager::new_with_config(client.clone(), config.clone()),
+            )
+            .await
+            .map_err(|_| {
+                StoreError::Unreachable(redis::RedisError::from(std::io::Error::from(
+                    std::io::ErrorKind::TimedOut,
+                )))
+            })?
+            .map_err(StoreError::Unreachable)
+        };
+        let conn = connect().await?;
+        let blocking = connect().await?;
         let store = Self {
             conn,
+            blocking,
             prefix: prefix.to_owned(),
         };
         store.check_json_module().await?;
@@ -116,6 +125,10 @@ impl Store {
 
     fn conn(&self) -> ConnectionManager {
         self.conn.clone()
+    }
+
+    fn blocking_conn(&self) -> ConnectionManager {
+        self.blocking.clone()
     }
 
     fn key(&self, rest: &str) -> String {

@@ -84,7 +84,7 @@ impl Store {
             .arg("STREAMS")
             .arg(self.key("alerts"))
             .arg(">")
-            .query_async(&mut self.conn())
+            .query_async(&mut self.blocking_conn())
             .await?;
         Ok(reply
             .into_iter()

@@ -325,6 +325,20 @@ async fn slots_show_what_the_last_poll_found_open_with_304s_and_no_upstream_call
         .unwrap();
     assert_eq!(again.status(), 304);
     assert_eq!(rig.fake.calls(), calls, "slots never call the upstream");
+    rig.poller
+        .poll_once(1_900_000_000_000 + 2 * MIN)
+        .await
+        .unwrap();
+    let later: serde_json::Value = get("/v1/slots").send().await.unwrap().json().await.unwrap();
+    assert_eq!(
+        later["districts"][0]["checked_at"],
+        1_900_000_000_000u64 + 2 * MIN,
+        "a 304 still counts as a check"
+    );
+    assert_eq!(
+        later["districts"][0]["sessions"],
+        body["districts"][0]["sessions"]
+    );
     let (code, _) =
         crate::helpers::error_of(get("/v1/slots?district_id=725").send().await.unwrap(), 404).await;
     assert_eq!(code, "not_found");
