@@ -1,8 +1,11 @@
 //! `redis-hack-server [all|api|poller|worker]`: load settings, connect, run
 //! the chosen roles (all by default) until Ctrl-C or SIGTERM.
+//! `redis-hack-server dead-letters` and `redis-hack-server replay ID` are for operators.
 
+use anyhow::Context;
 use redis_hack_server::app::Roles;
-use redis_hack_server::{Application, Settings};
+use redis_hack_server::store::Store;
+use redis_hack_server::{Application, Settings, ops};
 use std::process::ExitCode;
 use tracing_subscriber::EnvFilter;
 
@@ -22,8 +25,19 @@ async fn main() -> ExitCode {
 }
 
 async fn run() -> anyhow::Result<()> {
-    let roles = Roles::parse(std::env::args().nth(1).as_deref()).map_err(anyhow::Error::msg)?;
+    let args: Vec<String> = std::env::args().skip(1).collect();
     let settings = Settings::from_env()?;
+    match args.first().map(String::as_str) {
+        Some("dead-letters") => return operate(&settings, None).await,
+        Some("replay") => {
+            let id = args
+                .get(1)
+                .ok_or_else(|| anyhow::anyhow!("usage: redis-hack-server replay ID"))?;
+            return operate(&settings, Some(id)).await;
+        }
+        _ => {}
+    }
+    let roles = Roles::parse(args.first().map(String::as_str)).map_err(anyhow::Error::msg)?;
     let app = Application::build(settings, roles).await?;
     match app.local_addr() {
         Some(addr) => tracing::info!(%addr, ?roles, "listening"),
@@ -31,6 +45,31 @@ async fn run() -> anyhow::Result<()> {
     }
     app.run(shutdown_signal()).await?;
     tracing::info!("stopped");
+    Ok(())
+}
+
+/// `dead-letters` (no id) or `replay ID`.
+async fn operate(settings: &Settings, replay: Option<&str>) -> anyhow::Result<()> {
+    let store = Store::connect(settings.redis_url.expose(), &settings.key_prefix)
+        .await
+        .context("REDIS_URL")?;
+    match replay {
+        None => {
+            let lines = ops::dead_letters(&store).await?;
+            if lines.is_empty() {
+                println!("No dead letters.");
+            }
+            for line in lines {
+                println!("{line}");
+            }
+        }
+        Some(id) => match ops::replay(&store, id).await? {
+            true => println!("Replayed {id}: it is back on the queue."),
+            false => anyhow::bail!(
+                "there is no dead letter {id}; list them with redis-hack-server dead-letters"
+            ),
+        },
+    }
     Ok(())
 }
 

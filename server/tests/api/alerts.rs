@@ -203,9 +203,26 @@ async fn a_job_out_of_attempts_is_dead_lettered_and_can_be_replayed() {
     assert_eq!(down.run_once(NO_WAIT).await.unwrap().dead, 1);
     let dead = down.store.dead_alerts(10).await.unwrap();
     assert_eq!(dead.len(), 1);
-    let (id, body, error) = &dead[0];
+    let (id, _, error) = &dead[0];
     assert!(!error.is_empty(), "the last error is kept for the operator");
-    assert!(down.store.replay_dead_alert(id, body).await.unwrap());
+    let listed = redis_hack_server::ops::dead_letters(&down.store)
+        .await
+        .unwrap();
+    assert!(
+        listed[0].starts_with(id.as_str()) && listed[0].contains("after 1 attempt"),
+        "{listed:?}"
+    );
+    assert!(
+        !redis_hack_server::ops::replay(&down.store, "0-1")
+            .await
+            .unwrap(),
+        "no such dead letter"
+    );
+    assert!(
+        redis_hack_server::ops::replay(&down.store, id)
+            .await
+            .unwrap()
+    );
     let up = worker(
         &app,
         "w-up",

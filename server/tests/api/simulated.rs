@@ -105,3 +105,32 @@ async fn the_simulators_rate_limit_makes_the_poller_back_off() {
         "and the poller waits out Retry-After"
     );
 }
+
+#[tokio::test]
+async fn injected_faults_are_counted_and_polling_recovers() {
+    let app = spawn_app().await;
+    app.signed_up(&unique_email()).await;
+    let (poller, _) = parts(&app.prefix, &app.sim.base_url()).await;
+    let faults = |body: serde_json::Value| {
+        app.http
+            .post(format!("{}/control/faults", app.sim.root_url()))
+            .json(&body)
+            .send()
+    };
+    let now = now_ms();
+    for (i, fault) in [json!({"status": 500}), json!({"malformed": true})]
+        .into_iter()
+        .enumerate()
+    {
+        assert_eq!(faults(fault).await.unwrap().status(), 204);
+        let round = poller.poll_once(now + i as u64 * 2_000_000).await.unwrap();
+        assert_eq!((round.errors, round.fetched), (1, 0), "{round:?}");
+    }
+    faults(json!({})).await.unwrap();
+    let round = poller.poll_once(now + 4_000_000).await.unwrap();
+    assert_eq!(
+        (round.errors, round.fetched),
+        (0, 1),
+        "healthy again: {round:?}"
+    );
+}
