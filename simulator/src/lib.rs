@@ -8,11 +8,13 @@
 //! [`conditional::json_response`] so every resource honours validators alike.
 
 pub mod conditional;
+mod control;
 mod locations;
 mod sessions;
 mod world;
 
-pub use sessions::{Faults, Sim, auto_open};
+pub use control::auto_open;
+pub use sessions::{Faults, Sim};
 
 use axum::Router;
 use axum::extract::Request;
@@ -63,7 +65,8 @@ fn router_counting(served: Arc<AtomicU64>, sim: Arc<Sim>) -> Router {
     Router::new()
         .nest(API_ROOT, locations::router())
         .with_state(SimState::new())
-        .merge(sessions::router(sim))
+        .merge(sessions::router(sim.clone()))
+        .merge(control::router(sim))
         .layer(middleware::from_fn(move |req: Request, next: Next| {
             let served = Arc::clone(&served);
             count_and_log(served, req, next)

@@ -12,6 +12,7 @@ mod helpers;
 mod locations;
 mod poller;
 mod register;
+mod reports;
 mod simulated;
 mod startup;
 mod subscriptions;
