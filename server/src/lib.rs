@@ -18,6 +18,7 @@ mod routes;
 mod state;
 pub mod store;
 pub mod upstream;
+pub mod webhook;
 
 pub use app::Application;
 pub use config::Settings;
