@@ -3,8 +3,8 @@
 //! server's suggestions and `Retry-After` when it sent them.
 
 use redis_hack_shared::{
-    CreateSubscriptionRequest, DistrictsResponse, ErrorBody, RegisterRequest, RegisterResponse,
-    SlotsResponse, StatesResponse, Subscription, SubscriptionsResponse, VerifyRequest,
+    CreateSubscriptionRequest, CreatedSubscription, DistrictsResponse, ErrorBody, RegisterRequest,
+    RegisterResponse, SlotsResponse, StatesResponse, SubscriptionsResponse, VerifyRequest,
     VerifyResponse,
 };
 use reqwest::{Method, RequestBuilder, StatusCode, header};
@@ -119,7 +119,7 @@ impl ApiClient {
         &self,
         token: &str,
         req: &CreateSubscriptionRequest,
-    ) -> Result<Subscription, ClientError> {
+    ) -> Result<CreatedSubscription, ClientError> {
         json(
             self.send(
                 self.request(Method::POST, "/v1/subscriptions", Some(token))

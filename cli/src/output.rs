@@ -42,6 +42,32 @@ pub fn json<T: Serialize>(value: &T) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// One line per webhook: where it posts and how it is doing.
+pub fn webhooks(subs: &[Subscription]) -> Vec<String> {
+    subs.iter()
+        .filter_map(|s| {
+            let url = s.channels.webhook.as_ref()?;
+            let w = s.webhook.clone().unwrap_or_default();
+            let state = match w.disabled_at {
+                Some(at) => format!(
+                    "DISABLED {} ({})",
+                    ago(Some(at)),
+                    w.disabled_reason.as_deref().unwrap_or("no reason recorded")
+                ),
+                None => format!(
+                    "last delivery {}, {} failure(s) in a row{}",
+                    ago(w.last_delivery_at),
+                    w.consecutive_failures,
+                    w.last_result
+                        .map(|r| format!(", last answer {r}"))
+                        .unwrap_or_default()
+                ),
+            };
+            Some(format!("{} webhook {url}: {state}", s.id))
+        })
+        .collect()
+}
+
 /// A table of subscriptions, or a sentence when there are none.
 pub fn table(subs: &[Subscription]) -> String {
     if subs.is_empty() {
@@ -61,7 +87,12 @@ pub fn table(subs: &[Subscription]) -> String {
     let rows: Vec<[String; 7]> = subs
         .iter()
         .map(|s| {
-            let channels = if s.channels.email { "email" } else { "-" };
+            let channels = match (s.channels.email, &s.channels.webhook) {
+                (true, Some(_)) => "email+webhook",
+                (false, Some(_)) => "webhook",
+                (true, None) => "email",
+                (false, None) => "-",
+            };
             let h = &s.history;
             [
                 s.id.clone(),
@@ -113,6 +144,7 @@ mod tests {
                 channels: Channels::default(),
                 created_at: 0,
                 history: Default::default(),
+                webhook: None,
             },
             Subscription {
                 id: "s22222222".into(),
@@ -123,6 +155,7 @@ mod tests {
                 channels: Channels::default(),
                 created_at: 0,
                 history: Default::default(),
+                webhook: None,
             },
         ];
         let t = table(&subs);

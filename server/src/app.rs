@@ -1,9 +1,9 @@
 //! Building and running the server: connect to Redis (refusing to start
 //! without the JSON module), set up the mailer and the CoWIN client, bind the
-//! listener, and run the chosen roles (API, poller, email worker) until the
-//! shutdown future resolves.
+//! listener, and run the chosen roles (API, poller, email and webhook
+//! workers) until the shutdown future resolves.
 
-use crate::alerts::{RetryPolicy, Worker};
+use crate::alerts::Worker;
 use crate::config::Settings;
 use crate::locations::Locations;
 use crate::mail::Mailer;
@@ -12,6 +12,8 @@ use crate::routes;
 use crate::state::AppState;
 use crate::store::Store;
 use crate::upstream::CowinClient;
+use crate::webhook::WebhookWorker;
+use crate::workers::{delivery_workers, unsubscribe_links};
 use anyhow::Context;
 use std::future::Future;
 use std::net::SocketAddr;
@@ -67,7 +69,7 @@ pub struct Application {
     listener: Option<TcpListener>,
     router: axum::Router,
     poller: Option<Poller>,
-    worker: Option<Worker>,
+    worker: Option<(Worker, WebhookWorker)>,
 }
 
 impl Application {
@@ -86,12 +88,11 @@ impl Application {
             config: settings.poll,
             id: name.clone(),
         });
-        let worker = roles.worker.then(|| Worker {
-            store: store.clone(),
-            mailer: mailer.clone(),
-            consumer: name,
-            policy: RetryPolicy::default(),
-        });
+        let links = unsubscribe_links(&store, &settings).await?;
+        let worker = match roles.worker {
+            true => Some(delivery_workers(&store, &settings, &name).await?),
+            false => None,
+        };
         let listener = match roles.api {
             true => Some(
                 TcpListener::bind(settings.bind_addr)
@@ -107,6 +108,7 @@ impl Application {
             settings: Arc::new(settings),
             store,
             mailer,
+            links,
         };
         Ok(Self {
             listener,
@@ -132,8 +134,9 @@ impl Application {
         if let Some(p) = self.poller {
             tasks.spawn(p.run(stopped.clone()));
         }
-        if let Some(w) = self.worker {
-            tasks.spawn(w.run(stopped.clone()));
+        if let Some((email, webhook)) = self.worker {
+            tasks.spawn(email.run(stopped.clone()));
+            tasks.spawn(webhook.run(stopped.clone()));
         }
         match self.listener {
             Some(listener) => {

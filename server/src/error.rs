@@ -15,6 +15,9 @@ pub enum ApiError {
     /// 401: missing, unknown or revoked credentials, or a wrong code.
     #[error("{message}")]
     Unauthorized { code: &'static str, message: String },
+    /// 403: known credentials, but not allowed here (or the feature is off).
+    #[error("{message}")]
+    Forbidden { code: &'static str, message: String },
     #[error("{0}")]
     NotFound(String),
     #[error("this endpoint does not accept that HTTP method")]
@@ -66,6 +69,7 @@ impl IntoResponse for ApiError {
         let (status, code, suggestions) = match &self {
             Self::BadRequest { code, .. } => (StatusCode::BAD_REQUEST, *code, vec![]),
             Self::Unauthorized { code, .. } => (StatusCode::UNAUTHORIZED, *code, vec![]),
+            Self::Forbidden { code, .. } => (StatusCode::FORBIDDEN, *code, vec![]),
             Self::NotFound(_) => (StatusCode::NOT_FOUND, "not_found", vec![]),
             Self::MethodNotAllowed => {
                 (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", vec![])

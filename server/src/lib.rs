@@ -17,8 +17,10 @@ pub mod poller;
 mod routes;
 mod state;
 pub mod store;
+pub mod unsubscribe;
 pub mod upstream;
 pub mod webhook;
+pub mod workers;
 
 pub use app::Application;
 pub use config::Settings;

@@ -2,6 +2,7 @@
 //! code email and sends any plain-text + HTML message over SMTP.
 
 use crate::config::Settings;
+use lettre::message::header::{HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
@@ -26,6 +27,14 @@ pub enum MailError {
 pub struct Mailer {
     transport: AsyncSmtpTransport<Tokio1Executor>,
     from: Mailbox,
+}
+
+/// The RFC 8058 one-click unsubscribe headers of one alert email.
+pub struct ListUnsubscribe {
+    /// The https (or, in development, http) link that unsubscribes on POST.
+    pub url: String,
+    /// The address a mail client may write to instead.
+    pub mailto: String,
 }
 
 impl Mailer {
@@ -79,6 +88,11 @@ impl Mailer {
         .await
     }
 
+    /// The address in `MAIL_FROM`, for `mailto:` links.
+    pub fn from_address(&self) -> String {
+        self.from.email.to_string()
+    }
+
     /// Sends one message with a plain-text and an HTML part.
     pub async fn send(
         &self,
@@ -87,17 +101,44 @@ impl Mailer {
         text: String,
         html: String,
     ) -> Result<(), MailError> {
+        self.send_alert(to, subject, text, html, None).await
+    }
+
+    /// Like `send`, with `List-Unsubscribe` and `List-Unsubscribe-Post` headers.
+    pub async fn send_alert(
+        &self,
+        to: &EmailAddress,
+        subject: &str,
+        text: String,
+        html: String,
+        unsubscribe: Option<&ListUnsubscribe>,
+    ) -> Result<(), MailError> {
         let recipient: Mailbox =
             to.as_str()
                 .parse()
                 .map_err(|e: lettre::address::AddressError| {
                     MailError::Config(format!("recipient: {e}"))
                 })?;
-        let message = Message::builder()
+        let mut builder = Message::builder()
             .from(self.from.clone())
             .to(recipient)
-            .subject(subject)
-            .multipart(MultiPart::alternative_plain_html(text, html))?;
+            .subject(subject);
+        if let Some(u) = unsubscribe {
+            let token = u.url.rsplit('/').next().unwrap_or_default();
+            builder = builder
+                .raw_header(HeaderValue::new(
+                    HeaderName::new_from_ascii_str("List-Unsubscribe"),
+                    format!(
+                        "<{}>, <mailto:{}?subject=unsubscribe%20{token}>",
+                        u.url, u.mailto
+                    ),
+                ))
+                .raw_header(HeaderValue::new(
+                    HeaderName::new_from_ascii_str("List-Unsubscribe-Post"),
+                    "List-Unsubscribe=One-Click".to_owned(),
+                ));
+        }
+        let message = builder.multipart(MultiPart::alternative_plain_html(text, html))?;
         self.transport.send(message).await?;
         Ok(())
     }

@@ -4,21 +4,21 @@
 //! reset.
 
 use crate::alerts::AlertJob;
-use crate::store::{Store, StoreError};
+use crate::store::{Queue, Store, StoreError};
 
 /// One line per dead letter: id, target, user, sessions, last error.
 pub async fn dead_letters(store: &Store) -> Result<Vec<String>, StoreError> {
     Ok(store
-        .dead_alerts(1000)
+        .dead_jobs(Queue::Email, 1000)
         .await?
         .into_iter()
         .map(
             |(id, body, error)| match serde_json::from_str::<AlertJob>(&body) {
                 Ok(job) => format!(
-                    "{id}  {}  user {}  {} session(s)  after {} attempt(s): {error}",
+                    "{id}  {}  user {}  {} opening(s)  after {} attempt(s): {error}",
                     job.target,
                     job.uid,
-                    job.sessions.len(),
+                    job.len(),
                     job.attempt
                 ),
                 Err(_) => format!("{id}  (unreadable job)  {error}"),
@@ -31,7 +31,7 @@ pub async fn dead_letters(store: &Store) -> Result<Vec<String>, StoreError> {
 /// false when there is no such dead letter.
 pub async fn replay(store: &Store, id: &str) -> Result<bool, StoreError> {
     let Some((_, body, _)) = store
-        .dead_alerts(10_000)
+        .dead_jobs(Queue::Email, 10_000)
         .await?
         .into_iter()
         .find(|(d, _, _)| d == id)
@@ -45,6 +45,6 @@ pub async fn replay(store: &Store, id: &str) -> Result<bool, StoreError> {
         }
         Err(_) => body,
     };
-    store.ensure_alert_group().await?;
-    store.replay_dead_alert(id, &body).await
+    store.ensure_group(Queue::Email).await?;
+    store.replay_dead_job(Queue::Email, id, &body).await
 }

@@ -4,6 +4,7 @@ use crate::config::Settings;
 use crate::locations::Locations;
 use crate::mail::Mailer;
 use crate::store::Store;
+use crate::unsubscribe::UnsubscribeLinks;
 use std::sync::Arc;
 
 #[derive(Clone)]
@@ -12,4 +13,5 @@ pub struct AppState {
     pub store: Store,
     pub mailer: Mailer,
     pub locations: Locations,
+    pub links: UnsubscribeLinks,
 }

@@ -3,7 +3,10 @@
 //! Request bodies refuse unknown fields, so a typo in a field name is an error
 //! rather than a silently ignored filter.
 
-use crate::domain::{DistrictId, EmailAddress, Filters, OtpCode, Pincode, StateId};
+use crate::delivery::WebhookStatus;
+use crate::domain::{
+    DistrictId, EmailAddress, Filters, OtpCode, Pincode, StateId, TopicName, WebhookUrl,
+};
 use serde::{Deserialize, Serialize};
 
 /// How long an emailed code stays valid.
@@ -76,12 +79,14 @@ pub struct VerifyResponse {
     pub subscriptions: Vec<Subscription>,
 }
 
-/// Where alerts go. Email is the only channel today; webhooks come later.
+/// Where alerts go: email (on unless turned off) and/or a signed webhook.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Channels {
     #[serde(default = "yes")]
     pub email: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webhook: Option<WebhookUrl>,
 }
 
 fn yes() -> bool {
@@ -90,12 +95,15 @@ fn yes() -> bool {
 
 impl Default for Channels {
     fn default() -> Self {
-        Self { email: true }
+        Self {
+            email: true,
+            webhook: None,
+        }
     }
 }
 
 /// `POST /v1/subscriptions`: exactly one of `district_id`, `state` + `district`
-/// names, or `pincode`.
+/// names, `pincode`, or `topic`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CreateSubscriptionRequest {
@@ -107,6 +115,8 @@ pub struct CreateSubscriptionRequest {
     pub district: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pincode: Option<Pincode>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub topic: Option<TopicName>,
     #[serde(default)]
     pub filters: Filters,
     #[serde(default)]
@@ -125,15 +135,20 @@ pub enum Target {
     Pincode {
         pincode: Pincode,
     },
+    /// Openings a publisher announces on a topic.
+    Topic {
+        topic: TopicName,
+    },
 }
 
 impl Target {
-    /// The target's short key, `d:{district_id}` or `p:{pincode}`, as the server's
-    /// indexes and poller name it.
+    /// The target's short key, `d:{district_id}`, `p:{pincode}` or `t:{topic}`,
+    /// as the server's indexes and poller name it.
     pub fn key(&self) -> String {
         match self {
             Self::District { district_id, .. } => format!("d:{district_id}"),
             Self::Pincode { pincode } => format!("p:{pincode}"),
+            Self::Topic { topic } => format!("t:{topic}"),
         }
     }
 }
@@ -149,6 +164,7 @@ impl std::fmt::Display for Target {
                 write!(f, "{district_name}, {state_name} (district {district_id})")
             }
             Self::Pincode { pincode } => write!(f, "pincode {pincode}"),
+            Self::Topic { topic } => write!(f, "topic {topic}"),
         }
     }
 }
@@ -166,6 +182,9 @@ pub struct Subscription {
     /// What the alert engine last did for it; empty until the poller runs.
     #[serde(default, skip_serializing_if = "History::is_empty")]
     pub history: History,
+    /// The webhook's delivery state, when the subscription has a webhook.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webhook: Option<WebhookStatus>,
 }
 
 /// Answers "why did I not get an alert?": times in ms since the Unix epoch.

@@ -7,12 +7,14 @@
 //! deserialising. This crate knows nothing of axum, reqwest, redis or lettre.
 
 pub mod api;
+pub mod delivery;
 pub mod domain;
 pub mod error;
 pub mod session;
 pub mod status;
 
 pub use api::*;
+pub use delivery::*;
 pub use domain::*;
 pub use error::{ErrorBody, ErrorDetail};
 pub use session::Session;

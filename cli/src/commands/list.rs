@@ -44,5 +44,12 @@ pub async fn run(ctx: &Context, _args: Args) -> anyhow::Result<()> {
         return output::json(&response);
     }
     output::line(&output::table(&response.subscriptions));
+    let hooks = output::webhooks(&response.subscriptions);
+    if !hooks.is_empty() {
+        output::line("");
+        for hook in hooks {
+            output::line(&hook);
+        }
+    }
     Ok(())
 }

@@ -1,4 +1,5 @@
-//! `redis-hack subscribe`: watch a district or a pincode, with optional filters.
+//! `redis-hack subscribe`: watch a district, a pincode or a publisher's topic,
+//! with optional filters, by email and/or a signed webhook.
 
 use super::{District, DistrictArgs, session};
 use crate::prompt::{pick_district, waiting};
@@ -6,7 +7,7 @@ use crate::{Context, output};
 use anyhow::bail;
 use redis_hack_shared::{
     AgeLimit, Channels, CreateSubscriptionRequest, Dose, FeeType, Filters, MinCapacity, Pincode,
-    Vaccine,
+    TopicName, Vaccine, WebhookUrl,
 };
 
 /// Watch a district (or a pincode) for open slots that match your filters.
@@ -17,6 +18,15 @@ pub struct Args {
     /// A 6-digit pincode, instead of a district.
     #[arg(long, value_parser = parse_pincode, conflicts_with_all = ["state", "district", "district_id"])]
     pincode: Option<Pincode>,
+    /// A publisher's topic (e.g. a class with a waitlist), instead of a district.
+    #[arg(long, value_parser = parse_topic, conflicts_with_all = ["state", "district", "district_id", "pincode"])]
+    topic: Option<TopicName>,
+    /// Also POST each alert to this URL, signed (Standard Webhooks).
+    #[arg(long, value_parser = parse_webhook)]
+    webhook: Option<WebhookUrl>,
+    /// No email alerts: the webhook only (needs --webhook).
+    #[arg(long, requires = "webhook")]
+    no_email: bool,
     /// Minimum age of the session: 18 or 45.
     #[arg(long, value_parser = parse_age)]
     age: Option<AgeLimit>,
@@ -45,10 +55,14 @@ pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
     };
     let mut req = CreateSubscriptionRequest {
         filters,
-        channels: Channels::default(),
+        channels: Channels {
+            email: !args.no_email,
+            webhook: args.webhook,
+        },
         ..Default::default()
     };
     match (args.pincode, args.district.given()?) {
+        _ if args.topic.is_some() => req.topic = args.topic,
         (Some(pincode), _) => req.pincode = Some(pincode),
         (None, Some(District::Id(id))) => req.district_id = Some(id),
         (None, Some(District::Names(s, d))) => (req.state, req.district) = (Some(s), Some(d)),
@@ -57,24 +71,41 @@ pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
         }
         (None, None) => {
             bail!(
-                "--district-id, --state and --district, or --pincode is required when not running in a terminal"
+                "--district-id, --state and --district, --pincode or --topic is required when not running in a terminal"
             )
         }
     }
-    let sub = waiting(
+    let created = waiting(
         ctx,
         "Subscribing…",
         ctx.client.subscribe(&creds.token, &req),
     )
     .await?;
     if ctx.json {
-        return output::json(&sub);
+        return output::json(&created);
     }
+    let sub = &created.subscription;
     output::line(&format!(
         "Watching {} ({}) as {}.",
         sub.target, sub.filters, sub.id
     ));
+    if let (Some(url), Some(secret)) = (&sub.channels.webhook, &created.webhook_secret) {
+        output::line(&format!(
+            "Alerts are POSTed to {url}, signed with this secret (shown once, keep it):\n\n  {secret}\n\n\
+             Verify each delivery as Standard Webhooks describe: HMAC-SHA256 with the base64 part \
+             after whsec_ as key, over \"{{webhook-id}}.{{webhook-timestamp}}.{{body}}\", must equal \
+             the base64 after v1, in the webhook-signature header (any Standard Webhooks library does it)."
+        ));
+    }
     Ok(())
+}
+
+fn parse_topic(s: &str) -> Result<TopicName, String> {
+    TopicName::parse(s).map_err(|e| e.to_string())
+}
+
+fn parse_webhook(s: &str) -> Result<WebhookUrl, String> {
+    WebhookUrl::parse(s).map_err(|e| e.to_string())
 }
 
 fn parse_pincode(s: &str) -> Result<Pincode, String> {

@@ -1,16 +1,81 @@
 //! The alert email: every newly open session with what a person needs to
 //! decide and book (centre, address, pincode, date, vaccine, ages, capacity
-//! by dose, fee, slots), how fresh the data is, and the booking link.
+//! by dose, fee, slots), how fresh the data is, and the booking link; or,
+//! for a topic, every published opening with its details and link. Each ends
+//! with a one-click unsubscribe link.
 
 use super::job::AlertJob;
-use redis_hack_shared::{FeeType, Session, Target};
+use redis_hack_shared::{FeeType, Opening, Session, Target};
 use std::time::{Duration, UNIX_EPOCH};
 
 /// Where people book in CoWIN.
 pub const BOOKING_URL: &str = "https://selfregistration.cowin.gov.in/";
 
-/// Subject, plain text and HTML of the alert for `job`, about `target`.
-pub fn render(job: &AlertJob, target: &Target) -> (String, String, String) {
+/// Subject, plain text and HTML of the alert for `job`, about `target`;
+/// `unsubscribe` is the link that stops it.
+pub fn render(job: &AlertJob, target: &Target, unsubscribe: &str) -> (String, String, String) {
+    let (subject, mut text, mut html) = match target {
+        Target::Topic { topic } => render_openings(job, topic.as_str()),
+        _ => render_sessions(job, target),
+    };
+    text.push_str(&format!(
+        "\n--\nYou get this because you subscribed to {target} with redis-hack.\n\
+         Stop these alerts: {unsubscribe}\n"
+    ));
+    html.push_str(&format!(
+        "<p style=\"color:#666;font-size:small\">You get this because you subscribed to {} \
+         with redis-hack. <a href=\"{}\">Unsubscribe</a></p></body></html>",
+        escape(&target.to_string()),
+        escape(unsubscribe),
+    ));
+    (subject, text, html)
+}
+
+fn render_openings(job: &AlertJob, topic: &str) -> (String, String, String) {
+    let subject = match job.openings.as_slice() {
+        [one] => format!("Opening on {topic}: {}", one.title),
+        many => format!("{} openings on {topic}", many.len()),
+    };
+    let received = http_date(job.fetched_at_ms);
+    let mut text = String::new();
+    let mut html = String::from("<!doctype html><html><body style=\"font-family:sans-serif\">");
+    for o in &job.openings {
+        text.push_str(&opening_text(o));
+        html.push_str(&opening_html(o));
+    }
+    text.push_str(&format!("Published {received}.\n"));
+    html.push_str(&format!(
+        "<p style=\"color:#666\">Published {received}.</p>"
+    ));
+    (subject, text, html)
+}
+
+fn opening_text(o: &Opening) -> String {
+    let places = if o.capacity == 1 { "place" } else { "places" };
+    let mut t = format!("* {} ({} {places})\n", o.title, o.capacity);
+    if !o.details.is_empty() {
+        t.push_str(&format!("  {}\n", o.details));
+    }
+    if let Some(link) = &o.link {
+        t.push_str(&format!("  {link}\n"));
+    }
+    t.push('\n');
+    t
+}
+
+fn opening_html(o: &Opening) -> String {
+    let link = o.link.as_deref().map_or(String::new(), |l| {
+        format!(" <a href=\"{}\">Act on it</a>", escape(l))
+    });
+    format!(
+        "<p><strong>{}</strong> ({} open){link}<br>{}</p>",
+        escape(&o.title),
+        o.capacity,
+        escape(&o.details),
+    )
+}
+
+fn render_sessions(job: &AlertJob, target: &Target) -> (String, String, String) {
     let n = job.sessions.len();
     let plural = if n == 1 { "session" } else { "sessions" };
     let subject = format!("Slots open: {n} {plural} for {}", target);
@@ -36,8 +101,7 @@ pub fn render(job: &AlertJob, target: &Target) -> (String, String, String) {
          <table border=\"1\" cellpadding=\"4\" cellspacing=\"0\">\
          <tr><th>Centre</th><th>Pincode</th><th>Date</th><th>Vaccine</th><th>Age</th>\
          <th>Dose 1</th><th>Dose 2</th><th>Fee</th><th>Slots</th></tr>{rows}</table>\
-         <p style=\"color:#666\">Data fetched {fetched} (upstream time {upstream}); opening detected {detected}.</p>\
-         </body></html>",
+         <p style=\"color:#666\">Data fetched {fetched} (upstream time {upstream}); opening detected {detected}.</p>",
         target = escape(&target.to_string()),
     );
     (subject, text, html)

@@ -1,10 +1,14 @@
-//! The alert engine: detecting openings in fetched sessions, and delivering
-//! them by email through the durable queue in Redis.
+//! The alert engine: detecting openings in fetched sessions (or receiving
+//! them from publishers), and delivering them through the durable queues in
+//! Redis: email here, webhooks in `crate::webhook`.
 
 pub mod detect;
 pub mod email;
 pub mod job;
+pub mod publish;
+pub mod pump;
 pub mod worker;
 
 pub use job::AlertJob;
-pub use worker::{RetryPolicy, Worker};
+pub use pump::{Handler, Outcome, Pass, Pump};
+pub use worker::{EmailHandler, RetryPolicy, Worker};

@@ -1,17 +1,24 @@
-//! The email worker: a consumer of the alert stream. `run_once` is one pass
-//! (release due retries, take over jobs a dead worker left, read new ones,
-//! deliver each); `run` loops it until shutdown. A job is acknowledged only
+//! The email worker: the handler of the `email` queue. For each alert job it
+//! first hands the alert to the user's webhooks (queueing one webhook job per
+//! subscription with a webhook, once: `routed`), then sends one email to the
+//! user if any matched subscription has email on. A job is acknowledged only
 //! after the SMTP server accepted the message (at-least-once); a failure is
 //! retried with exponential back-off and jitter, then dead-lettered.
 
 use super::email::render;
 use super::job::AlertJob;
-use crate::mail::Mailer;
-use crate::store::{Moment, QueuedJob, Store, StoreError, now_ms};
+use super::pump::{Handler, Outcome, Pump};
+use crate::mail::{ListUnsubscribe, Mailer};
+use crate::store::{Moment, Queue, QueuedJob, Store, StoreError, now_ms};
+use crate::unsubscribe::UnsubscribeLinks;
+use crate::webhook::WebhookJob;
 use redis_hack_shared::EmailAddress;
 use std::time::Duration;
 
-/// How failures are retried.
+/// The email worker: the pump over the `email` queue with [`EmailHandler`].
+pub type Worker = Pump<EmailHandler>;
+
+/// How failed emails are retried.
 #[derive(Debug, Clone, Copy)]
 pub struct RetryPolicy {
     /// Attempts before a job is dead-lettered.
@@ -19,8 +26,6 @@ pub struct RetryPolicy {
     /// Wait after the first failure; doubled after each further one.
     pub base: Duration,
     pub max: Duration,
-    /// A job pending this long with another consumer is taken over.
-    pub reclaim_idle: Duration,
 }
 
 impl Default for RetryPolicy {
@@ -29,7 +34,6 @@ impl Default for RetryPolicy {
             max_attempts: 8,
             base: Duration::from_secs(5),
             max: Duration::from_secs(15 * 60),
-            reclaim_idle: Duration::from_secs(60),
         }
     }
 }
@@ -45,90 +49,81 @@ impl RetryPolicy {
     }
 }
 
-/// What one pass did.
-#[derive(Debug, Default, PartialEq, Eq)]
-pub struct Pass {
-    pub delivered: usize,
-    pub retried: usize,
-    pub dead: usize,
-    /// Jobs for users or subscriptions that no longer exist.
-    pub dropped: usize,
-}
-
-pub struct Worker {
+pub struct EmailHandler {
     pub store: Store,
     pub mailer: Mailer,
-    /// This worker's name in the consumer group (unique per process).
-    pub consumer: String,
     pub policy: RetryPolicy,
+    pub links: UnsubscribeLinks,
+    /// The `mailto:` address in `List-Unsubscribe`.
+    pub unsubscribe_mailto: String,
 }
 
-impl Worker {
-    /// One pass over the queue; waits up to `block` for new jobs.
-    pub async fn run_once(&self, block: Duration) -> Result<Pass, StoreError> {
-        self.store.ensure_alert_group().await?;
-        self.store.release_due_alerts(now_ms()).await?;
-        let mut jobs = self
-            .store
-            .reclaim_alerts(&self.consumer, self.policy.reclaim_idle, 50)
-            .await?;
-        if jobs.is_empty() {
-            jobs = self.store.read_alerts(&self.consumer, 50, block).await?;
-        }
-        let mut pass = Pass::default();
-        for job in jobs {
-            self.handle(job, &mut pass).await?;
-        }
-        Ok(pass)
-    }
+impl Handler for EmailHandler {
+    const QUEUE: Queue = Queue::Email;
 
-    /// Loops `run_once` until `shutdown` says stop; store errors (Redis
-    /// restarting) are logged and retried.
-    pub async fn run(self, mut shutdown: tokio::sync::watch::Receiver<bool>) {
-        while !*shutdown.borrow() {
-            tokio::select! {
-                result = self.run_once(Duration::from_secs(2)) => {
-                    if let Err(e) = result {
-                        tracing::warn!(error = %e, "alert worker pass failed; retrying");
-                        tokio::time::sleep(Duration::from_secs(1)).await;
-                    }
-                }
-                _ = shutdown.changed() => {}
-            }
-        }
-    }
-
-    async fn handle(&self, queued: QueuedJob, pass: &mut Pass) -> Result<(), StoreError> {
+    async fn handle(&self, queued: QueuedJob) -> Result<Outcome, StoreError> {
+        let store = &self.store;
         let mut job: AlertJob = match serde_json::from_str(&queued.body) {
             Ok(job) => job,
             Err(e) => {
-                pass.dead += 1;
-                return self
-                    .store
-                    .dead_letter_alert(&queued.id, &queued.body, &format!("unreadable job: {e}"))
-                    .await;
+                let why = format!("unreadable job: {e}");
+                store
+                    .dead_letter_job(Queue::Email, &queued.id, &queued.body, &why)
+                    .await?;
+                return Ok(Outcome::Dead);
             }
         };
-        let Some(user) = self.store.user(&job.uid).await? else {
-            pass.dropped += 1;
-            return self.store.ack_alert(&queued.id).await;
+        let Some(user) = store.user(&job.uid).await? else {
+            store.ack_job(Queue::Email, &queued.id).await?;
+            return Ok(Outcome::Dropped);
         };
-        let subs = user.subscriptions();
-        let Some(sub) = subs.iter().find(|s| job.sids.contains(&s.id)) else {
-            pass.dropped += 1; // unsubscribed since detection
-            return self.store.ack_alert(&queued.id).await;
+        // Subscriptions removed since detection are left out.
+        let subs: Vec<_> = user
+            .subscriptions()
+            .into_iter()
+            .filter(|s| job.sids.contains(&s.id))
+            .collect();
+        if !job.routed {
+            let hooks: Vec<String> = subs
+                .iter()
+                .filter(|s| s.channels.webhook.is_some())
+                .map(|s| WebhookJob::for_alert(&job, s).to_json())
+                .collect::<Result<_, _>>()?;
+            store.enqueue_many(Queue::Webhook, &hooks).await?;
+            job.routed = true;
+        }
+        let by_email: Vec<String> = subs
+            .iter()
+            .filter(|s| s.channels.email)
+            .map(|s| s.id.clone())
+            .collect();
+        let Some(first) = subs.iter().find(|s| s.channels.email) else {
+            store.ack_job(Queue::Email, &queued.id).await?;
+            return Ok(if subs.is_empty() {
+                Outcome::Dropped
+            } else {
+                Outcome::Delivered // by webhook only
+            });
         };
         let to =
             EmailAddress::parse(&user.email).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let (subject, text, html) = render(&job, &sub.target);
-        match self.mailer.send(&to, &subject, text, html).await {
+        let unsubscribe = ListUnsubscribe {
+            url: self.links.url(&job.uid, &by_email),
+            mailto: self.unsubscribe_mailto.clone(),
+        };
+        let (subject, text, html) = render(&job, &first.target, &unsubscribe.url);
+        let sent = self
+            .mailer
+            .send_alert(&to, &subject, text, html, Some(&unsubscribe))
+            .await;
+        match sent {
             Ok(()) => {
-                tracing::info!(to = %to.masked(), sessions = job.sessions.len(), "alert delivered");
-                pass.delivered += 1;
-                self.store.ack_alert(&queued.id).await?;
-                self.store
-                    .record(&job.uid, &job.sids, Moment::Alerted, now_ms())
-                    .await
+                tracing::info!(to = %to.masked(), openings = job.len(), "alert delivered");
+                store.ack_job(Queue::Email, &queued.id).await?;
+                store
+                    .record(&job.uid, &by_email, Moment::Alerted, now_ms())
+                    .await?;
+                Ok(Outcome::Delivered)
             }
             Err(e) => {
                 job.attempt += 1;
@@ -136,17 +131,18 @@ impl Worker {
                     serde_json::to_string(&job).map_err(|e| StoreError::Corrupt(e.to_string()))?;
                 if job.attempt >= self.policy.max_attempts {
                     tracing::warn!(to = %to.masked(), error = %e, "alert dead-lettered");
-                    pass.dead += 1;
-                    self.store
-                        .dead_letter_alert(&queued.id, &body, &e.to_string())
-                        .await
+                    store
+                        .dead_letter_job(Queue::Email, &queued.id, &body, &e.to_string())
+                        .await?;
+                    Ok(Outcome::Dead)
                 } else {
                     let wait = self.policy.backoff(job.attempt);
                     tracing::warn!(to = %to.masked(), error = %e, retry_in = ?wait, "alert delivery failed");
-                    pass.retried += 1;
-                    self.store
-                        .retry_alert_later(&queued.id, &body, now_ms() + wait.as_millis() as u64)
-                        .await
+                    let due = now_ms() + wait.as_millis() as u64;
+                    store
+                        .retry_job_later(Queue::Email, &queued.id, &body, due)
+                        .await?;
+                    Ok(Outcome::Retried)
                 }
             }
         }

@@ -6,7 +6,7 @@
 use super::schedule::{Budget, intervals};
 use crate::alerts::AlertJob;
 use crate::alerts::detect::{Rules, Seen, detect};
-use crate::store::{Moment, Store, StoreError};
+use crate::store::{Moment, Queue, Store, StoreError};
 use crate::upstream::{Calendar, CowinClient, UpstreamError, Validators};
 use redis_hack_shared::{Filters, Session};
 use std::collections::{BTreeMap, HashMap};
@@ -200,8 +200,12 @@ impl Poller {
                 }
             }
         }
+        let mut bodies = Vec::with_capacity(per_user.len());
         for (uid, (sids, sessions)) in &per_user {
             let job = AlertJob {
+                id: AlertJob::new_id(),
+                openings: Vec::new(),
+                routed: false,
                 uid: (*uid).to_owned(),
                 target: target.to_owned(),
                 sids: sids.clone(),
@@ -211,9 +215,11 @@ impl Poller {
                 detected_at_ms: crate::store::now_ms(),
                 attempt: 0,
             };
-            let body =
-                serde_json::to_string(&job).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            self.store.enqueue_alert(&body).await?;
+            bodies
+                .push(serde_json::to_string(&job).map_err(|e| StoreError::Corrupt(e.to_string()))?);
+        }
+        self.store.enqueue_many(Queue::Email, &bodies).await?;
+        for (uid, (sids, _)) in &per_user {
             self.store
                 .record(uid, sids, Moment::Matched, now_ms)
                 .await?;
@@ -239,7 +245,7 @@ impl Poller {
 
     /// Polls every second until `shutdown` says stop.
     pub async fn run(self, mut shutdown: tokio::sync::watch::Receiver<bool>) {
-        self.store.ensure_alert_group().await.ok();
+        self.store.ensure_group(Queue::Email).await.ok();
         while !*shutdown.borrow() {
             match self.poll_once(crate::store::now_ms()).await {
                 Ok(round) if round != Round::default() => tracing::info!(?round, "poll round"),

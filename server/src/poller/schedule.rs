@@ -37,9 +37,12 @@ impl Budget {
     }
 }
 
-/// `300s`, `5m`, `1h`, or bare seconds.
+/// `300s`, `5m`, `1h`, `5d`, `250ms`, or bare seconds.
 pub fn parse_duration(raw: &str) -> Option<Duration> {
     let raw = raw.trim();
+    if let Some(ms) = raw.strip_suffix("ms") {
+        return ms.parse().ok().map(Duration::from_millis);
+    }
     let (number, unit) = raw
         .find(|c: char| !c.is_ascii_digit())
         .map_or((raw, "s"), |i| raw.split_at(i));
@@ -48,6 +51,7 @@ pub fn parse_duration(raw: &str) -> Option<Duration> {
         "s" => n,
         "m" => n * 60,
         "h" => n * 3600,
+        "d" => n * 86_400,
         _ => return None,
     };
     Some(Duration::from_secs(secs))
@@ -128,7 +132,7 @@ mod tests {
             Budget::parse(" 6000/1h ").unwrap().window,
             Duration::from_secs(3600)
         );
-        for bad in ["100", "0/300s", "100/0s", "x/300s", "100/3d"] {
+        for bad in ["100", "0/300s", "100/0s", "x/300s", "100/3w"] {
             assert!(Budget::parse(bad).is_err(), "{bad}");
         }
     }

@@ -161,7 +161,7 @@ async fn verify(
     if let Some(target) = check.record.target {
         let sub = new_subscription(target, Filters::default(), Default::default());
         // A re-registration naming a district already watched changes nothing.
-        app.store.add_subscription(&uid, &sub).await?;
+        app.store.add_subscription(&uid, &sub, None).await?;
     }
     let token = new_token();
     let device = device_label(req.device.as_deref());

@@ -9,6 +9,8 @@ mod secrets;
 mod slots;
 mod status;
 mod subscriptions;
+mod topics;
+mod unsubscribe;
 
 use crate::error::ApiError;
 use crate::extract::BODY_LIMIT;
@@ -24,9 +26,11 @@ pub fn router(state: AppState) -> Router {
         .merge(account::router())
         .merge(subscriptions::router())
         .merge(status::router())
-        .merge(slots::router());
+        .merge(slots::router())
+        .merge(topics::router());
     Router::new()
         .merge(health::router())
+        .merge(unsubscribe::router())
         .nest("/v1", v1)
         .fallback(|| async {
             ApiError::NotFound("there is no such endpoint; the API lives under /v1".into())

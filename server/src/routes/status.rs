@@ -4,7 +4,7 @@
 
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::store::now_ms;
+use crate::store::{Queue, now_ms};
 use axum::extract::State;
 use axum::{Json, Router, routing::get};
 use redis_hack_shared::{BudgetStatus, QueueStatus, StatusResponse, TargetStatus, WindowCounts};
@@ -17,7 +17,7 @@ async fn status(State(app): State<AppState>) -> Result<Json<StatusResponse>, Api
     let (store, poll, now) = (&app.store, app.settings.poll, now_ms());
     let counts = store.poll_counts(now, poll.budget.window).await?;
     let count = |k: &str| counts.get(k).copied().unwrap_or(0);
-    let (queued, retrying) = store.alert_backlog().await?;
+    let (queued, retrying) = store.backlog(Queue::Email).await?;
     let next = store.next_polls().await?;
     let mut watched = store.watched_targets().await?;
     watched.sort_by(|a, b| b.1.total_cmp(&a.1));

@@ -6,14 +6,15 @@ use crate::error::ApiError;
 use crate::extract::{ApiJson, AuthUser};
 use crate::state::AppState;
 use crate::store::{MAX_SUBSCRIPTIONS, NewUserSub, UserDoc, now_ms};
+use crate::webhook::sign::Secret;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get};
 use axum::{Json, Router};
 use redis_hack_shared::{
-    Channels, CreateSubscriptionRequest, Filters, History, Subscription, SubscriptionsResponse,
-    Target,
+    Channels, CreateSubscriptionRequest, CreatedSubscription, Filters, History, Subscription,
+    SubscriptionsResponse, Target,
 };
 use sha2::{Digest, Sha256};
 
@@ -36,6 +37,7 @@ pub fn new_subscription(target: Target, filters: Filters, channels: Channels) ->
         channels,
         created_at: now_ms() / 1000,
         history: Default::default(),
+        webhook: None,
     }
 }
 
@@ -66,6 +68,9 @@ async fn list(
             last_match_at: history.get(&format!("{}:m", sub.id)).copied(),
             last_alert_at: history.get(&format!("{}:a", sub.id)).copied(),
         };
+        if sub.channels.webhook.is_some() {
+            sub.webhook = Some(app.store.hook_status(&user.uid, &sub.id).await?);
+        }
     }
     let body = SubscriptionsResponse {
         email,
@@ -88,23 +93,46 @@ async fn create(
     user: AuthUser,
     ApiJson(req): ApiJson<CreateSubscriptionRequest>,
 ) -> Result<Response, ApiError> {
-    if !req.channels.email {
+    if !req.channels.email && req.channels.webhook.is_none() {
         return Err(ApiError::bad_request(
             "no_channel",
-            "a subscription needs at least one channel; email is off",
+            "a subscription needs at least one channel: email is off and there is no webhook",
         ));
     }
-    let target = match (req.district_id, &req.state, &req.district, req.pincode) {
-        (Some(id), None, None, None) => app.locations.district_by_id(id).await?,
-        (None, Some(state), Some(district), None) => app.locations.resolve(state, district).await?,
-        (None, None, None, Some(pincode)) => Target::Pincode { pincode },
-        (None, Some(_), None, None) => {
+    let target = match (
+        req.district_id,
+        &req.state,
+        &req.district,
+        req.pincode,
+        req.topic,
+    ) {
+        (Some(id), None, None, None, None) => app.locations.district_by_id(id).await?,
+        (None, Some(state), Some(district), None, None) => {
+            app.locations.resolve(state, district).await?
+        }
+        (None, None, None, Some(pincode), None) => Target::Pincode { pincode },
+        (None, None, None, None, Some(topic)) => {
+            let Filters { min_capacity, .. } = req.filters;
+            if req.filters
+                != (Filters {
+                    min_capacity,
+                    ..Filters::default()
+                })
+            {
+                return Err(ApiError::bad_request(
+                    "filter_not_for_topics",
+                    "a topic subscription takes only min_capacity; age, dose, vaccine and fee are for vaccination sessions",
+                ));
+            }
+            Target::Topic { topic }
+        }
+        (None, Some(_), None, None, None) => {
             return Err(ApiError::bad_request(
                 "missing_district",
                 "a state was given without a district",
             ));
         }
-        (None, None, Some(_), None) => {
+        (None, None, Some(_), None, None) => {
             return Err(ApiError::bad_request(
                 "missing_state",
                 "a district was given without its state",
@@ -113,19 +141,32 @@ async fn create(
         _ => {
             return Err(ApiError::bad_request(
                 "invalid_target",
-                "give exactly one of: district_id, state and district, or pincode",
+                "give exactly one of: district_id, state and district, pincode, or topic",
             ));
         }
     };
+    let secret = req
+        .channels
+        .webhook
+        .as_ref()
+        .map(|_| Secret::generate().expose());
     let sub = new_subscription(target, req.filters, req.channels);
-    match app.store.add_subscription(&user.uid, &sub).await? {
+    match app
+        .store
+        .add_subscription(&user.uid, &sub, secret.as_deref())
+        .await?
+    {
         NewUserSub::Added => {
             tracing::info!(sub = %sub.id, "subscribed");
             let location = format!("/v1/subscriptions/{}", sub.id);
+            let created = CreatedSubscription {
+                subscription: sub,
+                webhook_secret: secret,
+            };
             Ok((
                 StatusCode::CREATED,
                 [(header::LOCATION, location)],
-                Json(sub),
+                Json(created),
             )
                 .into_response())
         }

@@ -7,13 +7,17 @@
 
 mod budget;
 mod cache;
+mod dead;
 mod fanout;
 mod history;
+mod hooks;
+mod keys;
 mod limits;
 mod otp;
 mod poll;
 mod queue;
 mod stats;
+mod topics;
 mod users;
 
 pub use cache::CachedDoc;
@@ -22,7 +26,7 @@ pub use history::Moment;
 pub use limits::Limit;
 pub use otp::{OtpCheck, OtpRecord};
 pub use poll::POLL_LEASE;
-pub use queue::QueuedJob;
+pub use queue::{Queue, QueuedJob};
 pub use users::{MAX_SUBSCRIPTIONS, NewUserSub, TokenInfo, UserDoc};
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};

@@ -6,7 +6,9 @@
 //! - `{p}idx:d:{district_id}` / `{p}idx:p:{pincode}`: hash of `{uid}:{sid}` ->
 //!   the subscription's filters (JSON), the poller's fan-out list, readable
 //!   without opening any user document; `{p}targets`: sorted set of watched targets
-//!   (`d:{id}` / `p:{pin}`) scored by their subscription count.
+//!   (`d:{id}` / `p:{pin}`) scored by their subscription count. Topic
+//!   subscriptions are indexed the same way (`idx:t:{topic}`) but are not
+//!   polled, so they stay out of `targets`.
 
 use super::{Store, StoreError, now_ms};
 use redis::AsyncCommands;
@@ -41,6 +43,9 @@ struct StoredSub {
     /// Milliseconds since the epoch, so subscriptions list in the order they were made.
     #[serde(rename = "c")]
     created_ms: u64,
+    /// The webhook's signing secret (`whsec_...`); the URL is in `channels`.
+    #[serde(rename = "ws", default, skip_serializing_if = "Option::is_none")]
+    webhook_secret: Option<String>,
 }
 
 impl UserDoc {
@@ -57,8 +62,19 @@ impl UserDoc {
                 channels: s.channels.clone(),
                 created_at: s.created_ms / 1000,
                 history: Default::default(),
+                webhook: None,
             })
             .collect()
+    }
+
+    /// One subscription by id.
+    pub fn subscription(&self, sid: &str) -> Option<Subscription> {
+        self.subscriptions().into_iter().find(|s| s.id == sid)
+    }
+
+    /// The signing secret of subscription `sid`'s webhook.
+    pub fn webhook_secret(&self, sid: &str) -> Option<&str> {
+        self.subs.get(sid)?.webhook_secret.as_deref()
     }
 }
 
@@ -86,7 +102,7 @@ if n >= tonumber(ARGV[6]) then return -2 end
 if not redis.call('JSON.SET', KEYS[1], ARGV[1], ARGV[2], 'NX') then return 0 end
 redis.call('JSON.SET', KEYS[1], '$.m', ARGV[3])
 redis.call('HSET', KEYS[2], ARGV[4], ARGV[7])
-redis.call('ZINCRBY', KEYS[3], 1, ARGV[5])
+if string.sub(ARGV[5], 1, 2) ~= 't:' then redis.call('ZINCRBY', KEYS[3], 1, ARGV[5]) end
 return 1
 "#,
     )
@@ -98,6 +114,8 @@ static REMOVE_SUB: LazyLock<redis::Script> = LazyLock::new(|| {
 if redis.call('JSON.DEL', KEYS[1], ARGV[1]) == 0 then return 0 end
 redis.call('JSON.SET', KEYS[1], '$.m', ARGV[2])
 redis.call('HDEL', KEYS[2], ARGV[3])
+redis.call('DEL', KEYS[4])
+if string.sub(ARGV[4], 1, 2) == 't:' then return 1 end
 if tonumber(redis.call('ZINCRBY', KEYS[3], -1, ARGV[4])) <= 0 then
   redis.call('ZREM', KEYS[3], ARGV[4])
 end
@@ -151,16 +169,19 @@ impl Store {
         .transpose()
     }
 
+    /// Adds `sub` (with its webhook's secret, if it has a webhook).
     pub async fn add_subscription(
         &self,
         uid: &str,
         sub: &Subscription,
+        webhook_secret: Option<&str>,
     ) -> Result<NewUserSub, StoreError> {
         let stored = StoredSub {
             target: sub.target.clone(),
             filters: sub.filters.clone(),
             channels: sub.channels.clone(),
             created_ms: now_ms(),
+            webhook_secret: webhook_secret.map(str::to_owned),
         };
         let outcome: i64 = ADD_SUB
             .key(self.user_key(uid))
@@ -193,6 +214,7 @@ impl Store {
             .key(self.user_key(uid))
             .key(self.index_key(&sub.target))
             .key(self.key("targets"))
+            .key(self.hook_key(uid, &sub.id))
             .arg(format!("$.s.{}", sub.id))
             .arg(now_ms())
             .arg(format!("{uid}:{}", sub.id))

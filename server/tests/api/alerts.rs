@@ -5,43 +5,39 @@
 use crate::helpers::{TestApp, env_or_explain, spawn_app, unique_email};
 use redis::AsyncCommands;
 use redis_hack_server::Settings;
-use redis_hack_server::alerts::{AlertJob, RetryPolicy, Worker};
-use redis_hack_server::mail::Mailer;
-use redis_hack_server::store::Store;
+use redis_hack_server::alerts::{AlertJob, Worker};
+use redis_hack_server::store::{Queue, Store};
+use redis_hack_server::workers::delivery_workers;
 use redis_hack_shared::{FeeType, Session};
 use serde_json::Value;
 use std::time::Duration;
 
 const NO_WAIT: Duration = Duration::from_millis(10);
 
-fn mailer(smtp_url: &str) -> Mailer {
-    let settings = Settings::from_vars(|k| match k {
-        "SMTP_URL" => Some(smtp_url.to_owned()),
-        _ => None,
-    })
-    .unwrap();
-    Mailer::new(&settings).unwrap()
-}
+/// Retry settings: how many attempts, and the back-off.
+type Policy = Vec<(&'static str, &'static str)>;
 
-async fn worker(app: &TestApp, name: &str, smtp_url: &str, policy: RetryPolicy) -> Worker {
+async fn worker(app: &TestApp, name: &str, smtp_url: &str, policy: Policy) -> Worker {
     let store = Store::connect(&env_or_explain("TEST_REDIS_URL"), &app.prefix)
         .await
         .unwrap();
-    Worker {
-        store,
-        mailer: mailer(smtp_url),
-        consumer: name.into(),
-        policy,
-    }
+    let settings = Settings::from_vars(|k| match k {
+        "SMTP_URL" => Some(smtp_url.to_owned()),
+        _ => policy
+            .iter()
+            .find(|(n, _)| *n == k)
+            .map(|(_, v)| v.to_string()),
+    })
+    .unwrap();
+    delivery_workers(&store, &settings, name).await.unwrap().0
 }
 
-fn quick_policy() -> RetryPolicy {
-    RetryPolicy {
-        max_attempts: 3,
-        base: NO_WAIT,
-        max: NO_WAIT,
-        reclaim_idle: Duration::from_secs(60),
-    }
+fn quick_policy() -> Policy {
+    vec![
+        ("RETRY_ATTEMPTS", "3"),
+        ("RETRY_BASE", "10ms"),
+        ("RETRY_MAX", "10ms"),
+    ]
 }
 
 const SMTP_DOWN: &str = "smtp://127.0.0.1:9";
@@ -82,6 +78,9 @@ async fn user_with_job(app: &TestApp) -> (String, AlertJob) {
         slots: vec!["09:00AM-11:00AM".into()],
     };
     let job = AlertJob {
+        id: AlertJob::new_id(),
+        openings: vec![],
+        routed: false,
         uid,
         target: "d:97".into(),
         sids: vec![subs["subscriptions"][0]["id"].as_str().unwrap().to_owned()],
@@ -95,9 +94,9 @@ async fn user_with_job(app: &TestApp) -> (String, AlertJob) {
 }
 
 async fn enqueue(w: &Worker, job: &AlertJob) {
-    w.store.ensure_alert_group().await.unwrap();
+    w.store.ensure_group(Queue::Email).await.unwrap();
     w.store
-        .enqueue_alert(&serde_json::to_string(job).unwrap())
+        .enqueue(Queue::Email, &serde_json::to_string(job).unwrap())
         .await
         .unwrap();
 }
@@ -131,7 +130,7 @@ async fn an_alert_reaches_the_inbox_with_the_session_details_and_leaves_the_queu
         assert!(text.contains(needle), "missing {needle} in {text}");
     }
     assert_eq!(
-        w.store.alert_backlog().await.unwrap(),
+        w.store.backlog(Queue::Email).await.unwrap(),
         (0, 0),
         "acknowledged and gone"
     );
@@ -146,7 +145,7 @@ async fn an_smtp_outage_delays_an_alert_but_does_not_lose_it() {
     let pass = down.run_once(NO_WAIT).await.unwrap();
     assert_eq!((pass.delivered, pass.retried), (0, 1));
     assert_eq!(
-        down.store.alert_backlog().await.unwrap(),
+        down.store.backlog(Queue::Email).await.unwrap(),
         (0, 1),
         "parked for a retry"
     );
@@ -171,37 +170,30 @@ async fn an_smtp_outage_delays_an_alert_but_does_not_lose_it() {
 async fn a_job_left_pending_by_a_dead_worker_is_taken_over() {
     let app = spawn_app().await;
     let (email, job) = user_with_job(&app).await;
-    let live_policy = RetryPolicy {
-        reclaim_idle: Duration::ZERO,
-        ..quick_policy()
-    };
+    let mut live_policy = quick_policy();
+    live_policy.push(("QUEUE_RECLAIM_IDLE", "0ms"));
     let live = worker(&app, "live", &env_or_explain("TEST_SMTP_URL"), live_policy).await;
     enqueue(&live, &job).await;
     // "dead" reads the job and dies before acknowledging it.
-    let taken = live.store.read_alerts("dead", 10, NO_WAIT).await.unwrap();
+    let taken = live
+        .store
+        .read_jobs(Queue::Email, "dead", 10, NO_WAIT)
+        .await
+        .unwrap();
     assert_eq!(taken.len(), 1);
     assert_eq!(live.run_once(NO_WAIT).await.unwrap().delivered, 1);
     assert_eq!(app.mail.wait_for(&email, 2).await.len(), 2);
-    assert_eq!(live.store.alert_backlog().await.unwrap(), (0, 0));
+    assert_eq!(live.store.backlog(Queue::Email).await.unwrap(), (0, 0));
 }
 
 #[tokio::test]
 async fn a_job_out_of_attempts_is_dead_lettered_and_can_be_replayed() {
     let app = spawn_app().await;
     let (email, job) = user_with_job(&app).await;
-    let down = worker(
-        &app,
-        "w-down",
-        SMTP_DOWN,
-        RetryPolicy {
-            max_attempts: 1,
-            ..quick_policy()
-        },
-    )
-    .await;
+    let down = worker(&app, "w-down", SMTP_DOWN, vec![("RETRY_ATTEMPTS", "1")]).await;
     enqueue(&down, &job).await;
     assert_eq!(down.run_once(NO_WAIT).await.unwrap().dead, 1);
-    let dead = down.store.dead_alerts(10).await.unwrap();
+    let dead = down.store.dead_jobs(Queue::Email, 10).await.unwrap();
     assert_eq!(dead.len(), 1);
     let (id, _, error) = &dead[0];
     assert!(!error.is_empty(), "the last error is kept for the operator");
@@ -232,7 +224,13 @@ async fn a_job_out_of_attempts_is_dead_lettered_and_can_be_replayed() {
     .await;
     assert_eq!(up.run_once(NO_WAIT).await.unwrap().delivered, 1);
     assert_eq!(app.mail.wait_for(&email, 2).await.len(), 2);
-    assert!(up.store.dead_alerts(10).await.unwrap().is_empty());
+    assert!(
+        up.store
+            .dead_jobs(Queue::Email, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 #[tokio::test]

@@ -5,13 +5,13 @@
 use crate::helpers::{TestApp, env_or_explain, spawn_app, unique_email};
 use crate::upstream::FakeUpstream;
 use redis_hack_server::Settings;
+use redis_hack_server::alerts::Worker;
 use redis_hack_server::alerts::detect::Rules;
-use redis_hack_server::alerts::{RetryPolicy, Worker};
-use redis_hack_server::mail::Mailer;
 use redis_hack_server::poller::schedule::Budget;
 use redis_hack_server::poller::{PollConfig, Poller};
 use redis_hack_server::store::Store;
 use redis_hack_server::upstream::CowinClient;
+use redis_hack_server::workers::delivery_workers;
 use reqwest::Method;
 use serde_json::json;
 use std::time::Duration;
@@ -51,12 +51,7 @@ pub async fn rig() -> Rig {
     };
     let smtp = env_or_explain("TEST_SMTP_URL");
     let settings = Settings::from_vars(|k| (k == "SMTP_URL").then(|| smtp.clone())).unwrap();
-    let worker = Worker {
-        store,
-        mailer: Mailer::new(&settings).unwrap(),
-        consumer: "w1".into(),
-        policy: RetryPolicy::default(),
-    };
+    let (worker, _) = delivery_workers(&store, &settings, "w1").await.unwrap();
     Rig {
         app,
         fake,

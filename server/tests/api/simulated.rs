@@ -4,11 +4,11 @@
 
 use crate::helpers::{env_or_explain, spawn_app, unique_email};
 use redis_hack_server::Settings;
-use redis_hack_server::alerts::{RetryPolicy, Worker};
-use redis_hack_server::mail::Mailer;
+use redis_hack_server::alerts::Worker;
 use redis_hack_server::poller::{PollConfig, Poller};
 use redis_hack_server::store::{Store, now_ms};
 use redis_hack_server::upstream::CowinClient;
+use redis_hack_server::workers::delivery_workers;
 use serde_json::json;
 use std::time::Duration;
 
@@ -25,12 +25,7 @@ async fn parts(prefix: &str, base_url: &str) -> (Poller, Worker) {
         config,
         id: "p".into(),
     };
-    let worker = Worker {
-        store,
-        mailer: Mailer::new(&settings).unwrap(),
-        consumer: "w".into(),
-        policy: RetryPolicy::default(),
-    };
+    let (worker, _) = delivery_workers(&store, &settings, "w").await.unwrap();
     (poller, worker)
 }
 

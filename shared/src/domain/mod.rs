@@ -5,8 +5,12 @@ mod email;
 mod filters;
 mod location;
 mod otp;
+mod topic;
+mod webhook;
 
 pub use email::{EmailAddress, EmailError};
 pub use filters::{AgeLimit, Dose, FeeType, FilterError, Filters, MinCapacity, Vaccine};
 pub use location::{DistrictId, Pincode, PincodeError, StateId};
 pub use otp::{OtpCode, OtpCodeError};
+pub use topic::{TopicError, TopicName};
+pub use webhook::{WebhookUrl, WebhookUrlError};

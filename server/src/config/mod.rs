@@ -2,6 +2,10 @@
 //! environment (and a `.env` file, loaded by `main`), checked right away so a
 //! bad value is reported with the variable's name before anything starts.
 
+mod delivery;
+
+pub use delivery::DeliveryConfig;
+
 use crate::alerts::detect::Rules;
 use crate::poller::PollConfig;
 use crate::poller::schedule::{Budget, parse_duration};
@@ -61,6 +65,8 @@ pub struct Settings {
     /// `POLL_BUDGET` (`100/300s`), `POLL_MIN_INTERVAL` (`60s`), `POLL_MAX_INTERVAL`
     /// (`30m`), `ALERT_MARGIN` (`2`), `ALERT_REALERT_INTERVAL` (`10m`).
     pub poll: PollConfig,
+    /// Workers, retries, webhooks and publishers: see [`DeliveryConfig`].
+    pub delivery: DeliveryConfig,
 }
 
 impl Settings {
@@ -109,8 +115,10 @@ impl Settings {
             reason: format!("'{limit}' is not a positive whole number"),
         })?;
         let poll = poll_config(&get)?;
+        let delivery = DeliveryConfig::from_get(&get)?;
         Ok(Self {
             poll,
+            delivery,
             bind_addr,
             redis_url: Secret::new(redis_url),
             key_prefix: get("REDIS_KEY_PREFIX", "rh:"),

@@ -1,0 +1,139 @@
+//! The queue pump both workers share: it keeps up to `concurrency` deliveries
+//! in flight, takes new jobs as slots free up (first those a dead worker left
+//! pending longer than `reclaim_idle`, then new ones), and puts due retries
+//! back on the stream. One slow receiver holds one slot, never the others.
+//! What a job means and how it is delivered is the [`Handler`]'s business.
+
+use crate::store::{Queue, QueuedJob, Store, StoreError, now_ms};
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::task::JoinSet;
+
+/// What became of one job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Delivered,
+    /// Failed for now; parked for a later attempt.
+    Retried,
+    /// Out of attempts, or undeliverable: moved to the dead-letter stream.
+    Dead,
+    /// For a user or subscription that no longer exists: acknowledged, not sent.
+    Dropped,
+}
+
+/// Counts of what one pass did.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Pass {
+    pub delivered: usize,
+    pub retried: usize,
+    pub dead: usize,
+    pub dropped: usize,
+}
+
+impl Pass {
+    fn add(&mut self, outcome: Outcome) {
+        match outcome {
+            Outcome::Delivered => self.delivered += 1,
+            Outcome::Retried => self.retried += 1,
+            Outcome::Dead => self.dead += 1,
+            Outcome::Dropped => self.dropped += 1,
+        }
+    }
+}
+
+/// Delivers one job of one queue, and acknowledges, parks or dead-letters it.
+pub trait Handler: Send + Sync + 'static {
+    const QUEUE: Queue;
+    fn handle(&self, job: QueuedJob) -> impl Future<Output = Result<Outcome, StoreError>> + Send;
+}
+
+pub struct Pump<H> {
+    pub store: Store,
+    /// This worker's name in the consumer group (unique per process).
+    pub consumer: String,
+    pub concurrency: usize,
+    pub reclaim_idle: Duration,
+    pub handler: Arc<H>,
+}
+
+impl<H: Handler> Pump<H> {
+    /// Up to `n` jobs: due retries released first, then abandoned jobs, then new ones.
+    async fn take(&self, n: usize, block: Duration) -> Result<Vec<QueuedJob>, StoreError> {
+        self.store.ensure_group(H::QUEUE).await?;
+        self.store.release_due_jobs(H::QUEUE, now_ms()).await?;
+        let jobs = self
+            .store
+            .reclaim_jobs(H::QUEUE, &self.consumer, self.reclaim_idle, n)
+            .await?;
+        if !jobs.is_empty() {
+            return Ok(jobs);
+        }
+        self.store
+            .read_jobs(H::QUEUE, &self.consumer, n, block)
+            .await
+    }
+
+    /// One batch, delivered concurrently; waits up to `block` for jobs. For
+    /// tests and tools; `run` is the long-running loop.
+    pub async fn run_once(&self, block: Duration) -> Result<Pass, StoreError> {
+        let mut tasks = JoinSet::new();
+        for job in self.take(self.concurrency, block).await? {
+            let handler = self.handler.clone();
+            tasks.spawn(async move { handler.handle(job).await });
+        }
+        let mut pass = Pass::default();
+        while let Some(done) = tasks.join_next().await {
+            pass.add(done.map_err(|e| StoreError::Corrupt(format!("delivery task: {e}")))??);
+        }
+        Ok(pass)
+    }
+
+    /// Delivers until `shutdown` says stop, then waits for deliveries in
+    /// flight. Store errors (Redis restarting) are logged and retried; a job
+    /// whose handling failed stays pending and is taken over after `reclaim_idle`.
+    pub async fn run(self, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+        let mut tasks: JoinSet<Result<Outcome, StoreError>> = JoinSet::new();
+        while !*shutdown.borrow() {
+            while let Some(done) = tasks.try_join_next() {
+                log_failure(done);
+            }
+            let free = self.concurrency.saturating_sub(tasks.len());
+            if free == 0 {
+                tokio::select! {
+                    Some(done) = tasks.join_next() => log_failure(done),
+                    _ = shutdown.changed() => {}
+                }
+                continue;
+            }
+            tokio::select! {
+                taken = self.take(free, Duration::from_secs(2)) => match taken {
+                    Ok(jobs) => {
+                        for job in jobs {
+                            let handler = self.handler.clone();
+                            tasks.spawn(async move { handler.handle(job).await });
+                        }
+                    }
+                    Err(e) => {
+                        tracing::warn!(queue = ?H::QUEUE, error = %e, "taking jobs failed; retrying");
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                    }
+                },
+                _ = shutdown.changed() => {}
+            }
+        }
+        while let Some(done) = tasks.join_next().await {
+            log_failure(done);
+        }
+    }
+}
+
+fn log_failure(done: Result<Result<Outcome, StoreError>, tokio::task::JoinError>) {
+    match done {
+        Ok(Ok(_)) => {}
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "a delivery could not be recorded; it will be retried")
+        }
+        Err(e) => tracing::error!(error = %e, "a delivery task failed"),
+    }
+}

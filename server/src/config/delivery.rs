@@ -1,0 +1,129 @@
+//! Delivery settings: how the email and webhook workers retry, how many
+//! deliveries run at once, what webhooks may reach, and who may publish.
+
+use super::{ConfigError, Secret};
+use crate::poller::schedule::parse_duration;
+use std::time::Duration;
+
+/// `WORKER_CONCURRENCY`, `RETRY_*`, `QUEUE_RECLAIM_IDLE`, `WEBHOOK_*`, `PUBLISHER_KEYS`.
+#[derive(Debug, Clone)]
+pub struct DeliveryConfig {
+    /// `WORKER_CONCURRENCY` (16): deliveries one worker process runs at once, per channel.
+    pub concurrency: usize,
+    /// `RETRY_ATTEMPTS` (8), `RETRY_BASE` (5s), `RETRY_MAX` (15m): email back-off.
+    pub email_attempts: u32,
+    pub email_retry_base: Duration,
+    pub email_retry_max: Duration,
+    /// `QUEUE_RECLAIM_IDLE` (60s): a job another worker has held this long is taken over.
+    pub reclaim_idle: Duration,
+    /// `WEBHOOK_RETRY_SCHEDULE` (`5s,5m,30m,2h,5h,10h,10h`): waits between
+    /// attempts after the first, immediate one; the job is dead-lettered after the last.
+    pub webhook_schedule: Vec<Duration>,
+    /// `WEBHOOK_TIMEOUT` (15s): for connecting and for the whole answer.
+    pub webhook_timeout: Duration,
+    /// `WEBHOOK_DISABLE_AFTER` (5d): a webhook failing without a success this long is disabled.
+    pub webhook_disable_after: Duration,
+    /// `WEBHOOK_ALLOW_PRIVATE` (false): let webhooks reach loopback and private addresses.
+    pub webhook_allow_private: bool,
+    /// `PUBLISHER_KEYS`: comma-separated keys that may publish openings (none: publishing is off).
+    pub publisher_keys: Vec<Secret>,
+}
+
+impl DeliveryConfig {
+    pub fn from_get(get: &impl Fn(&str, &str) -> String) -> Result<Self, ConfigError> {
+        let duration = |var: &'static str, default: &str| -> Result<Duration, ConfigError> {
+            let raw = get(var, default);
+            parse_duration(&raw).ok_or(ConfigError {
+                var,
+                reason: format!("'{raw}' is not a duration like 5s, 5m, 2h or 5d"),
+            })
+        };
+        let number = |var: &'static str, default: &str| -> Result<u32, ConfigError> {
+            let raw = get(var, default);
+            raw.parse().ok().filter(|n| *n > 0).ok_or(ConfigError {
+                var,
+                reason: format!("'{raw}' is not a positive whole number"),
+            })
+        };
+        let raw = get("WEBHOOK_RETRY_SCHEDULE", "5s,5m,30m,2h,5h,10h,10h");
+        let webhook_schedule = raw
+            .split(',')
+            .map(|d| parse_duration(d).ok_or(d.trim().to_owned()))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|d| ConfigError {
+                var: "WEBHOOK_RETRY_SCHEDULE",
+                reason: format!("'{d}' is not a duration like 5s, 5m or 2h"),
+            })?;
+        let raw = get("WEBHOOK_ALLOW_PRIVATE", "false");
+        let webhook_allow_private = match raw.to_ascii_lowercase().as_str() {
+            "true" | "1" | "yes" => true,
+            "false" | "0" | "no" => false,
+            _ => {
+                return Err(ConfigError {
+                    var: "WEBHOOK_ALLOW_PRIVATE",
+                    reason: format!("'{raw}' is not true or false"),
+                });
+            }
+        };
+        let publisher_keys = get("PUBLISHER_KEYS", "")
+            .split(',')
+            .map(str::trim)
+            .filter(|k| !k.is_empty())
+            .map(|k| match k.len() >= 16 {
+                true => Ok(Secret::new(k)),
+                false => Err(ConfigError {
+                    var: "PUBLISHER_KEYS",
+                    reason: "every key must be at least 16 characters long".into(),
+                }),
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Self {
+            concurrency: number("WORKER_CONCURRENCY", "16")? as usize,
+            email_attempts: number("RETRY_ATTEMPTS", "8")?,
+            email_retry_base: duration("RETRY_BASE", "5s")?,
+            email_retry_max: duration("RETRY_MAX", "15m")?,
+            reclaim_idle: duration("QUEUE_RECLAIM_IDLE", "60s")?,
+            webhook_schedule,
+            webhook_timeout: duration("WEBHOOK_TIMEOUT", "15s")?,
+            webhook_disable_after: duration("WEBHOOK_DISABLE_AFTER", "5d")?,
+            webhook_allow_private,
+            publisher_keys,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(pairs: &[(&str, &str)]) -> Result<DeliveryConfig, ConfigError> {
+        DeliveryConfig::from_get(&|name: &str, default: &str| {
+            pairs
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map_or(default.to_owned(), |(_, v)| v.to_string())
+        })
+    }
+
+    #[test]
+    fn defaults_follow_svix_for_webhooks() {
+        let c = config(&[]).unwrap();
+        let hours: Vec<u64> = c.webhook_schedule.iter().map(|d| d.as_secs()).collect();
+        assert_eq!(hours, [5, 300, 1800, 7200, 18_000, 36_000, 36_000]);
+        assert_eq!(c.webhook_disable_after, Duration::from_secs(5 * 86_400));
+        assert!(!c.webhook_allow_private);
+        assert!(c.publisher_keys.is_empty());
+    }
+
+    #[test]
+    fn bad_values_name_their_variable() {
+        for (var, value) in [
+            ("WEBHOOK_RETRY_SCHEDULE", "5s,soon"),
+            ("WEBHOOK_ALLOW_PRIVATE", "maybe"),
+            ("PUBLISHER_KEYS", "short"),
+            ("WORKER_CONCURRENCY", "0"),
+        ] {
+            assert_eq!(config(&[(var, value)]).unwrap_err().var, var);
+        }
+    }
+}

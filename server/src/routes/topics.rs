@@ -1,0 +1,68 @@
+//! `POST /v1/topics/{topic}/openings`: a publisher announces an opening. The
+//! caller proves it is a publisher with `Authorization: Bearer KEY`, one of
+//! `PUBLISHER_KEYS`, compared in constant time. Answers 202 with how many
+//! users an alert was queued for; an opening id already announced on the
+//! topic is accepted again but queues nothing (`duplicate: true`).
+
+use crate::alerts::publish::publish;
+use crate::error::ApiError;
+use crate::extract::ApiJson;
+use crate::state::AppState;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::routing::post;
+use axum::{Json, Router};
+use redis_hack_shared::{Opening, PublishResponse, TopicName};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/topics/{topic}/openings", post(publish_opening))
+}
+
+#[tracing::instrument(skip_all, fields(%topic))]
+async fn publish_opening(
+    State(app): State<AppState>,
+    Path(topic): Path<String>,
+    headers: HeaderMap,
+    ApiJson(opening): ApiJson<Opening>,
+) -> Result<(StatusCode, Json<PublishResponse>), ApiError> {
+    authorize(&app, &headers)?;
+    let topic = TopicName::parse(&topic)
+        .map_err(|e| ApiError::bad_request("invalid_topic", e.to_string()))?;
+    let answer = publish(&app.store, &topic, &opening).await?;
+    Ok((StatusCode::ACCEPTED, Json(answer)))
+}
+
+fn authorize(app: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
+    let keys = &app.settings.delivery.publisher_keys;
+    if keys.is_empty() {
+        return Err(ApiError::Forbidden {
+            code: "publishing_disabled",
+            message: "this server accepts no publishers (PUBLISHER_KEYS is not set)".into(),
+        });
+    }
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .ok_or_else(|| {
+            ApiError::unauthorized(
+                "missing_publisher_key",
+                "send the publisher key as 'Authorization: Bearer KEY'",
+            )
+        })?;
+    // Digests first, so the comparison takes the same time whatever the lengths.
+    let given = Sha256::digest(given.trim().as_bytes());
+    let known = keys.iter().fold(false, |found, k| {
+        found | bool::from(Sha256::digest(k.expose().as_bytes()).ct_eq(&given))
+    });
+    if known {
+        Ok(())
+    } else {
+        Err(ApiError::unauthorized(
+            "invalid_publisher_key",
+            "the publisher key is not one this server knows",
+        ))
+    }
+}

@@ -1,0 +1,133 @@
+//! One-click unsubscribe (RFC 8058), outside `/v1` because people, not API
+//! clients, use it: `GET /unsubscribe/{token}` shows a small page saying what
+//! will stop, with one button; `POST` to the same URL (the button, or a mail
+//! client's one-click request) unsubscribes at once. No login: the token is
+//! signed (`crate::unsubscribe`), and a forged or altered one is refused.
+
+use crate::state::AppState;
+use crate::store::StoreError;
+use crate::unsubscribe::Unsubscribe;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Html;
+use redis_hack_shared::Subscription;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route(
+        "/unsubscribe/{token}",
+        axum::routing::get(confirm_page).post(unsubscribe),
+    )
+}
+
+type Page = (StatusCode, Html<String>);
+
+async fn confirm_page(State(app): State<AppState>, Path(token): Path<String>) -> Page {
+    let Some(link) = app.links.check(&token) else {
+        return invalid();
+    };
+    match still_subscribed(&app, &link).await {
+        Ok(subs) if subs.is_empty() => page(
+            StatusCode::OK,
+            "Already unsubscribed",
+            "<p>These alerts are already off. Nothing more to do.</p>",
+        ),
+        Ok(subs) => page(
+            StatusCode::OK,
+            "Stop these alerts?",
+            &format!(
+                "<p>This stops the redis-hack alerts for:</p><ul>{}</ul>\
+                 <form method=\"post\"><button type=\"submit\">Unsubscribe</button></form>\
+                 <p class=\"quiet\">Other subscriptions you have are not affected.</p>",
+                describe(&subs)
+            ),
+        ),
+        Err(e) => unavailable(e),
+    }
+}
+
+#[tracing::instrument(skip_all)]
+async fn unsubscribe(State(app): State<AppState>, Path(token): Path<String>) -> Page {
+    let Some(link) = app.links.check(&token) else {
+        return invalid();
+    };
+    let subs = match still_subscribed(&app, &link).await {
+        Ok(subs) => subs,
+        Err(e) => return unavailable(e),
+    };
+    for sub in &subs {
+        if let Err(e) = app.store.remove_subscription(&link.uid, sub).await {
+            return unavailable(e);
+        }
+        tracing::info!(uid = %link.uid, sub = %sub.id, "unsubscribed by link");
+    }
+    let what = match subs.is_empty() {
+        true => "<p>These alerts were already off.</p>".to_owned(),
+        false => format!(
+            "<p>You will get no more alerts for:</p><ul>{}</ul>",
+            describe(&subs)
+        ),
+    };
+    page(StatusCode::OK, "Unsubscribed", &what)
+}
+
+async fn still_subscribed(
+    app: &AppState,
+    link: &Unsubscribe,
+) -> Result<Vec<Subscription>, StoreError> {
+    let Some(user) = app.store.user(&link.uid).await? else {
+        return Ok(Vec::new());
+    };
+    Ok(user
+        .subscriptions()
+        .into_iter()
+        .filter(|s| link.sids.contains(&s.id))
+        .collect())
+}
+
+fn describe(subs: &[Subscription]) -> String {
+    subs.iter()
+        .map(|s| {
+            format!(
+                "<li>{} ({})</li>",
+                escape(&s.target.to_string()),
+                escape(&s.filters.to_string())
+            )
+        })
+        .collect()
+}
+
+fn invalid() -> Page {
+    page(
+        StatusCode::BAD_REQUEST,
+        "This link is not valid",
+        "<p>This unsubscribe link is not valid: it may have been cut short or altered. \
+         Use the link from the email as it is, or run <code>redis-hack unsubscribe</code>.</p>",
+    )
+}
+
+fn unavailable(e: StoreError) -> Page {
+    tracing::warn!(error = %e, "unsubscribe page: storage unavailable");
+    page(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "Please try again",
+        "<p>redis-hack cannot reach its storage right now. Nothing was changed; try again in a minute.</p>",
+    )
+}
+
+fn page(status: StatusCode, title: &str, body: &str) -> Page {
+    let html = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width\"><title>{title} - redis-hack</title>\
+         <style>body{{font-family:sans-serif;max-width:36em;margin:3em auto;padding:0 1em}}\
+         button{{font-size:1.1em;padding:.5em 1.5em}}.quiet{{color:#666}}</style></head>\
+         <body><h1>{title}</h1>{body}</body></html>"
+    );
+    (status, Html(html))
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}

@@ -1,0 +1,100 @@
+//! Webhook delivery state, one hash per subscription with a webhook:
+//! `{p}hook:{uid}:{sid}` with `ok` (last 2xx, ms), `at` (last attempt, ms),
+//! `res` (its result), `n` (failures since the last success), `fs` (first
+//! failure of the current streak, ms), `off` (disabled at, ms) and `why`.
+//! Deleted with the subscription.
+
+use super::{Store, StoreError};
+use redis::AsyncCommands;
+use redis_hack_shared::WebhookStatus;
+use std::collections::HashMap;
+
+impl Store {
+    pub async fn hook_status(&self, uid: &str, sid: &str) -> Result<WebhookStatus, StoreError> {
+        let h: HashMap<String, String> = self.conn().hgetall(self.hook_key(uid, sid)).await?;
+        let num = |k: &str| h.get(k).and_then(|v| v.parse().ok());
+        Ok(WebhookStatus {
+            last_delivery_at: num("ok"),
+            last_attempt_at: num("at"),
+            last_result: h.get("res").cloned(),
+            consecutive_failures: num("n").map_or(0, |n: u64| n as u32),
+            disabled_at: num("off"),
+            disabled_reason: h.get("why").cloned(),
+        })
+    }
+
+    /// The receiver took a delivery: the failure streak ends.
+    pub async fn hook_succeeded(
+        &self,
+        uid: &str,
+        sid: &str,
+        now_ms: u64,
+        result: &str,
+    ) -> Result<(), StoreError> {
+        let key = self.hook_key(uid, sid);
+        let () = redis::pipe()
+            .atomic()
+            .hset_multiple(
+                &key,
+                &[
+                    ("ok", now_ms.to_string()),
+                    ("at", now_ms.to_string()),
+                    ("res", result.to_owned()),
+                    ("n", "0".to_owned()),
+                ],
+            )
+            .ignore()
+            .hdel(&key, "fs")
+            .ignore()
+            .query_async(&mut self.conn())
+            .await?;
+        Ok(())
+    }
+
+    /// A delivery failed; returns when the current failure streak began (ms).
+    pub async fn hook_failed(
+        &self,
+        uid: &str,
+        sid: &str,
+        now_ms: u64,
+        result: &str,
+    ) -> Result<u64, StoreError> {
+        let key = self.hook_key(uid, sid);
+        let (since,): (u64,) = redis::pipe()
+            .atomic()
+            .hset_multiple(
+                &key,
+                &[("at", now_ms.to_string()), ("res", result.to_owned())],
+            )
+            .ignore()
+            .hincr(&key, "n", 1)
+            .ignore()
+            .hset_nx(&key, "fs", now_ms)
+            .ignore()
+            .hget(&key, "fs")
+            .query_async(&mut self.conn())
+            .await?;
+        Ok(since)
+    }
+
+    /// Disables the webhook; true only for the call that did it (so the owner
+    /// is told once).
+    pub async fn hook_disable(
+        &self,
+        uid: &str,
+        sid: &str,
+        now_ms: u64,
+        why: &str,
+    ) -> Result<bool, StoreError> {
+        let key = self.hook_key(uid, sid);
+        let first: bool = self.conn().hset_nx(&key, "off", now_ms).await?;
+        if first {
+            let () = self.conn().hset(&key, "why", why).await?;
+        }
+        Ok(first)
+    }
+
+    pub(super) fn hook_key(&self, uid: &str, sid: &str) -> String {
+        self.key(&format!("hook:{uid}:{sid}"))
+    }
+}

@@ -1,0 +1,67 @@
+//! Wiring the two delivery workers from `Settings`: the email worker (which
+//! also routes alerts to webhooks) and the webhook worker, sharing one store.
+//! `Application` uses it, and so do tests that drive workers by hand.
+
+use crate::alerts::{EmailHandler, Pump, RetryPolicy, Worker};
+use crate::config::Settings;
+use crate::mail::Mailer;
+use crate::store::Store;
+use crate::unsubscribe::UnsubscribeLinks;
+use crate::webhook::{HookClient, WebhookHandler, WebhookWorker};
+use anyhow::Context;
+use std::sync::Arc;
+
+/// The email and webhook workers, named `consumer` in their consumer groups.
+pub async fn delivery_workers(
+    store: &Store,
+    settings: &Settings,
+    consumer: &str,
+) -> anyhow::Result<(Worker, WebhookWorker)> {
+    let mailer = Mailer::new(settings)?;
+    let links = unsubscribe_links(store, settings).await?;
+    let d = &settings.delivery;
+    let email = Pump {
+        store: store.clone(),
+        consumer: consumer.to_owned(),
+        concurrency: d.concurrency,
+        reclaim_idle: d.reclaim_idle,
+        handler: Arc::new(EmailHandler {
+            store: store.clone(),
+            mailer: mailer.clone(),
+            policy: RetryPolicy {
+                max_attempts: d.email_attempts,
+                base: d.email_retry_base,
+                max: d.email_retry_max,
+            },
+            links,
+            unsubscribe_mailto: mailer.from_address(),
+        }),
+    };
+    let webhook = Pump {
+        store: store.clone(),
+        consumer: consumer.to_owned(),
+        concurrency: d.concurrency,
+        // Never take over a delivery that may still be waiting for its receiver.
+        reclaim_idle: d.reclaim_idle.max(d.webhook_timeout * 2),
+        handler: Arc::new(WebhookHandler {
+            store: store.clone(),
+            mailer,
+            client: HookClient::new(d.webhook_timeout, d.webhook_allow_private)?,
+            schedule: d.webhook_schedule.clone(),
+            disable_after: d.webhook_disable_after,
+        }),
+    };
+    Ok((email, webhook))
+}
+
+/// The signer of unsubscribe links, with the key every process shares.
+pub async fn unsubscribe_links(
+    store: &Store,
+    settings: &Settings,
+) -> anyhow::Result<UnsubscribeLinks> {
+    let key = store
+        .signing_key("unsubscribe")
+        .await
+        .context("REDIS_URL")?;
+    Ok(UnsubscribeLinks::new(key, &settings.public_url))
+}
