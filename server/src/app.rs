@@ -75,7 +75,23 @@ pub struct Application {
 impl Application {
     /// Connects to everything `settings` names and, for the API role, binds
     /// `settings.bind_addr` (port 0 picks a free port, as tests do).
-    pub async fn build(settings: Settings, roles: Roles) -> anyhow::Result<Self> {
+    pub async fn build(mut settings: Settings, roles: Roles) -> anyhow::Result<Self> {
+        let listener = match roles.api {
+            true => Some(
+                TcpListener::bind(settings.bind_addr)
+                    .await
+                    .with_context(|| {
+                        format!("BIND_ADDR: cannot listen on {}", settings.bind_addr)
+                    })?,
+            ),
+            false => None,
+        };
+        // PUBLIC_URL left at its default follows the port actually bound (port 0).
+        if let Some(addr) = listener.as_ref().and_then(|l| l.local_addr().ok())
+            && settings.public_url == format!("http://{}", settings.bind_addr)
+        {
+            settings.public_url = format!("http://{addr}");
+        }
         let store = Store::connect(settings.redis_url.expose(), &settings.key_prefix)
             .await
             .context("REDIS_URL")?;
@@ -91,16 +107,6 @@ impl Application {
         let links = unsubscribe_links(&store, &settings).await?;
         let worker = match roles.worker {
             true => Some(delivery_workers(&store, &settings, &name).await?),
-            false => None,
-        };
-        let listener = match roles.api {
-            true => Some(
-                TcpListener::bind(settings.bind_addr)
-                    .await
-                    .with_context(|| {
-                        format!("BIND_ADDR: cannot listen on {}", settings.bind_addr)
-                    })?,
-            ),
             false => None,
         };
         let state = AppState {

@@ -38,7 +38,7 @@ pub async fn delivery_workers(
         }),
     };
     let webhook = Pump {
-        store: store.clone(),
+        store: store.with_own_blocking().await?,
         consumer: consumer.to_owned(),
         concurrency: d.concurrency,
         // Never take over a delivery that may still be waiting for its receiver.

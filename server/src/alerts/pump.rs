@@ -107,7 +107,7 @@ impl<H: Handler> Pump<H> {
                 continue;
             }
             tokio::select! {
-                taken = self.take(free, Duration::from_secs(2)) => match taken {
+                taken = self.take(free, Duration::from_secs(1)) => match taken {
                     Ok(jobs) => {
                         for job in jobs {
                             let handler = self.handler.clone();

@@ -70,6 +70,7 @@ pub struct Store {
     /// connection would stall every other command behind it.
     blocking: ConnectionManager,
     prefix: String,
+    client: redis::Client,
 }
 
 impl Store {
@@ -77,32 +78,25 @@ impl Store {
     /// seconds at most) when Redis is unreachable.
     pub async fn connect(url: &str, prefix: &str) -> Result<Self, StoreError> {
         let client = redis::Client::open(url).map_err(StoreError::Unreachable)?;
-        let config = ConnectionManagerConfig::new()
-            .set_number_of_retries(2)
-            .set_connection_timeout(Some(Duration::from_secs(3)))
-            .set_response_timeout(Some(Duration::from_secs(5)));
-        let connect = || async {
-            tokio::time::timeout(
-                Duration::from_secs(10),
-                ConnectionManager::new_with_config(client.clone(), config.clone()),
-            )
-            .await
-            .map_err(|_| {
-                StoreError::Unreachable(redis::RedisError::from(std::io::Error::from(
-                    std::io::ErrorKind::TimedOut,
-                )))
-            })?
-            .map_err(StoreError::Unreachable)
-        };
-        let conn = connect().await?;
-        let blocking = connect().await?;
+        let conn = manager(&client).await?;
+        let blocking = manager(&client).await?;
         let store = Self {
             conn,
             blocking,
             prefix: prefix.to_owned(),
+            client,
         };
         store.check_json_module().await?;
         Ok(store)
+    }
+
+    /// The same store with a blocking connection of its own, for one more
+    /// consumer that blocks (each worker's XREADGROUP waits on its own).
+    pub async fn with_own_blocking(&self) -> Result<Self, StoreError> {
+        Ok(Self {
+            blocking: manager(&self.client).await?,
+            ..self.clone()
+        })
     }
 
     /// `JSON.TYPE` on an absent key answers nil with the module and an
@@ -138,6 +132,25 @@ impl Store {
     fn key(&self, rest: &str) -> String {
         format!("{}{rest}", self.prefix)
     }
+}
+
+/// A reconnecting connection; fails within 10 s when Redis is unreachable.
+async fn manager(client: &redis::Client) -> Result<ConnectionManager, StoreError> {
+    let config = ConnectionManagerConfig::new()
+        .set_number_of_retries(2)
+        .set_connection_timeout(Some(Duration::from_secs(3)))
+        .set_response_timeout(Some(Duration::from_secs(5)));
+    tokio::time::timeout(
+        Duration::from_secs(10),
+        ConnectionManager::new_with_config(client.clone(), config),
+    )
+    .await
+    .map_err(|_| {
+        StoreError::Unreachable(redis::RedisError::from(std::io::Error::from(
+            std::io::ErrorKind::TimedOut,
+        )))
+    })?
+    .map_err(StoreError::Unreachable)
 }
 
 /// Milliseconds since the Unix epoch.

@@ -41,6 +41,19 @@ pub async fn spawn_app() -> TestApp {
 
 /// Spawns the server with extra environment-style settings (e.g. limits).
 pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
+    spawn_app_with_roles(extra, Roles::API).await
+}
+
+/// The API and the delivery workers (email and webhook), but no poller:
+/// tests that publish openings and watch them arrive.
+pub const API_AND_WORKERS: Roles = Roles {
+    api: true,
+    poller: false,
+    worker: true,
+};
+
+/// Spawns the server with extra settings, running `roles`.
+pub async fn spawn_app_with_roles(extra: &[(&str, &str)], roles: Roles) -> TestApp {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind the simulator");
@@ -61,8 +74,7 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
         vars.insert((*k).into(), (*v).into());
     }
     let settings = Settings::from_vars(|k| vars.get(k).cloned()).expect("test settings are valid");
-    // The API only: tests drive the poller and the worker themselves.
-    let app = Application::build(settings, Roles::API)
+    let app = Application::build(settings, roles)
         .await
         .unwrap_or_else(|e| panic!("the server did not start: {e:#}; {HOW_TO}"));
     let base_url = format!("http://{}", app.local_addr().expect("the API role listens"));
@@ -139,6 +151,16 @@ impl TestApp {
         self.http.request(method, self.url(path)).bearer_auth(token)
     }
 
+    /// The uid the server gave `email`.
+    pub async fn uid_of(&self, email: &str) -> String {
+        use redis::AsyncCommands;
+        self.redis()
+            .await
+            .get(format!("{}email:{email}", self.prefix))
+            .await
+            .expect("the user exists")
+    }
+
     pub async fn redis(&self) -> redis::aio::MultiplexedConnection {
         let client = redis::Client::open(env_or_explain("TEST_REDIS_URL")).expect("TEST_REDIS_URL");
         client
@@ -210,6 +232,26 @@ impl Mailbox {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         panic!("expected {count} message(s) to {to} within 10 s");
+    }
+
+    /// The raw message (headers and body) as the SMTP server received it.
+    pub async fn source(&self, message: &Value) -> String {
+        let id = message["id"]
+            .as_str()
+            .expect("maildev gives each message an id");
+        let url = format!("{}/api/email/{id}/source", self.api.trim_end_matches('/'));
+        let r = self.http.get(url).send().await.expect("maildev answers");
+        r.text().await.expect("the message source")
+    }
+
+    /// A header of a raw message, unfolded; `None` when absent.
+    pub fn header(source: &str, name: &str) -> Option<String> {
+        let head = source.split("\r\n\r\n").next().unwrap_or_default();
+        let unfolded = head.replace("\r\n ", " ").replace("\r\n\t", " ");
+        unfolded.lines().find_map(|line| {
+            let (n, v) = line.split_once(':')?;
+            n.eq_ignore_ascii_case(name).then(|| v.trim().to_owned())
+        })
     }
 
     /// The code in the newest message to `to`.
