@@ -17,6 +17,9 @@ CACHE="${REDIS_HACK_CACHE:-$REPO/.cache}"
 TARGET_DIR="${CARGO_TARGET_DIR:-$REPO/target}"
 REJSON_WHEEL_VERSION="0.1.8" # RedisJSON 2.8.x; Debian 12's Redis 7.0 loads it
 MAILDEV_VERSION="3.0.0"
+PLAYWRIGHT_VERSION="1.64.1" # drives Debian's chromium in the unsubscribe-page test
+CHROMIUM="/usr/bin/chromium"
+PLAYWRIGHT="$CACHE/playwright/node_modules/playwright-core"
 REJSON_SO="$CACHE/rejson/rejson.so"
 MAILDEV="$CACHE/maildev/node_modules/.bin/maildev"
 WAIT_SECS="${WAIT_SECS:-30}"
@@ -135,6 +138,27 @@ ensure_maildev() {
     || die "npm install maildev@$MAILDEV_VERSION failed; see $CACHE/maildev/npm.log"
   [ -x "$MAILDEV" ] || die "npm installed maildev but $MAILDEV is missing; see $CACHE/maildev/npm.log"
   say "maildev installed ($(elapsed "$t0"))"
+}
+
+# Headless Chromium (Debian's package) and playwright-core (npm, cached like
+# maildev) for the test that opens the unsubscribe page and clicks its button.
+ensure_browser() {
+  if [ ! -x "$CHROMIUM" ]; then
+    say "installing Debian's chromium with apt-get (for the browser test; once)"
+    apt_install chromium
+  fi
+  [ -x "$CHROMIUM" ] || die "chromium is still missing at $CHROMIUM after apt-get install chromium"
+  local pkg="$PLAYWRIGHT/package.json"
+  if [ -f "$pkg" ] && [ "$(node -p "require('$pkg').version" 2>/dev/null)" = "$PLAYWRIGHT_VERSION" ]; then
+    say "playwright-core $PLAYWRIGHT_VERSION: cached in $CACHE/playwright"
+    return 0
+  fi
+  say "installing playwright-core $PLAYWRIGHT_VERSION from npm into $CACHE/playwright (once)"
+  mkdir -p "$CACHE/playwright"
+  npm install --prefix "$CACHE/playwright" --save-exact --no-audit --no-fund --loglevel=error \
+    "playwright-core@$PLAYWRIGHT_VERSION" </dev/null >"$CACHE/playwright/npm.log" 2>&1 \
+    || die "npm install playwright-core@$PLAYWRIGHT_VERSION failed; see $CACHE/playwright/npm.log"
+  [ -f "$pkg" ] || die "npm installed playwright-core but $pkg is missing; see $CACHE/playwright/npm.log"
 }
 
 # --- ports -----------------------------------------------------------------

@@ -3,7 +3,9 @@
 # it through .ci/run). Formatting and clippy first, since they fail fastest;
 # then a Redis with RedisJSON on a socket of its own and maildev as a real SMTP
 # server, which the integration tests reach through TEST_REDIS_URL,
-# TEST_SMTP_URL and TEST_MAILDEV_URL; then every test. Whatever it started is
+# TEST_SMTP_URL and TEST_MAILDEV_URL (TEST_REDISJSON_MODULE lets a fault test
+# start and kill a Redis of its own; TEST_CHROMIUM and TEST_PLAYWRIGHT drive
+# headless Chromium); then every test. Whatever it started is
 # stopped on any exit, and the exit status is the tests'.
 # Needs no stdin; CI=true changes nothing here.
 set -euo pipefail
@@ -36,6 +38,7 @@ phase "5/7: provisioning and starting Redis+RedisJSON and maildev under $RUN"
 t0="$(date +%s)"
 ensure_rejson
 ensure_maildev
+ensure_browser
 lock_dir "$RUN" "another scripts/test.sh"
 stop_stale "$RUN"
 rm -rf "$RUN"
@@ -49,7 +52,12 @@ say "services ready ($(elapsed "$t0"))"
 export TEST_REDIS_URL="redis+unix://$RUN/redis.sock"
 export TEST_SMTP_URL="smtp://127.0.0.1:$smtp_port"
 export TEST_MAILDEV_URL="http://127.0.0.1:$web_port"
+export TEST_REDISJSON_MODULE="$REJSON_SO"
+export TEST_CHROMIUM="$CHROMIUM"
+export TEST_PLAYWRIGHT="$PLAYWRIGHT"
+export TEST_ARTIFACTS="$REPO/target/test-artifacts"
 say "TEST_REDIS_URL=$TEST_REDIS_URL TEST_SMTP_URL=$TEST_SMTP_URL TEST_MAILDEV_URL=$TEST_MAILDEV_URL"
+say "TEST_CHROMIUM=$TEST_CHROMIUM TEST_PLAYWRIGHT=$TEST_PLAYWRIGHT TEST_ARTIFACTS=$TEST_ARTIFACTS"
 
 phase "6/7: cargo build --workspace --bins (the CLI's tests run the real binaries)"
 cargo build --workspace --bins || die "the build failed (see above)"

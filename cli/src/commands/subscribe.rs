@@ -93,7 +93,7 @@ pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
         output::line(&format!(
             "Alerts are POSTed to {url}, signed with this secret (shown once, keep it):\n\n  {secret}\n\n\
              Verify each delivery as Standard Webhooks describe: HMAC-SHA256 with the base64 part \
-             after whsec_ as key, over \"{{webhook-id}}.{{webhook-timestamp}}.{{body}}\", must equal \
+             after the underscore as key, over \"{{webhook-id}}.{{webhook-timestamp}}.{{body}}\", must equal \
              the base64 after v1, in the webhook-signature header (any Standard Webhooks library does it)."
         ));
     }

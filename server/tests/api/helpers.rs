@@ -151,16 +151,6 @@ impl TestApp {
         self.http.request(method, self.url(path)).bearer_auth(token)
     }
 
-    /// The uid the server gave `email`.
-    pub async fn uid_of(&self, email: &str) -> String {
-        use redis::AsyncCommands;
-        self.redis()
-            .await
-            .get(format!("{}email:{email}", self.prefix))
-            .await
-            .expect("the user exists")
-    }
-
     pub async fn redis(&self) -> redis::aio::MultiplexedConnection {
         let client = redis::Client::open(env_or_explain("TEST_REDIS_URL")).expect("TEST_REDIS_URL");
         client

@@ -7,6 +7,8 @@
 mod alerts;
 mod budget;
 mod cli;
+mod cli_webhooks;
+mod faults;
 mod health;
 mod helpers;
 mod locations;
@@ -15,6 +17,7 @@ mod receiver;
 mod register;
 mod reports;
 mod simulated;
+mod sink;
 mod startup;
 mod subscriptions;
 mod topics;

@@ -1,7 +1,7 @@
 //! One-click unsubscribe: the headers on every alert email, the page, the
 //! POST that unsubscribes without logging in, and forged links refused.
 
-use crate::helpers::{API_AND_WORKERS, Mailbox, TestApp, spawn_app_with_roles};
+use crate::helpers::{API_AND_WORKERS, Mailbox, TestApp, env_or_explain, spawn_app_with_roles};
 use crate::webhooks::{FAST_WEBHOOKS, publish, topic_subscriber};
 use serde_json::{Value, json};
 
@@ -107,4 +107,54 @@ async fn a_forged_or_altered_link_is_refused() {
         2,
         "nothing removed"
     );
+}
+
+#[tokio::test]
+async fn the_unsubscribe_page_works_in_a_real_browser() {
+    let app = spawn_app_with_roles(FAST_WEBHOOKS, API_AND_WORKERS).await;
+    let (_, link, token) = alerted(&app).await;
+    let out = std::path::Path::new(&env_or_explain("TEST_ARTIFACTS")).join("unsubscribe");
+    std::fs::create_dir_all(&out).unwrap();
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/browser/click.mjs");
+    let run = tokio::process::Command::new("node")
+        .arg(script)
+        .arg(&link)
+        .arg(&out)
+        .env("TEST_CHROMIUM", env_or_explain("TEST_CHROMIUM"))
+        .env("TEST_PLAYWRIGHT", env_or_explain("TEST_PLAYWRIGHT"))
+        .output()
+        .await
+        .expect("run node (scripts/test.sh installs Node.js)");
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "the browser run failed: {stderr}");
+    let seen: Value = serde_json::from_slice(&run.stdout).expect("click.mjs prints JSON");
+    let (before, after) = (&seen["before"], &seen["after"]);
+    assert_eq!(before["status"], 200);
+    assert_eq!(before["h1"], "Stop these alerts?");
+    assert!(
+        before["text"].as_str().unwrap().contains("topic cs101"),
+        "{before}"
+    );
+    assert_eq!(before["buttons"], json!(["Unsubscribe"]), "one button");
+    assert_eq!(after["status"], 200);
+    assert_eq!(after["h1"], "Unsubscribed");
+    assert!(
+        after["text"]
+            .as_str()
+            .unwrap()
+            .contains("no more alerts for"),
+        "{after}"
+    );
+    assert_eq!(
+        subscriptions(&app, &token).await.len(),
+        1,
+        "the click unsubscribed"
+    );
+    for shot in ["before.png", "after.png"] {
+        let png = std::fs::read(out.join(shot)).expect("the screenshot is kept");
+        assert!(
+            png.starts_with(b"\x89PNG") && png.len() > 2000,
+            "{shot} is a real PNG"
+        );
+    }
 }

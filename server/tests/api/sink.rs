@@ -1,0 +1,154 @@
+//! An SMTP sink for fault tests: a real SMTP server on 127.0.0.1 (tokio, one
+//! task per connection) that accepts every message and records its
+//! recipients. `stop` closes the listener and every open connection, so the
+//! port refuses connections like a crashed mail server; `resume` listens on
+//! the same port again.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+
+pub struct SmtpSink {
+    addr: SocketAddr,
+    /// Recipients of every accepted message, in order.
+    received: Arc<Mutex<Vec<String>>>,
+    /// `true` while the sink is up; connections and the listener end when it turns false.
+    up: watch::Sender<bool>,
+}
+
+impl SmtpSink {
+    pub async fn start() -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (up, _) = watch::channel(true);
+        let sink = Self {
+            addr,
+            received: Arc::default(),
+            up,
+        };
+        sink.serve(listener);
+        sink
+    }
+
+    pub fn url(&self) -> String {
+        format!("smtp://{}", self.addr)
+    }
+
+    /// Accepted messages so far.
+    pub fn count(&self) -> usize {
+        self.received.lock().unwrap().len()
+    }
+
+    /// Messages accepted per recipient.
+    pub fn per_recipient(&self) -> HashMap<String, usize> {
+        let mut counts = HashMap::new();
+        for to in self.received.lock().unwrap().iter() {
+            *counts.entry(to.clone()).or_insert(0) += 1;
+        }
+        counts
+    }
+
+    /// Refuses connections from now on, and drops the open ones.
+    pub async fn stop(&self) {
+        self.up.send_replace(false);
+        // Let the accept loop and the connections see it.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    pub async fn resume(&self) {
+        let listener = loop {
+            match TcpListener::bind(self.addr).await {
+                Ok(l) => break l,
+                Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+            }
+        };
+        self.up.send_replace(true);
+        self.serve(listener);
+    }
+
+    /// Waits until `n` messages arrived; panics saying how many did.
+    pub async fn wait_for_count(&self, n: usize, within: Duration) {
+        let deadline = tokio::time::Instant::now() + within;
+        while self.count() < n {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "expected {n} messages within {within:?}, got {}",
+                self.count()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    fn serve(&self, listener: TcpListener) {
+        let (received, up_tx) = (self.received.clone(), self.up.clone());
+        let mut up = up_tx.subscribe();
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    accepted = listener.accept() => {
+                        let Ok((stream, _)) = accepted else { continue };
+                        let (received, mut up) = (received.clone(), up_tx.subscribe());
+                        tokio::spawn(async move {
+                            tokio::select! {
+                                _ = session(stream, received) => {}
+                                _ = up.wait_for(|up| !up) => {}
+                            }
+                        });
+                    }
+                    _ = up.wait_for(|up| !up) => return, // drops the listener
+                }
+            }
+        });
+    }
+}
+
+/// One SMTP conversation; records each message's recipients on its final dot.
+async fn session(stream: TcpStream, received: Arc<Mutex<Vec<String>>>) -> std::io::Result<()> {
+    let (read, mut write) = stream.into_split();
+    let mut lines = BufReader::new(read);
+    write.write_all(b"220 sink ESMTP\r\n").await?;
+    let mut rcpts: Vec<String> = Vec::new();
+    let mut line = String::new();
+    loop {
+        line.clear();
+        if lines.read_line(&mut line).await? == 0 {
+            return Ok(());
+        }
+        let upper = line.trim_end().to_ascii_uppercase();
+        let reply: &[u8] = if upper.starts_with("EHLO") {
+            b"250-sink\r\n250-8BITMIME\r\n250 SIZE 10485760\r\n"
+        } else if upper.starts_with("HELO") || upper.starts_with("NOOP") {
+            b"250 ok\r\n"
+        } else if upper.starts_with("MAIL FROM") || upper.starts_with("RSET") {
+            rcpts.clear();
+            b"250 ok\r\n"
+        } else if upper.starts_with("RCPT TO") {
+            let to = line.split(['<', '>']).nth(1).unwrap_or_default();
+            rcpts.push(to.to_ascii_lowercase());
+            b"250 ok\r\n"
+        } else if upper == "DATA" {
+            write.write_all(b"354 go ahead\r\n").await?;
+            loop {
+                line.clear();
+                if lines.read_line(&mut line).await? == 0 {
+                    return Ok(()); // cut off mid-message: not accepted
+                }
+                if line.trim_end_matches(['\r', '\n']) == "." {
+                    break;
+                }
+            }
+            received.lock().unwrap().append(&mut rcpts);
+            b"250 accepted\r\n"
+        } else if upper == "QUIT" {
+            write.write_all(b"221 bye\r\n").await?;
+            return Ok(());
+        } else {
+            b"500 unknown command\r\n"
+        };
+        write.write_all(reply).await?;
+    }
+}
