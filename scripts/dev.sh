@@ -57,6 +57,8 @@ start_bg server "$DEV/server.log" "$DEV" env \
   PUBLIC_URL="http://127.0.0.1:$API_PORT" \
   COWIN_API_URL="http://127.0.0.1:$SIM_PORT/api/v2" \
   POLL_MIN_INTERVAL=10s \
+  WEBHOOK_ALLOW_PRIVATE=true \
+  PUBLISHER_KEYS="dev-publisher-key-change-me" \
   "$BIN/redis-hack-server"
 wait_until "redis-hack-server (http://127.0.0.1:$API_PORT/healthz)" "$STARTED_PID" "$DEV/server.log" \
   curl -fsS "http://127.0.0.1:$API_PORT/healthz"
@@ -81,6 +83,12 @@ cat <<MSG
 
   The simulator opens a slot in Patna (district 97) every 45 s and the server polls it
   every 10 s, so after verifying you will see alert emails arrive in the mail catcher.
+
+  Publisher openings (the dev key is dev-publisher-key-change-me):
+    ./target/debug/redis-hack subscribe --topic cs101
+    curl -X POST http://127.0.0.1:$API_PORT/v1/topics/cs101/openings \\
+      -H 'Authorization: Bearer dev-publisher-key-change-me' -H 'content-type: application/json' \\
+      -d '{"id": "seat-1", "title": "CS101, 1 seat", "capacity": 1}'
 
   Ctrl-C stops everything. The server's log follows.
 
