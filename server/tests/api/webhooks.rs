@@ -234,3 +234,47 @@ async fn a_webhook_to_a_private_address_is_refused_at_delivery() {
         "no request reached the private address"
     );
 }
+
+#[tokio::test]
+async fn a_webhook_failing_for_too_long_is_disabled_and_its_owner_told() {
+    let app = spawn_app_with_roles(
+        &[
+            ("WEBHOOK_ALLOW_PRIVATE", "true"),
+            ("PUBLISHER_KEYS", PUBLISHER_KEY),
+            (
+                "WEBHOOK_RETRY_SCHEDULE",
+                "300ms,300ms,300ms,300ms,300ms,300ms,300ms,300ms",
+            ),
+            ("WEBHOOK_DISABLE_AFTER", "1s"),
+        ],
+        API_AND_WORKERS,
+    )
+    .await;
+    let hook = Receiver::start(&[Answer::Status(500); 20]).await;
+    let (_, email, token) =
+        topic_subscriber(&app, "cs101", json!({"email": false, "webhook": hook.url})).await;
+    publish(&app, "cs101", "seat-1", 1).await;
+    let notice = app.mail.wait_for(&email, 2).await;
+    assert!(
+        notice[1]["subject"]
+            .as_str()
+            .unwrap()
+            .contains("webhook was turned off")
+    );
+    assert!(
+        notice[1]["text"]
+            .as_str()
+            .unwrap()
+            .contains("without a success")
+    );
+    let tries = hook.hits().len();
+    assert!(
+        (2..=8).contains(&tries),
+        "retried until disabled, not beyond: {tries}"
+    );
+    let sub = &list(&app, &token).await["subscriptions"][1];
+    assert!(sub["webhook"]["disabled_at"].is_u64(), "{sub}");
+    assert_eq!(sub["webhook"]["consecutive_failures"], tries, "{sub}");
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(hook.hits().len(), tries, "nothing after it was disabled");
+}
