@@ -99,7 +99,14 @@ static ADD_SUB: LazyLock<redis::Script> = LazyLock::new(|| {
 if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
 local n = redis.call('JSON.OBJLEN', KEYS[1], '$.s')[1]
 if n >= tonumber(ARGV[6]) then return -2 end
+-- Creation times are unique per user, so the list order is stable even for
+-- subscriptions made within one millisecond.
+local c = tonumber(ARGV[3])
+for _, v in ipairs(cjson.decode(redis.call('JSON.GET', KEYS[1], '$.s.*.c'))) do
+  if v >= c then c = v + 1 end
+end
 if not redis.call('JSON.SET', KEYS[1], ARGV[1], ARGV[2], 'NX') then return 0 end
+redis.call('JSON.SET', KEYS[1], ARGV[1] .. '.c', string.format('%d', c))
 redis.call('JSON.SET', KEYS[1], '$.m', ARGV[3])
 redis.call('HSET', KEYS[2], ARGV[4], ARGV[7])
 if string.sub(ARGV[5], 1, 2) ~= 't:' then redis.call('ZINCRBY', KEYS[3], 1, ARGV[5]) end
