@@ -10,6 +10,8 @@ use std::time::Duration;
 pub struct DeliveryConfig {
     /// `WORKER_CONCURRENCY` (16): deliveries one worker process runs at once, per channel.
     pub concurrency: usize,
+    /// `SMTP_POOL_SIZE` (16): SMTP connections one process keeps open at most.
+    pub smtp_pool_size: u32,
     /// `RETRY_ATTEMPTS` (8), `RETRY_BASE` (5s), `RETRY_MAX` (15m): email back-off.
     pub email_attempts: u32,
     pub email_retry_base: Duration,
@@ -79,6 +81,7 @@ impl DeliveryConfig {
             .collect::<Result<_, _>>()?;
         Ok(Self {
             concurrency: number("WORKER_CONCURRENCY", "16")? as usize,
+            smtp_pool_size: number("SMTP_POOL_SIZE", "16")?,
             email_attempts: number("RETRY_ATTEMPTS", "8")?,
             email_retry_base: duration("RETRY_BASE", "5s")?,
             email_retry_max: duration("RETRY_MAX", "15m")?,
@@ -122,6 +125,7 @@ mod tests {
             ("WEBHOOK_ALLOW_PRIVATE", "maybe"),
             ("PUBLISHER_KEYS", "short"),
             ("WORKER_CONCURRENCY", "0"),
+            ("SMTP_POOL_SIZE", "none"),
         ] {
             assert_eq!(config(&[(var, value)]).unwrap_err().var, var);
         }

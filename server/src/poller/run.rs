@@ -219,11 +219,13 @@ impl Poller {
                 .push(serde_json::to_string(&job).map_err(|e| StoreError::Corrupt(e.to_string()))?);
         }
         self.store.enqueue_many(Queue::Email, &bodies).await?;
-        for (uid, (sids, _)) in &per_user {
-            self.store
-                .record(uid, sids, Moment::Matched, now_ms)
-                .await?;
-        }
+        let matched: Vec<(&str, &[String])> = per_user
+            .iter()
+            .map(|(uid, (sids, _))| (*uid, sids.as_slice()))
+            .collect();
+        self.store
+            .record_many(&matched, Moment::Matched, now_ms)
+            .await?;
         // Remembered only after the jobs are queued: a crash in between re-alerts, never loses.
         let seen: Vec<(String, String)> = found
             .seen

@@ -13,6 +13,15 @@ pub enum Moment {
     Alerted,
 }
 
+impl Moment {
+    fn suffix(self) -> &'static str {
+        match self {
+            Moment::Matched => "m",
+            Moment::Alerted => "a",
+        }
+    }
+}
+
 impl Store {
     pub async fn record(
         &self,
@@ -21,10 +30,7 @@ impl Store {
         moment: Moment,
         at_ms: u64,
     ) -> Result<(), StoreError> {
-        let suffix = match moment {
-            Moment::Matched => "m",
-            Moment::Alerted => "a",
-        };
+        let suffix = moment.suffix();
         let fields: Vec<(String, u64)> = sids
             .iter()
             .map(|sid| (format!("{sid}:{suffix}"), at_ms))
@@ -34,6 +40,30 @@ impl Store {
                 .conn()
                 .hset_multiple(self.key(&format!("hist:{uid}")), &fields)
                 .await?;
+        }
+        Ok(())
+    }
+
+    /// `record` for many users at once, pipelined 1,000 to a round trip (a
+    /// detection that matched 100,000 subscribers).
+    pub async fn record_many(
+        &self,
+        users: &[(&str, &[String])],
+        moment: Moment,
+        at_ms: u64,
+    ) -> Result<(), StoreError> {
+        let suffix = moment.suffix();
+        for chunk in users.chunks(1000) {
+            let mut pipe = redis::pipe();
+            for (uid, sids) in chunk.iter().filter(|(_, sids)| !sids.is_empty()) {
+                let fields: Vec<(String, u64)> = sids
+                    .iter()
+                    .map(|sid| (format!("{sid}:{suffix}"), at_ms))
+                    .collect();
+                pipe.hset_multiple(self.key(&format!("hist:{uid}")), &fields)
+                    .ignore();
+            }
+            let () = pipe.query_async(&mut self.conn()).await?;
         }
         Ok(())
     }

@@ -4,7 +4,8 @@
 use crate::config::Settings;
 use lettre::message::header::{HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
-use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::PoolConfig;
+pub use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use redis_hack_shared::{EmailAddress, OTP_TTL_SECS};
 use std::time::Duration;
@@ -20,13 +21,30 @@ pub enum MailError {
     Build(#[from] lettre::error::Error),
     #[error("the SMTP server did not accept the message: {0}")]
     Send(#[from] lettre::transport::smtp::Error),
+    #[error("cannot reach the SMTP server: {0}")]
+    Connect(#[source] std::io::Error),
+    #[error("the SMTP server did not answer in time")]
+    TimedOut,
 }
 
-/// Sends the project's emails through one pooled SMTP transport.
+mod pool;
+
+use pool::SmtpPool;
+use std::sync::Arc;
+
+/// Sends the project's emails over pooled SMTP connections.
 #[derive(Clone)]
 pub struct Mailer {
-    transport: AsyncSmtpTransport<Tokio1Executor>,
+    transport: Transport,
     from: Mailbox,
+}
+
+#[derive(Clone)]
+enum Transport {
+    /// TLS or credentials: lettre's own transport and pool.
+    Lettre(AsyncSmtpTransport<Tokio1Executor>),
+    /// Plain `smtp://host:port`: our pool with TCP_NODELAY (see `pool`).
+    Plain(Arc<SmtpPool>),
 }
 
 /// The RFC 8058 one-click unsubscribe headers of one alert email.
@@ -39,20 +57,57 @@ pub struct ListUnsubscribe {
 
 impl Mailer {
     pub fn new(settings: &Settings) -> Result<Self, MailError> {
-        let mut builder =
-            AsyncSmtpTransport::<Tokio1Executor>::from_url(settings.smtp_url.expose())
-                .map_err(|e| MailError::Config(e.to_string()))?
-                .timeout(Some(Duration::from_secs(10)));
-        if let (Some(user), Some(password)) = (&settings.smtp_username, &settings.smtp_password) {
-            builder =
-                builder.credentials(Credentials::new(user.clone(), password.expose().to_owned()));
-        }
-        let from = settings
-            .mail_from
+        let credentials = match (&settings.smtp_username, &settings.smtp_password) {
+            (Some(user), Some(password)) => {
+                Some(Credentials::new(user.clone(), password.expose().to_owned()))
+            }
+            _ => None,
+        };
+        Self::connect(
+            settings.smtp_url.expose(),
+            credentials,
+            &settings.mail_from,
+            settings.delivery.smtp_pool_size,
+        )
+    }
+
+    /// A mailer for `smtp_url` sending as `from`, with at most `pool_size` connections.
+    pub fn connect(
+        smtp_url: &str,
+        credentials: Option<Credentials>,
+        from: &str,
+        pool_size: u32,
+    ) -> Result<Self, MailError> {
+        let timeout = Duration::from_secs(10);
+        let from = from
             .parse()
             .map_err(|e: lettre::address::AddressError| MailError::From(e.to_string()))?;
+        let url = url::Url::parse(smtp_url).map_err(|e| MailError::Config(e.to_string()))?;
+        let plain = url.scheme() == "smtp"
+            && url.query().is_none()
+            && url.username().is_empty()
+            && credentials.is_none();
+        if plain && let Some(host) = url.host_str() {
+            let pool = SmtpPool::new(
+                host.trim_matches(['[', ']']).to_owned(),
+                url.port().unwrap_or(25),
+                pool_size as usize,
+                timeout,
+            );
+            return Ok(Self {
+                transport: Transport::Plain(Arc::new(pool)),
+                from,
+            });
+        }
+        let mut builder = AsyncSmtpTransport::<Tokio1Executor>::from_url(smtp_url)
+            .map_err(|e| MailError::Config(e.to_string()))?
+            .timeout(Some(timeout))
+            .pool_config(PoolConfig::new().max_size(pool_size));
+        if let Some(credentials) = credentials {
+            builder = builder.credentials(credentials);
+        }
         Ok(Self {
-            transport: builder.build(),
+            transport: Transport::Lettre(builder.build()),
             from,
         })
     }
@@ -139,7 +194,10 @@ impl Mailer {
                 ));
         }
         let message = builder.multipart(MultiPart::alternative_plain_html(text, html))?;
-        self.transport.send(message).await?;
+        match &self.transport {
+            Transport::Lettre(t) => t.send(message).await.map(|_| ())?,
+            Transport::Plain(pool) => pool.send(&message).await?,
+        }
         Ok(())
     }
 }

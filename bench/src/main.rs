@@ -1,0 +1,41 @@
+//! `redis-hack-bench`: the workloads of the benchmark suite. Run them all with
+//! `bash scripts/bench.sh`, which builds in release mode, starts a Redis with
+//! RedisJSON of its own and writes BENCHMARKS.md; each subcommand appends its
+//! figures to the results file (see `results`).
+
+mod fanout;
+mod populate;
+mod receiver;
+mod report;
+mod results;
+mod server;
+mod sink;
+mod sink_alone;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(about = "redis-hack benchmark workloads (run them with scripts/bench.sh)")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// The SMTP sink alone, driven by lettre.
+    Sink(sink_alone::SinkArgs),
+    /// Detection to last delivery for N subscribers of one district.
+    Fanout(fanout::FanoutArgs),
+    /// Writes the results file as a Markdown table.
+    Report(report::ReportArgs),
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    match Cli::parse().command {
+        Command::Sink(args) => sink_alone::run(args).await,
+        Command::Fanout(args) => fanout::run(args).await,
+        Command::Report(args) => report::run(args),
+    }
+}
