@@ -65,7 +65,13 @@ pub async fn run(args: FanoutArgs) -> anyhow::Result<()> {
             token: false,
         };
         fill.push(populate(&store, &plan, 0).await?);
-        control(&http, &sim.root_url(), "close", serde_json::json!({"district_id": DISTRICT})).await?;
+        control(
+            &http,
+            &sim.root_url(),
+            "close",
+            serde_json::json!({"district_id": DISTRICT}),
+        )
+        .await?;
         let c = args.concurrency.to_string();
         let server = Server::start(
             "all",
@@ -97,7 +103,12 @@ pub async fn run(args: FanoutArgs) -> anyhow::Result<()> {
         let within = Duration::from_secs(600);
         let (done, last, delivered, distinct) = if webhook {
             let done = receiver.wait_for_distinct(args.subscribers, within).await;
-            (done, receiver.last_at_ms(), receiver.received(), receiver.distinct())
+            (
+                done,
+                receiver.last_at_ms(),
+                receiver.received(),
+                receiver.distinct(),
+            )
         } else {
             let done = sink.wait_for_recipients(args.subscribers, within).await;
             (done, sink.last_at_ms(), sink.accepted(), sink.recipients())
@@ -112,7 +123,10 @@ pub async fn run(args: FanoutArgs) -> anyhow::Result<()> {
         let s = last.saturating_sub(detected) as f64 / 1000.0;
         println!(
             "run {run}: {} {} in {s:.2} s after detection ({} duplicates; filled in {:.1} s)",
-            distinct, args.channel, delivered - distinct as u64, fill[run]
+            distinct,
+            args.channel,
+            delivered - distinct as u64,
+            fill[run]
         );
         secs.push(s);
         rates.push(args.subscribers as f64 / s);
@@ -123,12 +137,25 @@ pub async fn run(args: FanoutArgs) -> anyhow::Result<()> {
     let ctx = format!("WORKER_CONCURRENCY = SMTP_POOL_SIZE = {}", args.concurrency);
     if args.sweep {
         let metric = format!("{} per s, concurrency {}", args.channel, args.concurrency);
-        return Figure::new(&w, &metric, "/s", rates).note(format!("{n} subscribers")).record();
+        return Figure::new(&w, &metric, "/s", rates)
+            .note(format!("{n} subscribers"))
+            .record();
     }
     let (limit_s, limit_rate, shown_s, shown_rate) = if webhook {
-        (n as f64 / 10_000.0, 10_000.0, format!("< {} s", n / 10_000), "≥ 10,000")
+        (
+            n as f64 / 10_000.0,
+            10_000.0,
+            format!("< {} s", n / 10_000),
+            "≥ 10,000",
+        )
     } else {
-        (n as f64 / 5_000.0, 5_000.0, format!("< {} s", n / 5_000), "≥ 5,000")
+        // The target: 100,000 in under 30 s, and 5,000/s or more.
+        (
+            n as f64 * 30.0 / 100_000.0,
+            5_000.0,
+            format!("< {} s", n * 30 / 100_000),
+            "≥ 5,000",
+        )
     };
     Figure::new(&w, &format!("detection → last of {n} delivered"), "s", secs)
         .at_most(limit_s, &shown_s)
@@ -138,10 +165,17 @@ pub async fn run(args: FanoutArgs) -> anyhow::Result<()> {
         .at_least(limit_rate, shown_rate)
         .note(&ctx)
         .record()?;
-    Figure::new(&w, "duplicates", "", dups).note("none expected without a crash").record()?;
-    Figure::new(&w, &format!("filling Redis with {n} subscribers"), "s", fill)
-        .note("store calls, 256 at once")
-        .record()
+    Figure::new(&w, "duplicates", "", dups)
+        .note("none expected without a crash")
+        .record()?;
+    Figure::new(
+        &w,
+        &format!("filling Redis with {n} subscribers"),
+        "s",
+        fill,
+    )
+    .note("store calls, 256 at once")
+    .record()
 }
 
 async fn control(
@@ -150,15 +184,22 @@ async fn control(
     what: &str,
     body: serde_json::Value,
 ) -> anyhow::Result<()> {
-    let r = http.post(format!("{root}/control/{what}")).json(&body).send().await?;
-    anyhow::ensure!(r.status().is_success(), "simulator /control/{what}: {}", r.status());
+    let r = http
+        .post(format!("{root}/control/{what}"))
+        .json(&body)
+        .send()
+        .await?;
+    anyhow::ensure!(
+        r.status().is_success(),
+        "simulator /control/{what}: {}",
+        r.status()
+    );
     Ok(())
 }
 
 /// When the poller matched the opening for the subscriber with `email` (ms).
 async fn detected_at(prefix: &str, email: &str) -> anyhow::Result<u64> {
-    let client = redis::Client::open(redis_url()?)?;
-    let mut conn = client.get_multiplexed_async_connection().await?;
+    let mut conn = crate::server::conn().await?;
     let uid: String = redis::cmd("GET")
         .arg(format!("{prefix}email:{email}"))
         .query_async(&mut conn)

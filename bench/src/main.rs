@@ -3,7 +3,11 @@
 //! RedisJSON of its own and writes BENCHMARKS.md; each subcommand appends its
 //! figures to the results file (see `results`).
 
+mod api;
+mod cli;
+mod detection;
 mod fanout;
+mod optimum;
 mod populate;
 mod receiver;
 mod report;
@@ -11,6 +15,7 @@ mod results;
 mod server;
 mod sink;
 mod sink_alone;
+mod storage;
 
 use clap::{Parser, Subcommand};
 
@@ -27,6 +32,12 @@ enum Command {
     Sink(sink_alone::SinkArgs),
     /// Detection to last delivery for N subscribers of one district.
     Fanout(fanout::FanoutArgs),
+    /// Detection delay under the poll budget, in simulated time.
+    Detection(detection::DetectionArgs),
+    /// The API under wrk: list (200 and 304), register and verify.
+    Api(api::ApiArgs),
+    /// Memory per subscriber and register latency at growing sizes.
+    Storage(storage::StorageArgs),
     /// Writes the results file as a Markdown table.
     Report(report::ReportArgs),
 }
@@ -36,6 +47,9 @@ async fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Sink(args) => sink_alone::run(args).await,
         Command::Fanout(args) => fanout::run(args).await,
+        Command::Detection(args) => detection::run(args).await,
+        Command::Api(args) => api::run(args).await,
+        Command::Storage(args) => storage::run(args).await,
         Command::Report(args) => report::run(args),
     }
 }

@@ -53,7 +53,10 @@ async fn one(
     token: bool,
 ) -> anyhow::Result<()> {
     let uid = store
-        .ensure_user(&format!("user{n}@example.com"), &hex::encode(rand::random::<[u8; 8]>()))
+        .ensure_user(
+            &format!("user{n}@example.com"),
+            &hex::encode(rand::random::<[u8; 8]>()),
+        )
         .await?;
     let (channels, secret) = match channel {
         Channel::Email => (Channels::default(), None),
@@ -74,7 +77,9 @@ async fn one(
         history: Default::default(),
         webhook: None,
     };
-    store.add_subscription(&uid, &sub, secret.as_deref()).await?;
+    store
+        .add_subscription(&uid, &sub, secret.as_deref())
+        .await?;
     if token {
         let hash = hex::encode(rand::random::<[u8; 32]>());
         store.put_token(&hash, &uid, "bench").await?;

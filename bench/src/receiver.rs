@@ -37,7 +37,9 @@ impl Receiver {
                         counts.ids.lock().unwrap().insert(id.to_owned());
                     }
                     counts.received.fetch_add(1, Ordering::Relaxed);
-                    counts.last_at.fetch_max(redis_hack_server::store::now_ms(), Ordering::Relaxed);
+                    counts
+                        .last_at
+                        .fetch_max(redis_hack_server::store::now_ms(), Ordering::Relaxed);
                     StatusCode::NO_CONTENT
                 }
             }),

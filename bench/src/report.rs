@@ -30,7 +30,11 @@ pub fn run(args: ReportArgs) -> anyhow::Result<()> {
     table.push_str("| workload | figure | median | min – max | runs | target | met | notes |\n");
     table.push_str("| --- | --- | ---: | ---: | ---: | --- | --- | --- |\n");
     for f in &figures {
-        let unit = if f.unit.is_empty() { String::new() } else { format!(" {}", f.unit) };
+        let unit = if f.unit.is_empty() {
+            String::new()
+        } else {
+            format!(" {}", f.unit)
+        };
         table.push_str(&format!(
             "| {} | {} | {}{unit} | {} – {} | {} | {} | {} | {} |\n",
             f.workload,
@@ -49,7 +53,8 @@ pub fn run(args: ReportArgs) -> anyhow::Result<()> {
         ));
     }
     table.push_str(END);
-    let doc = std::fs::read_to_string(&args.out).unwrap_or_else(|_| format!("# Benchmarks\n\n{BEGIN}\n{END}\n"));
+    let doc = std::fs::read_to_string(&args.out)
+        .unwrap_or_else(|_| format!("# Benchmarks\n\n{BEGIN}\n{END}\n"));
     let (before, rest) = doc
         .split_once(BEGIN)
         .ok_or_else(|| anyhow::anyhow!("{} has no {BEGIN} marker", args.out))?;

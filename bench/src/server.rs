@@ -15,19 +15,31 @@ pub fn redis_url() -> anyhow::Result<String> {
     )
 }
 
+/// A connection to the benchmark's Redis without the client's 500 ms reply
+/// timeout (FLUSHALL or SCAN over a million keys take longer).
+pub async fn conn() -> anyhow::Result<redis::aio::MultiplexedConnection> {
+    let client = redis::Client::open(redis_url()?)?;
+    let config = redis::AsyncConnectionConfig::new()
+        .set_response_timeout(Some(std::time::Duration::from_secs(300)));
+    Ok(client
+        .get_multiplexed_async_connection_with_config(&config)
+        .await?)
+}
+
 /// Empties the benchmark's Redis (and only that one: see `redis_url`).
 pub async fn flush() -> anyhow::Result<()> {
-    let client = redis::Client::open(redis_url()?)?;
-    let mut conn = client.get_multiplexed_async_connection().await?;
+    let mut conn = conn().await?;
     let () = redis::cmd("FLUSHALL").query_async(&mut conn).await?;
     Ok(())
 }
 
 /// A Redis INFO field of the benchmark's Redis, e.g. `used_memory`.
 pub async fn info_field(section: &str, field: &str) -> anyhow::Result<String> {
-    let client = redis::Client::open(redis_url()?)?;
-    let mut conn = client.get_multiplexed_async_connection().await?;
-    let info: String = redis::cmd("INFO").arg(section).query_async(&mut conn).await?;
+    let mut conn = conn().await?;
+    let info: String = redis::cmd("INFO")
+        .arg(section)
+        .query_async(&mut conn)
+        .await?;
     info.lines()
         .find_map(|l| l.strip_prefix(&format!("{field}:")))
         .map(|v| v.trim().to_owned())
@@ -67,7 +79,10 @@ impl Server {
             .env("REDIS_KEY_PREFIX", prefix)
             .env("BIND_ADDR", format!("127.0.0.1:{}", port.unwrap_or(0)))
             .env("WEBHOOK_ALLOW_PRIVATE", "true")
-            .env("LOG", std::env::var("BENCH_SERVER_LOG").unwrap_or("warn".into()))
+            .env(
+                "LOG",
+                std::env::var("BENCH_SERVER_LOG").unwrap_or("warn".into()),
+            )
             .kill_on_drop(true);
         for (k, v) in env {
             cmd.env(k, v);

@@ -15,6 +15,9 @@ struct Counts {
     accepted: AtomicU64,
     per_recipient: Mutex<HashMap<String, u32>>,
     last_at: std::sync::atomic::AtomicU64,
+    /// Keep the one-time codes of verification emails (for the verify workload).
+    capture: std::sync::atomic::AtomicBool,
+    codes: Mutex<Vec<(String, String)>>,
 }
 
 /// A running sink; it stops with the runtime.
@@ -58,6 +61,16 @@ impl Sink {
         self.counts.last_at.load(Ordering::Relaxed)
     }
 
+    /// From now on, keep the code of every verification email.
+    pub fn capture_codes(&self) {
+        self.counts.capture.store(true, Ordering::Relaxed);
+    }
+
+    /// The (email, code) pairs captured since the last call.
+    pub fn take_codes(&self) -> Vec<(String, String)> {
+        std::mem::take(&mut *self.counts.codes.lock().unwrap())
+    }
+
     pub fn reset(&self) {
         self.counts.accepted.store(0, Ordering::Relaxed);
         self.counts.per_recipient.lock().unwrap().clear();
@@ -85,6 +98,7 @@ async fn session(stream: TcpStream, counts: Arc<Counts>) -> std::io::Result<()> 
     write.flush().await?;
     let mut line = Vec::with_capacity(1024);
     let mut rcpt: Vec<String> = Vec::new();
+    let mut code: Option<String> = None;
     loop {
         line.clear();
         if read.read_until(b'\n', &mut line).await? == 0 {
@@ -129,6 +143,12 @@ async fn session(stream: TcpStream, counts: Arc<Counts>) -> std::io::Result<()> 
                     if line == b".\r\n" || line == b".\n" {
                         break;
                     }
+                    if code.is_none() && counts.capture.load(Ordering::Relaxed) {
+                        code = find_code(&line);
+                    }
+                }
+                if let (Some(code), Some(to)) = (code.take(), rcpt.first()) {
+                    counts.codes.lock().unwrap().push((to.clone(), code));
                 }
                 accept(&counts, &mut rcpt);
                 write.write_all(b"250 accepted\r\n").await?
@@ -154,5 +174,15 @@ fn accept(counts: &Counts, rcpt: &mut Vec<String>) {
     }
     drop(per);
     counts.accepted.fetch_add(1, Ordering::Relaxed);
-    counts.last_at.fetch_max(redis_hack_server::store::now_ms(), Ordering::Relaxed);
+    counts
+        .last_at
+        .fetch_max(redis_hack_server::store::now_ms(), Ordering::Relaxed);
+}
+
+/// The six digits after "verification code is " in a line of the code email.
+fn find_code(line: &[u8]) -> Option<String> {
+    let text = std::str::from_utf8(line).ok()?;
+    let (_, rest) = text.split_once("verification code is ")?;
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    (digits.len() == 6).then_some(digits)
 }

@@ -46,11 +46,8 @@ pub async fn run(args: SinkArgs) -> anyhow::Result<()> {
         for i in 0..args.messages {
             let to = EmailAddress::parse(&format!("user{i}@example.com"))?;
             let (mailer, text, html) = (mailer.clone(), text.clone(), html.clone());
-            tasks.spawn(async move {
-                mailer
-                    .send(&to, "A slot opened in Patna", text, html)
-                    .await
-            });
+            tasks
+                .spawn(async move { mailer.send(&to, "A slot opened in Patna", text, html).await });
             if tasks.len() >= args.connections as usize {
                 tasks.join_next().await.expect("a task")??;
             }
@@ -59,7 +56,10 @@ pub async fn run(args: SinkArgs) -> anyhow::Result<()> {
             done??;
         }
         let rate = args.messages as f64 / started.elapsed().as_secs_f64();
-        anyhow::ensure!(sink.accepted() == args.messages as u64, "the sink lost messages");
+        anyhow::ensure!(
+            sink.accepted() == args.messages as u64,
+            "the sink lost messages"
+        );
         rates.push(rate);
     }
     Figure::new(
@@ -67,7 +67,11 @@ pub async fn run(args: SinkArgs) -> anyhow::Result<()> {
         &format!(
             "messages per second, alone ({} connections{})",
             args.connections,
-            if args.lettre_pool { ", lettre's pool" } else { "" }
+            if args.lettre_pool {
+                ", lettre's pool"
+            } else {
+                ""
+            }
         ),
         "/s",
         rates,

@@ -9,6 +9,11 @@ use redis_hack_server::{Application, Settings, ops};
 use std::process::ExitCode;
 use tracing_subscriber::EnvFilter;
 
+/// mimalloc instead of glibc's malloc: under a fan-out, glibc's arena locks
+/// and frees showed as the largest cost in `perf` (see BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     dotenvy::dotenv().ok();

@@ -61,23 +61,39 @@ pub fn router_with(sim: Arc<Sim>) -> Router {
     router_counting(Arc::default(), sim)
 }
 
+/// Every request the simulator answered: when, and its path with the query.
+pub type RequestLog = Arc<std::sync::Mutex<Vec<(Instant, String)>>>;
+
 fn router_counting(served: Arc<AtomicU64>, sim: Arc<Sim>) -> Router {
+    router_logging(served, None, sim)
+}
+
+/// `log`: keep every request (tests only; the standalone simulator keeps none).
+fn router_logging(served: Arc<AtomicU64>, log: Option<RequestLog>, sim: Arc<Sim>) -> Router {
     Router::new()
         .nest(API_ROOT, locations::router())
         .with_state(SimState::new())
         .merge(sessions::router(sim.clone()))
         .merge(control::router(sim))
         .layer(middleware::from_fn(move |req: Request, next: Next| {
-            let served = Arc::clone(&served);
-            count_and_log(served, req, next)
+            let (served, log) = (Arc::clone(&served), log.clone());
+            count_and_log(served, log, req, next)
         }))
 }
 
 /// Counts every request (also 304s and 404s: each is a round trip a caching
 /// client should have avoided) and logs it in one line.
-async fn count_and_log(served: Arc<AtomicU64>, req: Request, next: Next) -> Response {
+async fn count_and_log(
+    served: Arc<AtomicU64>,
+    log: Option<RequestLog>,
+    req: Request,
+    next: Next,
+) -> Response {
     served.fetch_add(1, Ordering::Relaxed);
     let (method, uri) = (req.method().clone(), req.uri().clone());
+    if let Some(Ok(mut log)) = log.as_ref().map(|l| l.lock()) {
+        log.push((Instant::now(), uri.to_string()));
+    }
     let start = Instant::now();
     let response = next.run(req).await;
     tracing::info!(
@@ -94,6 +110,7 @@ async fn count_and_log(served: Arc<AtomicU64>, req: Request, next: Next) -> Resp
 pub struct Simulator {
     addr: SocketAddr,
     served: Arc<AtomicU64>,
+    log: RequestLog,
 }
 
 impl Simulator {
@@ -109,14 +126,15 @@ impl Simulator {
             .local_addr()
             .expect("a bound TcpListener has a local address");
         let served = Arc::new(AtomicU64::new(0));
-        let app = router_counting(Arc::clone(&served), sim);
+        let log = RequestLog::default();
+        let app = router_logging(Arc::clone(&served), Some(Arc::clone(&log)), sim);
         tokio::spawn(async move {
             let app = app.into_make_service_with_connect_info::<SocketAddr>();
             if let Err(e) = axum::serve(listener, app).await {
                 tracing::error!(%addr, "the CoWIN simulator stopped: {e}");
             }
         });
-        Simulator { addr, served }
+        Simulator { addr, served, log }
     }
 
     /// The simulator's root, for the `/control` endpoints, e.g. `http://127.0.0.1:PORT`.
@@ -132,5 +150,11 @@ impl Simulator {
     /// The requests served so far, so tests can check that a client cached.
     pub fn request_count(&self) -> u64 {
         self.served.load(Ordering::Relaxed)
+    }
+
+    /// Every request so far (when, path and query), for tests that check who
+    /// polled what and when.
+    pub fn requests(&self) -> Vec<(Instant, String)> {
+        self.log.lock().map(|l| l.clone()).unwrap_or_default()
     }
 }

@@ -60,11 +60,11 @@ impl SmtpPool {
                     self.put_back(conn);
                     return Ok(());
                 }
-                // The server answered (refused the message): a new connection would not help.
-                Ok(Err(e)) if e.is_response() || e.is_permanent() || e.is_transient() => {
-                    return Err(e.into());
-                }
-                // The connection died while idle: try once on a fresh one.
+                // The server answered with a reply code (it refused the
+                // message): a new connection would not help.
+                Ok(Err(e)) if e.status().is_some() => return Err(e.into()),
+                // No reply (the connection died while idle, or closed
+                // mid-reply): try once on a fresh one.
                 Ok(Err(_)) => conn.abort().await,
                 Err(_) => return Err(MailError::TimedOut),
             }

@@ -63,7 +63,11 @@ impl Poller {
                 c.max_interval,
             ))
             .collect();
-        let names: Vec<String> = targets.iter().map(|(t, _)| t.clone()).collect();
+        // Heaviest first: when more districts are due than the budget allows,
+        // the ones that keep the most subscribers waiting are polled first.
+        let mut by_weight: Vec<&(String, f64)> = targets.iter().collect();
+        by_weight.sort_by(|a, b| b.1.total_cmp(&a.1));
+        let names: Vec<String> = by_weight.iter().map(|(t, _)| t.clone()).collect();
         let mut round = Round::default();
         let mut claimed = self.store.claim_due(&names, now_ms, 20).await?.into_iter();
         while let Some(target) = claimed.next() {

@@ -1,0 +1,253 @@
+//! Workload 3, the API under wrk (Debian's `wrk`, an established load
+//! generator): `GET /v1/subscriptions` answered 200 and 304, `register` and
+//! `verify`, each at 1, 64 and 1,000 connections, against the release server
+//! (api role) with Redis, the simulator and the SMTP sink on the same machine.
+
+use crate::results::Figure;
+use crate::server::{Server, flush};
+use crate::sink::Sink;
+use anyhow::Context;
+use serde::Deserialize;
+use std::time::Duration;
+
+const REPORT: &str = include_str!("../wrk/report.lua");
+const GET: &str = include_str!("../wrk/get.lua");
+const REGISTER: &str = include_str!("../wrk/register.lua");
+const VERIFY: &str = include_str!("../wrk/verify.lua");
+
+#[derive(Debug, clap::Args)]
+pub struct ApiArgs {
+    /// Seconds per wrk run.
+    #[arg(long, default_value_t = 10)]
+    seconds: u64,
+    /// Runs per figure.
+    #[arg(long, default_value_t = 3)]
+    runs: usize,
+    #[arg(long, value_delimiter = ',', default_value = "1,64,1000")]
+    connections: Vec<usize>,
+}
+
+#[derive(Debug, Deserialize)]
+struct WrkResult {
+    requests: u64,
+    rps: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    bad_status: u64,
+    socket_errors: u64,
+}
+
+pub async fn run(args: ApiArgs) -> anyhow::Result<()> {
+    flush().await?;
+    let sink = Sink::start().await?;
+    sink.capture_codes();
+    let sim = cowin_sim::Simulator::start_with(
+        tokio::net::TcpListener::bind("127.0.0.1:0").await?,
+        cowin_sim::Sim::new(1, None),
+    )
+    .await;
+    let server = Server::start(
+        "api",
+        "api:",
+        &[
+            ("COWIN_API_URL", sim.base_url()),
+            ("SMTP_URL", sink.url()),
+            ("RATE_LIMIT_IP_PER_HOUR", "1000000000".into()),
+            ("SMTP_POOL_SIZE", "64".into()),
+        ],
+    )
+    .await?;
+    let api = server.api.clone().context("the api role serves HTTP")?;
+    let (token, etag) = sign_up(&api, &sink).await?;
+    crate::cli::run(&api, "bench@example.com", &token).await?;
+    let dir = std::env::temp_dir().join(format!("rh-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let codes_file = dir.join("codes.txt");
+    for &c in &args.connections {
+        let mut results: Vec<(&str, Vec<WrkResult>)> = vec![
+            ("GET /v1/subscriptions (200)", vec![]),
+            ("GET /v1/subscriptions (304)", vec![]),
+            ("POST /v1/register", vec![]),
+            ("POST /v1/verify", vec![]),
+        ];
+        for run in 0..args.runs {
+            let url = format!("{api}/v1/subscriptions");
+            let env = vec![
+                ("BENCH_TOKEN", token.clone()),
+                ("BENCH_ETAG", String::new()),
+            ];
+            results[0]
+                .1
+                .push(wrk(&dir, GET, &url, c, args.seconds, &env).await?);
+            let env = vec![("BENCH_TOKEN", token.clone()), ("BENCH_ETAG", etag.clone())];
+            results[1]
+                .1
+                .push(wrk(&dir, GET, &url, c, args.seconds, &env).await?);
+            sink.take_codes();
+            let env = vec![("BENCH_RUN", format!("c{c}r{run}"))];
+            let reg = wrk(
+                &dir,
+                REGISTER,
+                &format!("{api}/v1/register"),
+                c,
+                args.seconds,
+                &env,
+            )
+            .await?;
+            results[2].1.push(reg);
+            tokio::time::sleep(Duration::from_millis(500)).await; // the last codes reach the sink
+            let codes = sink.take_codes();
+            let lines: Vec<String> = codes.iter().map(|(e, c)| format!("{e} {c}")).collect();
+            std::fs::write(&codes_file, lines.join("\n") + "\n")?;
+            // Verify for less time than register ran, so every request has a fresh code.
+            let env = vec![
+                ("BENCH_CODES", codes_file.display().to_string()),
+                ("BENCH_THREADS", threads(c).to_string()),
+            ];
+            let secs = (args.seconds / 2).max(1);
+            results[3]
+                .1
+                .push(wrk(&dir, VERIFY, &format!("{api}/v1/verify"), c, secs, &env).await?);
+        }
+        for (name, rs) in results {
+            record(name, c, &rs)?;
+        }
+    }
+    server.stop().await;
+    Ok(())
+}
+
+fn record(name: &str, c: usize, rs: &[WrkResult]) -> anyhow::Result<()> {
+    let w = format!("api, {c} conn");
+    let bad: u64 = rs.iter().map(|r| r.bad_status + r.socket_errors).sum();
+    let total: u64 = rs.iter().map(|r| r.requests).sum();
+    let note = format!("{bad} of {total} requests failed or were refused");
+    let rps = Figure::new(
+        &w,
+        &format!("{name} requests/s"),
+        "/s",
+        rs.iter().map(|r| r.rps).collect(),
+    );
+    let p99 = Figure::new(
+        &w,
+        &format!("{name} p99"),
+        "ms",
+        rs.iter().map(|r| r.p99_ms).collect(),
+    );
+    let p50 = Figure::new(
+        &w,
+        &format!("{name} p50"),
+        "ms",
+        rs.iter().map(|r| r.p50_ms).collect(),
+    );
+    let (rps, p99) = match (name, c) {
+        ("POST /v1/register", 64) => (
+            rps.at_least(12_000.0, "≥ 12,000"),
+            p99.at_most(20.0, "< 20 ms"),
+        ),
+        ("GET /v1/subscriptions (304)", 1000) => (rps, p99.at_most(10.0, "< 10 ms")),
+        _ => (rps, p99),
+    };
+    rps.note(note).record()?;
+    p50.record()?;
+    p99.record()
+}
+
+fn threads(connections: usize) -> usize {
+    connections.clamp(1, 2)
+}
+
+async fn wrk(
+    dir: &std::path::Path,
+    script: &str,
+    url: &str,
+    connections: usize,
+    seconds: u64,
+    env: &[(&str, String)],
+) -> anyhow::Result<WrkResult> {
+    let path = dir.join("script.lua");
+    std::fs::write(&path, format!("{script}\n{REPORT}"))?;
+    let out = tokio::process::Command::new("wrk")
+        .args([
+            "-t",
+            &threads(connections).to_string(),
+            "-c",
+            &connections.to_string(),
+        ])
+        .args(["-d", &format!("{seconds}s"), "--timeout", "5s", "-s"])
+        .arg(&path)
+        .arg(url)
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+        .output()
+        .await
+        .context("running wrk (Debian package wrk; scripts/bench.sh installs it)")?;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let line = stdout
+        .lines()
+        .rev()
+        .find(|l| l.starts_with('{'))
+        .with_context(|| {
+            format!(
+                "wrk printed no result: {stdout} {}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        })?;
+    Ok(serde_json::from_str(line)?)
+}
+
+/// Registers and verifies one address; returns its token and the list's ETag.
+async fn sign_up(api: &str, sink: &Sink) -> anyhow::Result<(String, String)> {
+    let http = reqwest::Client::new();
+    let email = "bench@example.com";
+    let r = http
+        .post(format!("{api}/v1/register"))
+        .json(&serde_json::json!({"email": email, "district_id": 97}))
+        .send()
+        .await?;
+    anyhow::ensure!(r.status().is_success(), "register: {}", r.status());
+    let mut code = None;
+    for _ in 0..100 {
+        if let Some((_, c)) = sink.take_codes().into_iter().find(|(e, _)| e == email) {
+            code = Some(c);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let code = code.context("no code reached the sink")?;
+    let v: serde_json::Value = http
+        .post(format!("{api}/v1/verify"))
+        .json(&serde_json::json!({"email": email, "code": code}))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let token = v["token"]
+        .as_str()
+        .context("verify gave no token")?
+        .to_owned();
+    let r = http
+        .get(format!("{api}/v1/subscriptions"))
+        .bearer_auth(&token)
+        .send()
+        .await?;
+    let etag = r
+        .headers()
+        .get("etag")
+        .and_then(|v| v.to_str().ok())
+        .context("the list has no ETag")?
+        .to_owned();
+    Ok((token, etag))
+}
+
+/// Register latency at one connection for 5 s: (p50, p99) in ms.
+pub async fn wrk_register_latency(api: &str, tag: &str) -> anyhow::Result<(f64, f64)> {
+    let dir = std::env::temp_dir().join(format!("rh-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let env = vec![("BENCH_RUN", tag.to_owned())];
+    let r = wrk(&dir, REGISTER, &format!("{api}/v1/register"), 1, 5, &env).await?;
+    anyhow::ensure!(
+        r.bad_status + r.socket_errors == 0,
+        "register failed under wrk: {r:?}"
+    );
+    Ok((r.p50_ms, r.p99_ms))
+}

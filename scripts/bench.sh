@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# The benchmark suite (README: `bash scripts/bench.sh`): builds in release
+# mode, starts a Redis with RedisJSON of its own (never the machine's), and
+# runs every workload of redis-hack-bench against it: the SMTP sink alone,
+# fan-out to 100,000 subscribers by email and by webhook (with a concurrency
+# sweep), the API under wrk at 1, 64 and 1,000 connections, the CLI under
+# hyperfine, and memory per subscriber at 10k, 100k and 1M. Then it writes the
+# results table into BENCHMARKS.md with the machine and the commit. About 15
+# minutes on 2 cores. BENCH_QUICK=1 runs smaller sizes (for checking the suite).
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$REPO"
+
+RUN="$CACHE/bench-run"
+trap stop_started EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM HUP
+T0="$(date +%s)"
+
+ensure_base_tools
+need_cmd wrk wrk
+need_cmd hyperfine hyperfine
+ensure_rejson
+lock_dir "$RUN" "another scripts/bench.sh"
+stop_stale "$RUN"
+rm -rf "$RUN"
+mkdir -p "$RUN"
+
+say "building in release mode (cargo build --release --workspace --bins)"
+cargo build --release --workspace --bins
+
+start_redis "$RUN"
+export BENCH_REDIS_URL="redis+unix://$RUN/redis.sock"
+export BENCH_RESULTS="$RUN/results.jsonl"
+BENCH="$TARGET_DIR/release/redis-hack-bench"
+if [ -n "${BENCH_QUICK:-}" ]; then
+  N=20000 RUNS=1 SECS=2 SIZES=10000,100000
+else
+  N=100000 RUNS=3 SECS=10 SIZES=10000,100000,1000000
+fi
+
+say "1/5: the SMTP sink alone"
+"$BENCH" sink --runs "$RUNS"
+"$BENCH" sink --runs 1 --messages 5000 --lettre-pool
+say "2/5: fan-out to $N subscribers (a concurrency sweep, then $RUNS runs at the best)"
+for c in 16 64 256; do
+  "$BENCH" fanout --subscribers "$N" --runs 1 --concurrency "$c" --sweep
+  "$BENCH" fanout --subscribers "$N" --runs 1 --concurrency "$c" --sweep --channel webhook
+done
+"$BENCH" fanout --subscribers "$N" --runs "$RUNS" --concurrency 64
+"$BENCH" fanout --subscribers "$N" --runs "$RUNS" --concurrency 256 --channel webhook
+say "3/5 and 5/5: the API under wrk, the CLI under hyperfine"
+"$BENCH" api --runs "$RUNS" --seconds "$SECS"
+say "4/5: storage at $SIZES subscribers"
+"$BENCH" storage --sizes "$SIZES"
+
+cpu="$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
+mem="$(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)"
+header="Measured $(date -u +%Y-%m-%d) on $(nproc) cores ($cpu), $mem, $(. /etc/os-release && echo "$PRETTY_NAME"), \
+Redis $(redis-server --version | grep -o 'v=[0-9.]*' | cut -c3-) with RedisJSON, \
+commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown), by \`bash scripts/bench.sh\` \
+($(elapsed "$T0")); server, Redis, sink, receiver and load generators all on this machine."
+"$BENCH" report --results "$BENCH_RESULTS" --out BENCHMARKS.md --header "$header"
+say "results written to BENCHMARKS.md ($(elapsed "$T0"))"
