@@ -11,6 +11,7 @@ use crate::optimum::{budget_violations, optimum, weighted};
 use crate::populate::{Channel, Plan, populate};
 use crate::results::Figure;
 use crate::server::{flush, redis_url};
+use crate::sim_io::{detected, district_ids, session_ids};
 use rand::{Rng, SeedableRng};
 use redis_hack_server::alerts::detect::Rules;
 use redis_hack_server::poller::schedule::Budget;
@@ -251,90 +252,4 @@ pub async fn run(args: DetectionArgs) -> anyhow::Result<()> {
     Figure::new(w, "polls answered 304", "%", not_modified)
         .note("the simulator sends ETag and Last-Modified")
         .record()
-}
-
-/// The first `n` district ids of the simulator's real list.
-async fn district_ids(client: &CowinClient, n: usize) -> anyhow::Result<Vec<u32>> {
-    let mut ids = Vec::new();
-    for state in client.states().await? {
-        ids.extend(
-            client
-                .districts(state.state_id)
-                .await?
-                .iter()
-                .map(|d| d.district_id),
-        );
-    }
-    ids.sort_unstable();
-    ids.truncate(n);
-    anyhow::ensure!(
-        ids.len() == n,
-        "the simulator has only {} districts",
-        ids.len()
-    );
-    Ok(ids)
-}
-
-/// Every session id the simulator lists for `district` from today on.
-async fn session_ids(
-    http: &reqwest::Client,
-    base: &str,
-    district: u32,
-) -> anyhow::Result<Vec<String>> {
-    let date = redis_hack_server::poller::run::india_date(redis_hack_server::store::now_ms()).0;
-    let v: serde_json::Value = http
-        .get(format!(
-            "{base}/appointment/sessions/public/calendarByDistrict"
-        ))
-        .query(&[("district_id", district.to_string()), ("date", date)])
-        .send()
-        .await?
-        .json()
-        .await?;
-    Ok(v["centers"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .flat_map(|c| c["sessions"].as_array().into_iter().flatten())
-        .filter_map(|s| s["session_id"].as_str().map(str::to_owned))
-        .collect())
-}
-
-/// (session id, poll time) of every alert queued since `last_id`; empties the stream.
-async fn detected(last_id: &mut String) -> anyhow::Result<Vec<(String, u64)>> {
-    let mut conn = crate::server::conn().await?;
-    type Reply = Vec<(String, Vec<(String, Vec<(String, String)>)>)>;
-    let reply: Option<Reply> = redis::cmd("XREAD")
-        .arg("COUNT")
-        .arg(1_000_000)
-        .arg("STREAMS")
-        .arg("det:alerts")
-        .arg(&*last_id)
-        .query_async(&mut conn)
-        .await?;
-    let mut out = Vec::new();
-    for (_, entries) in reply.into_iter().flatten() {
-        for (id, fields) in entries {
-            *last_id = id;
-            let Some((_, body)) = fields.iter().find(|(k, _)| k == "j") else {
-                continue;
-            };
-            let job: serde_json::Value = serde_json::from_str(body)?;
-            let at = job["fetched_at_ms"].as_u64().unwrap_or(0);
-            for s in job["sessions"].as_array().into_iter().flatten() {
-                if let Some(id) = s["session_id"].as_str() {
-                    out.push((id.to_owned(), at));
-                }
-            }
-        }
-    }
-    let _: u64 = redis::cmd("XTRIM")
-        .arg("det:alerts")
-        .arg("MAXLEN")
-        .arg(0)
-        .query_async(&mut conn)
-        .await?;
-    out.sort();
-    out.dedup();
-    Ok(out)
 }

@@ -13,6 +13,7 @@ mod receiver;
 mod report;
 mod results;
 mod server;
+mod sim_io;
 mod sink;
 mod sink_alone;
 mod storage;
