@@ -89,6 +89,17 @@ impl Handler for EmailHandler {
                 .filter(|s| s.channels.webhook.is_some())
                 .map(|s| WebhookJob::for_alert(&job, s).to_json())
                 .collect::<Result<_, _>>()?;
+            if !subs.iter().any(|s| s.channels.email) {
+                // Webhooks only: route and acknowledge in one round trip.
+                store
+                    .route_and_ack(Queue::Email, &queued.id, Queue::Webhook, &hooks)
+                    .await?;
+                return Ok(if subs.is_empty() {
+                    Outcome::Dropped
+                } else {
+                    Outcome::Delivered
+                });
+            }
             store.enqueue_many(Queue::Webhook, &hooks).await?;
             job.routed = true;
         }

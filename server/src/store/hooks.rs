@@ -4,7 +4,7 @@
 //! failure of the current streak, ms), `off` (disabled at, ms) and `why`.
 //! Deleted with the subscription.
 
-use super::{Store, StoreError};
+use super::{Queue, Store, StoreError, UserDoc};
 use redis::AsyncCommands;
 use redis_hack_shared::WebhookStatus;
 use std::collections::HashMap;
@@ -12,42 +12,57 @@ use std::collections::HashMap;
 impl Store {
     pub async fn hook_status(&self, uid: &str, sid: &str) -> Result<WebhookStatus, StoreError> {
         let h: HashMap<String, String> = self.conn().hgetall(self.hook_key(uid, sid)).await?;
-        let num = |k: &str| h.get(k).and_then(|v| v.parse().ok());
-        Ok(WebhookStatus {
-            last_delivery_at: num("ok"),
-            last_attempt_at: num("at"),
-            last_result: h.get("res").cloned(),
-            consecutive_failures: num("n").map_or(0, |n: u64| n as u32),
-            disabled_at: num("off"),
-            disabled_reason: h.get("why").cloned(),
-        })
+        Ok(status_of(&h))
     }
 
-    /// The receiver took a delivery: the failure streak ends.
-    pub async fn hook_succeeded(
+    /// The user's document and the webhook's state, in one round trip.
+    pub async fn user_and_hook(
+        &self,
+        uid: &str,
+        sid: &str,
+    ) -> Result<(Option<UserDoc>, WebhookStatus), StoreError> {
+        let (raw, h): (Option<String>, HashMap<String, String>) = redis::pipe()
+            .cmd("JSON.GET")
+            .arg(self.key(&format!("user:{uid}")))
+            .hgetall(self.hook_key(uid, sid))
+            .query_async(&mut self.conn())
+            .await?;
+        let user = raw
+            .map(|r| {
+                serde_json::from_str(&r)
+                    .map_err(|e| StoreError::Corrupt(format!("user {uid}: {e}")))
+            })
+            .transpose()?;
+        Ok((user, status_of(&h)))
+    }
+
+    /// The receiver took the delivery of queued job `id`: the failure streak
+    /// ends and the job is acknowledged, in one round trip. (Not atomic: a
+    /// crash in between leaves the job to be delivered again, never lost.)
+    pub async fn hook_delivered(
         &self,
         uid: &str,
         sid: &str,
         now_ms: u64,
         result: &str,
+        id: &str,
     ) -> Result<(), StoreError> {
         let key = self.hook_key(uid, sid);
-        let () = redis::pipe()
-            .atomic()
-            .hset_multiple(
-                &key,
-                &[
-                    ("ok", now_ms.to_string()),
-                    ("at", now_ms.to_string()),
-                    ("res", result.to_owned()),
-                    ("n", "0".to_owned()),
-                ],
-            )
-            .ignore()
-            .hdel(&key, "fs")
-            .ignore()
-            .query_async(&mut self.conn())
-            .await?;
+        let mut pipe = redis::pipe();
+        pipe.hset_multiple(
+            &key,
+            &[
+                ("ok", now_ms.to_string()),
+                ("at", now_ms.to_string()),
+                ("res", result.to_owned()),
+                ("n", "0".to_owned()),
+            ],
+        )
+        .ignore()
+        .hdel(&key, "fs")
+        .ignore();
+        self.push_ack(&mut pipe, Queue::Webhook, id);
+        let () = pipe.query_async(&mut self.conn()).await?;
         Ok(())
     }
 
@@ -96,5 +111,17 @@ impl Store {
 
     pub(super) fn hook_key(&self, uid: &str, sid: &str) -> String {
         self.key(&format!("hook:{uid}:{sid}"))
+    }
+}
+
+fn status_of(h: &HashMap<String, String>) -> WebhookStatus {
+    let num = |k: &str| h.get(k).and_then(|v| v.parse().ok());
+    WebhookStatus {
+        last_delivery_at: num("ok"),
+        last_attempt_at: num("at"),
+        last_result: h.get("res").cloned(),
+        consecutive_failures: num("n").map_or(0, |n: u64| n as u32),
+        disabled_at: num("off"),
+        disabled_reason: h.get("why").cloned(),
     }
 }

@@ -158,10 +158,40 @@ impl Store {
 
     /// Delivered: acknowledge and delete the job.
     pub async fn ack_job(&self, q: Queue, id: &str) -> Result<(), StoreError> {
+        let mut pipe = redis::pipe();
+        self.push_ack(pipe.atomic(), q, id);
+        let () = pipe.query_async(&mut self.conn()).await?;
+        Ok(())
+    }
+
+    /// Queues `bodies` on `to` and acknowledges job `id` of `from`, in one
+    /// round trip (not atomic: a crash in between queues them again on the
+    /// retry, which receivers dedupe by id; nothing is lost).
+    pub async fn route_and_ack(
+        &self,
+        from: Queue,
+        id: &str,
+        to: Queue,
+        bodies: &[String],
+    ) -> Result<(), StoreError> {
+        let mut pipe = redis::pipe();
+        for body in bodies {
+            pipe.cmd("XADD")
+                .arg(self.key(to.stream()))
+                .arg("*")
+                .arg("j")
+                .arg(body)
+                .ignore();
+        }
+        self.push_ack(&mut pipe, from, id);
+        let () = pipe.query_async(&mut self.conn()).await?;
+        Ok(())
+    }
+
+    /// Adds XACK + XDEL of job `id` to `pipe`.
+    pub(super) fn push_ack(&self, pipe: &mut redis::Pipeline, q: Queue, id: &str) {
         let key = self.key(q.stream());
-        let () = redis::pipe()
-            .atomic()
-            .cmd("XACK")
+        pipe.cmd("XACK")
             .arg(&key)
             .arg(q.group())
             .arg(id)
@@ -169,10 +199,7 @@ impl Store {
             .cmd("XDEL")
             .arg(&key)
             .arg(id)
-            .ignore()
-            .query_async(&mut self.conn())
-            .await?;
-        Ok(())
+            .ignore();
     }
 
     /// Failed for now: park `body` (the job with its attempt count) until `due_ms`.

@@ -36,9 +36,11 @@ pub struct UserDoc {
 struct StoredSub {
     #[serde(rename = "t")]
     target: Target,
-    #[serde(rename = "f", default)]
+    // Defaults (no filters; email only) are left out: every byte of the
+    // document is multiplied by the number of users (see BENCHMARKS.md).
+    #[serde(rename = "f", default, skip_serializing_if = "is_default")]
     filters: Filters,
-    #[serde(rename = "ch", default)]
+    #[serde(rename = "ch", default, skip_serializing_if = "is_default")]
     channels: Channels,
     /// Milliseconds since the epoch, so subscriptions list in the order they were made.
     #[serde(rename = "c")]
@@ -46,6 +48,10 @@ struct StoredSub {
     /// The webhook's signing secret (`whsec_...`); the URL is in `channels`.
     #[serde(rename = "ws", default, skip_serializing_if = "Option::is_none")]
     webhook_secret: Option<String>,
+}
+
+fn is_default<T: Default + PartialEq>(value: &T) -> bool {
+    *value == T::default()
 }
 
 impl UserDoc {

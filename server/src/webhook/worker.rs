@@ -43,7 +43,7 @@ impl Handler for WebhookHandler {
             Ok(job) => job,
             Err(e) => return dead(queued.body.clone(), format!("unreadable job: {e}")).await,
         };
-        let user = store.user(&job.uid).await?;
+        let (user, status) = store.user_and_hook(&job.uid, &job.sid).await?;
         let target = user.as_ref().and_then(|u| {
             let url = u.subscription(&job.sid)?.channels.webhook?;
             Some((u, url, u.webhook_secret(&job.sid)?.to_owned()))
@@ -53,7 +53,6 @@ impl Handler for WebhookHandler {
             return Ok(Outcome::Dropped); // unsubscribed since
         };
         let (uid, sid) = (job.uid.clone(), job.sid.clone());
-        let status = store.hook_status(&uid, &sid).await?;
         if status.disabled_at.is_some() {
             let why = status.disabled_reason.unwrap_or_default();
             return dead(queued.body.clone(), format!("webhook disabled: {why}")).await;
@@ -73,9 +72,8 @@ impl Handler for WebhookHandler {
         let (summary, retry_after) = match result {
             Delivery::Delivered(code) => {
                 store
-                    .hook_succeeded(&uid, &sid, now, &code.to_string())
+                    .hook_delivered(&uid, &sid, now, &code.to_string(), &queued.id)
                     .await?;
-                store.ack_job(Queue::Webhook, &queued.id).await?;
                 tracing::info!(sub = %sid, msg = %job.msg_id, "webhook delivered");
                 return Ok(Outcome::Delivered);
             }
