@@ -8,20 +8,37 @@ use crate::upstream::CowinClient;
 use redis_hack_shared::{District, DistrictsResponse, State, StatesResponse, Target};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::RwLock;
 
 /// How long fetched location lists are kept before asking upstream again.
 const CACHE_TTL_SECS: u64 = 24 * 3600;
+
+/// How long this process keeps its district-id index before rebuilding it
+/// from the lists (a district added upstream is known within this time).
+const INDEX_TTL: Duration = Duration::from_secs(300);
+
+type DistrictIndex = Arc<HashMap<u32, Target>>;
 
 /// Location lists, served from the Redis cache when possible.
 #[derive(Clone)]
 pub struct Locations {
     store: Store,
     upstream: CowinClient,
+    /// District id -> target, built from every state's list: `register` with
+    /// a district id would otherwise read and parse the lists state by state.
+    index: Arc<RwLock<Option<(Instant, DistrictIndex)>>>,
 }
 
 impl Locations {
     pub fn new(store: Store, upstream: CowinClient) -> Self {
-        Self { store, upstream }
+        Self {
+            store,
+            upstream,
+            index: Arc::default(),
+        }
     }
 
     /// The `StatesResponse` body with its validators.
@@ -86,23 +103,34 @@ impl Locations {
         }
     }
 
-    /// Finds a district by id, looking through every state's (cached) list.
+    /// Finds a district by id, in this process's index of every state's list.
     pub async fn district_by_id(&self, district_id: u32) -> Result<Target, ApiError> {
+        let index = self.district_index().await?;
+        index
+            .get(&district_id)
+            .cloned()
+            .ok_or_else(|| ApiError::Unknown {
+                code: "unknown_district",
+                message: format!("there is no district with id {district_id}"),
+                suggestions: vec![],
+            })
+    }
+
+    async fn district_index(&self) -> Result<DistrictIndex, ApiError> {
+        if let Some((built, index)) = &*self.index.read().await
+            && built.elapsed() < INDEX_TTL
+        {
+            return Ok(index.clone());
+        }
+        let mut index = HashMap::new();
         for state in self.states().await? {
-            if let Some(d) = self
-                .districts(state.state_id)
-                .await?
-                .iter()
-                .find(|d| d.district_id == district_id)
-            {
-                return Ok(district_target(d, &state));
+            for d in self.districts(state.state_id).await? {
+                index.insert(d.district_id, district_target(&d, &state));
             }
         }
-        Err(ApiError::Unknown {
-            code: "unknown_district",
-            message: format!("there is no district with id {district_id}"),
-            suggestions: vec![],
-        })
+        let index = Arc::new(index);
+        *self.index.write().await = Some((Instant::now(), index.clone()));
+        Ok(index)
     }
 
     async fn remember<T: Serialize>(&self, name: &str, value: &T) -> Result<CachedDoc, ApiError> {
