@@ -3,9 +3,9 @@
 # mode, starts a Redis with RedisJSON of its own (never the machine's), and
 # runs every workload of redis-hack-bench against it: the SMTP sink alone,
 # fan-out to 100,000 subscribers by email and by webhook (with a concurrency
-# sweep), the API under wrk at 1, 64 and 1,000 connections, the CLI under
+# sweep), detection delay under the poll budget in simulated time, the API under wrk at 1, 64 and 1,000 connections, the CLI under
 # hyperfine, and memory per subscriber at 10k, 100k and 1M. Then it writes the
-# results table into BENCHMARKS.md with the machine and the commit. About 15
+# results table into BENCHMARKS.md with the machine and the commit. About 20
 # minutes on 2 cores. BENCH_QUICK=1 runs smaller sizes (for checking the suite).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -34,24 +34,26 @@ export BENCH_REDIS_URL="redis+unix://$RUN/redis.sock"
 export BENCH_RESULTS="$RUN/results.jsonl"
 BENCH="$TARGET_DIR/release/redis-hack-bench"
 if [ -n "${BENCH_QUICK:-}" ]; then
-  N=20000 RUNS=1 SECS=2 SIZES=10000,100000
+  N=20000 RUNS=1 SECS=2 SIZES=10000,100000 HOURS=2 OPENINGS=300
 else
-  N=100000 RUNS=3 SECS=10 SIZES=10000,100000,1000000
+  N=100000 RUNS=3 SECS=10 SIZES=10000,100000,1000000 HOURS=6 OPENINGS=1500
 fi
 
-say "1/5: the SMTP sink alone"
+say "1/6: the SMTP sink alone"
 "$BENCH" sink --runs "$RUNS"
 "$BENCH" sink --runs 1 --messages 5000 --lettre-pool
-say "2/5: fan-out to $N subscribers (a concurrency sweep, then $RUNS runs at the best)"
+say "2/6: fan-out to $N subscribers (a concurrency sweep, then $RUNS runs at the best)"
 for c in 16 64 256; do
   "$BENCH" fanout --subscribers "$N" --runs 1 --concurrency "$c" --sweep
   "$BENCH" fanout --subscribers "$N" --runs 1 --concurrency "$c" --sweep --channel webhook
 done
 "$BENCH" fanout --subscribers "$N" --runs "$RUNS" --concurrency 64
 "$BENCH" fanout --subscribers "$N" --runs "$RUNS" --concurrency 256 --channel webhook
-say "3/5 and 5/5: the API under wrk, the CLI under hyperfine"
+say "3/6: detection delay, 500 districts, $HOURS simulated hours"
+"$BENCH" detection --runs "$RUNS" --hours "$HOURS" --openings "$OPENINGS"
+say "4/6 and 5/6: the API under wrk, the CLI under hyperfine"
 "$BENCH" api --runs "$RUNS" --seconds "$SECS"
-say "4/5: storage at $SIZES subscribers"
+say "6/6: storage at $SIZES subscribers"
 "$BENCH" storage --sizes "$SIZES"
 
 cpu="$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
