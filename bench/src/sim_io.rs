@@ -31,7 +31,7 @@ pub async fn session_ids(
     base: &str,
     district: u32,
 ) -> anyhow::Result<Vec<String>> {
-    let date = redis_hack_server::poller::run::india_date(redis_hack_server::store::now_ms()).0;
+    let date = redis_hack_server::poller::india_date(redis_hack_server::store::now_ms()).0;
     let v: serde_json::Value = http
         .get(format!(
             "{base}/appointment/sessions/public/calendarByDistrict"
