@@ -325,3 +325,35 @@ start_maildev() {
   wait_until "maildev's SMTP server (127.0.0.1:$smtp)" "$pid" "$dir/maildev.log" smtp_ready "$smtp"
   say "maildev $MAILDEV_VERSION: SMTP 127.0.0.1:$smtp, web http://127.0.0.1:$web"
 }
+
+redis_cluster_ok() { redis-cli -p "$1" cluster info 2>/dev/null | grep -q '^cluster_state:ok'; }
+
+# start_redis_cluster DIR: three Redis masters with RedisJSON on free
+# 127.0.0.1 ports (a cluster needs TCP), joined into one cluster with
+# redis-cli --cluster create. Sets REDIS_CLUSTER_URL (redis+cluster://...).
+start_redis_cluster() {
+  local dir="$1" nodes=() port bus i
+  [ -x "$REJSON_SO" ] || die "the RedisJSON module is missing at $REJSON_SO (ensure_rejson fetches it)"
+  for i in 1 2 3; do
+    port="$(free_port)"
+    bus="$(free_port)"
+    mkdir -p "$dir/node$i"
+    start_bg "redis-cluster-$i" "$dir/node$i/redis.log" "$dir" redis-server --bind 127.0.0.1 --port "$port" \
+      --cluster-enabled yes --cluster-port "$bus" --cluster-config-file "$dir/node$i/nodes.conf" \
+      --save "" --appendonly no --dir "$dir/node$i" --loadmodule "$REJSON_SO"
+    wait_until "Redis cluster node $i (port $port)" "$STARTED_PID" "$dir/node$i/redis.log" \
+      redis-cli -p "$port" ping
+    nodes+=("127.0.0.1:$port")
+  done
+  redis-cli --cluster create "${nodes[@]}" --cluster-replicas 0 --cluster-yes >"$dir/create.log" 2>&1 \
+    || { cat "$dir/create.log" >&2; die "redis-cli --cluster create failed (log above: $dir/create.log)"; }
+  local deadline=$((SECONDS + WAIT_SECS))
+  for i in "${nodes[@]}"; do
+    until redis_cluster_ok "${i##*:}"; do
+      [ "$SECONDS" -lt "$deadline" ] || die "the Redis cluster did not reach cluster_state:ok within $WAIT_SECS s; logs under $dir"
+      sleep 0.2
+    done
+  done
+  REDIS_CLUSTER_URL="redis+cluster://$(IFS=,; echo "${nodes[*]}")"
+  say "Redis cluster of 3 masters with ReJSON: $REDIS_CLUSTER_URL"
+}

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The one command that runs every test (README: `bash scripts/test.sh`; CI runs
 # it through .ci/run). Formatting and clippy first, since they fail fastest;
-# then a Redis with RedisJSON on a socket of its own and maildev as a real SMTP
-# server, which the integration tests reach through TEST_REDIS_URL,
+# then a Redis with RedisJSON on a socket of its own, a 3-master Redis Cluster
+# with RedisJSON (the server's integration tests run a second time against it),
+# and maildev as a real SMTP server, which the integration tests reach through TEST_REDIS_URL,
 # TEST_SMTP_URL and TEST_MAILDEV_URL (TEST_REDISJSON_MODULE lets a fault test
 # start and kill a Redis of its own; TEST_CHROMIUM and TEST_PLAYWRIGHT drive
 # headless Chromium); then every test. Whatever it started is
@@ -34,16 +35,18 @@ phase "4/7: docker-compose config (validating docker-compose.yml; no engine need
 need_cmd docker-compose docker-compose
 docker-compose config -q || die "docker-compose.yml does not validate (see above)"
 
-phase "5/7: provisioning and starting Redis+RedisJSON and maildev under $RUN"
+phase "5/7: provisioning and starting Redis+RedisJSON (one server and a 3-node cluster) and maildev under $RUN"
 t0="$(date +%s)"
 ensure_rejson
 ensure_maildev
 ensure_browser
 lock_dir "$RUN" "another scripts/test.sh"
 stop_stale "$RUN"
+stop_stale "$RUN/cluster"
 rm -rf "$RUN"
 mkdir -p "$RUN"
 start_redis "$RUN"
+start_redis_cluster "$RUN/cluster"
 smtp_port="$(free_port)"
 web_port="$(free_port)"
 start_maildev "$smtp_port" "$web_port" "$RUN"
@@ -70,9 +73,15 @@ note_failure() { [ "$status" -ne 0 ] || status="$1"; }
 cargo test --workspace --doc || note_failure $?
 if cargo nextest --version >/dev/null 2>&1; then
   cargo nextest run --workspace --no-fail-fast || note_failure $?
+  # The server's integration tests once more, against a 3-master Redis Cluster.
+  say "the server's integration tests again, against the Redis cluster ($REDIS_CLUSTER_URL)"
+  TEST_REDIS_URL="$REDIS_CLUSTER_URL" cargo nextest run -p redis-hack-server --test api --no-fail-fast \
+    || note_failure $?
 else
   say "cargo-nextest is not installed; using cargo test (cargo install cargo-nextest for a nicer run)"
   cargo test --workspace --lib --bins --tests --no-fail-fast 2>&1 | tee "$RUN/cargo-test.log" || note_failure $?
+  TEST_REDIS_URL="$REDIS_CLUSTER_URL" cargo test -p redis-hack-server --test api --no-fail-fast 2>&1 \
+    | tee -a "$RUN/cargo-test.log" || note_failure $?
   # cargo test prints one result line per test binary; close on their sum.
   awk '/^test result:/ { p += $4; f += $6 } END { printf "tests: %d passed, %d failed\n", p, f }' "$RUN/cargo-test.log"
 fi

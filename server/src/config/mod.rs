@@ -92,7 +92,13 @@ impl Settings {
         check_scheme(
             "REDIS_URL",
             &redis_url,
-            &["redis://", "rediss://", "redis+unix://", "unix://"],
+            &[
+                "redis://",
+                "rediss://",
+                "redis+unix://",
+                "unix://",
+                "redis+cluster://",
+            ],
         )?;
         let smtp_url = get("SMTP_URL", "smtp://127.0.0.1:1025");
         check_scheme("SMTP_URL", &smtp_url, &["smtp://", "smtps://"])?;

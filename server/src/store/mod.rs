@@ -7,6 +7,7 @@
 
 mod budget;
 mod cache;
+mod conn;
 mod dead;
 mod fanout;
 mod history;
@@ -21,6 +22,7 @@ mod topics;
 mod users;
 
 pub use cache::CachedDoc;
+pub use conn::{Client, Conn, cluster_prefix};
 pub use fanout::Subscriber;
 pub use history::Moment;
 pub use limits::Limit;
@@ -28,9 +30,6 @@ pub use otp::{OtpCheck, OtpRecord};
 pub use poll::POLL_LEASE;
 pub use queue::{Queue, QueuedJob};
 pub use users::{MAX_SUBSCRIPTIONS, NewUserSub, TokenInfo, UserDoc};
-
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use std::time::Duration;
 
 /// Why a store operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -64,26 +63,31 @@ impl From<redis::RedisError> for StoreError {
 /// A handle on Redis: cheap to clone, reconnects by itself.
 #[derive(Clone)]
 pub struct Store {
-    conn: ConnectionManager,
+    conn: Conn,
     /// For blocking reads only (XREADGROUP BLOCK): Redis answers one
     /// connection's commands in order, so a blocked read on the shared
     /// connection would stall every other command behind it.
-    blocking: ConnectionManager,
+    blocking: Conn,
     prefix: String,
-    client: redis::Client,
+    client: Client,
 }
 
 impl Store {
     /// Connects and checks that the JSON module is loaded; fails fast (a few
-    /// seconds at most) when Redis is unreachable.
+    /// seconds at most) when Redis is unreachable. `url` may name a cluster
+    /// (`redis+cluster://host:port,...`); there the prefix becomes a hash tag.
     pub async fn connect(url: &str, prefix: &str) -> Result<Self, StoreError> {
-        let client = redis::Client::open(url).map_err(StoreError::Unreachable)?;
-        let conn = manager(&client).await?;
-        let blocking = manager(&client).await?;
+        let client = Client::open(url)?;
+        let conn = client.connect().await?;
+        let blocking = client.connect().await?;
+        let prefix = match client.is_cluster() {
+            true => cluster_prefix(prefix),
+            false => prefix.to_owned(),
+        };
         let store = Self {
             conn,
             blocking,
-            prefix: prefix.to_owned(),
+            prefix,
             client,
         };
         store.check_json_module().await?;
@@ -94,9 +98,14 @@ impl Store {
     /// consumer that blocks (each worker's XREADGROUP waits on its own).
     pub async fn with_own_blocking(&self) -> Result<Self, StoreError> {
         Ok(Self {
-            blocking: manager(&self.client).await?,
+            blocking: self.client.connect().await?,
             ..self.clone()
         })
+    }
+
+    /// The prefix every key of this store starts with.
+    pub fn prefix(&self) -> &str {
+        &self.prefix
     }
 
     /// `JSON.TYPE` on an absent key answers nil with the module and an
@@ -121,36 +130,17 @@ impl Store {
         Ok(())
     }
 
-    fn conn(&self) -> ConnectionManager {
+    fn conn(&self) -> Conn {
         self.conn.clone()
     }
 
-    fn blocking_conn(&self) -> ConnectionManager {
+    fn blocking_conn(&self) -> Conn {
         self.blocking.clone()
     }
 
     fn key(&self, rest: &str) -> String {
         format!("{}{rest}", self.prefix)
     }
-}
-
-/// A reconnecting connection; fails within 10 s when Redis is unreachable.
-async fn manager(client: &redis::Client) -> Result<ConnectionManager, StoreError> {
-    let config = ConnectionManagerConfig::new()
-        .set_number_of_retries(2)
-        .set_connection_timeout(Some(Duration::from_secs(3)))
-        .set_response_timeout(Some(Duration::from_secs(5)));
-    tokio::time::timeout(
-        Duration::from_secs(10),
-        ConnectionManager::new_with_config(client.clone(), config),
-    )
-    .await
-    .map_err(|_| {
-        StoreError::Unreachable(redis::RedisError::from(std::io::Error::from(
-            std::io::ErrorKind::TimedOut,
-        )))
-    })?
-    .map_err(StoreError::Unreachable)
 }
 
 /// Milliseconds since the Unix epoch.

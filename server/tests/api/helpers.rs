@@ -3,6 +3,7 @@
 //! Redis access for checking what is stored.
 
 use redis_hack_server::app::Roles;
+use redis_hack_server::store::{Client, Conn};
 use redis_hack_server::{Application, Settings};
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -58,7 +59,8 @@ pub async fn spawn_app_with_roles(extra: &[(&str, &str)], roles: Roles) -> TestA
         .await
         .expect("bind the simulator");
     let sim = cowin_sim::Simulator::start(listener).await;
-    let prefix = format!("test:{}:", hex(6));
+    // A hash tag of its own: the same key names on one server and in a cluster.
+    let prefix = format!("{{test:{}}}:", hex(6));
     let mut vars: HashMap<String, String> = HashMap::from([
         ("BIND_ADDR".into(), "127.0.0.1:0".into()),
         ("REDIS_URL".into(), env_or_explain("TEST_REDIS_URL")),
@@ -151,10 +153,13 @@ impl TestApp {
         self.http.request(method, self.url(path)).bearer_auth(token)
     }
 
-    pub async fn redis(&self) -> redis::aio::MultiplexedConnection {
-        let client = redis::Client::open(env_or_explain("TEST_REDIS_URL")).expect("TEST_REDIS_URL");
-        client
-            .get_multiplexed_async_connection()
+    /// A raw connection to the test Redis (a single server or a cluster), for
+    /// tests that look at keys; they build names from `prefix`, which holds its
+    /// own hash tag so it means the same keys in both.
+    pub async fn redis(&self) -> Conn {
+        Client::open(&env_or_explain("TEST_REDIS_URL"))
+            .expect("TEST_REDIS_URL")
+            .connect()
             .await
             .expect("connect to the test Redis")
     }
