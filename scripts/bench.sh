@@ -43,11 +43,12 @@ say "1/6: the SMTP sink alone"
 "$BENCH" sink --runs "$RUNS"
 "$BENCH" sink --runs 1 --messages 5000 --lettre-pool
 say "2/6: fan-out to $N subscribers (a concurrency sweep, then $RUNS runs at the best)"
-for c in 16 64 256; do
+for c in 16 64 256 512; do
   "$BENCH" fanout --subscribers "$N" --runs 1 --concurrency "$c" --sweep
   "$BENCH" fanout --subscribers "$N" --runs 1 --concurrency "$c" --sweep --channel webhook
 done
-"$BENCH" fanout --subscribers "$N" --runs "$RUNS" --concurrency 64
+# 256 was the best point of the sweep on the reference machine (BENCHMARKS.md).
+"$BENCH" fanout --subscribers "$N" --runs "$RUNS" --concurrency 256
 "$BENCH" fanout --subscribers "$N" --runs "$RUNS" --concurrency 256 --channel webhook
 say "3/6: detection delay, 500 districts, $HOURS simulated hours"
 "$BENCH" detection --runs "$RUNS" --hours "$HOURS" --openings "$OPENINGS"

@@ -37,6 +37,23 @@ pub struct AlertJob {
     pub routed: bool,
 }
 
+/// An `AlertJob` as detection writes it, with the sessions' JSON encoded
+/// once and shared: a fan-out to 100,000 users would otherwise clone and
+/// encode the same sessions 100,000 times (the largest cost of detection in
+/// the fan-out profile, BENCHMARKS.md). Reads back as an `AlertJob`.
+#[derive(Serialize)]
+pub struct NewJob<'a> {
+    pub id: String,
+    pub uid: &'a str,
+    pub target: &'a str,
+    pub sids: &'a [String],
+    pub sessions: &'a serde_json::value::RawValue,
+    pub fetched_at_ms: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub upstream_date: Option<&'a str>,
+    pub detected_at_ms: u64,
+}
+
 impl AlertJob {
     /// A fresh random job id.
     pub fn new_id() -> String {
@@ -50,5 +67,50 @@ impl AlertJob {
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_new_job_reads_back_as_the_alert_job_it_stands_for() {
+        let session: Session = serde_json::from_value(serde_json::json!({
+            "session_id": "abc", "center_id": 1, "center_name": "PHC", "address": "Station Road",
+            "pincode": "800001", "district_id": 97, "date": "25-11-2026", "vaccine": "COVAXIN",
+            "min_age": 18, "capacity": 5, "capacity_dose1": 5, "capacity_dose2": 0,
+            "fee_type": "free", "slots": ["09:00AM-11:00AM"]
+        }))
+        .unwrap();
+        let sids = vec!["s1".to_owned()];
+        let raw = serde_json::value::to_raw_value(&vec![&session]).unwrap();
+        let new = NewJob {
+            id: "j1".into(),
+            uid: "u1",
+            target: "d:97",
+            sids: &sids,
+            sessions: &raw,
+            fetched_at_ms: 10,
+            upstream_date: Some("Mon, 30 Nov 2026 00:00:00 GMT"),
+            detected_at_ms: 11,
+        };
+        let back: AlertJob = serde_json::from_str(&serde_json::to_string(&new).unwrap()).unwrap();
+        assert_eq!(
+            back,
+            AlertJob {
+                id: "j1".into(),
+                uid: "u1".into(),
+                target: "d:97".into(),
+                sids,
+                sessions: vec![session],
+                openings: vec![],
+                fetched_at_ms: 10,
+                upstream_date: Some("Mon, 30 Nov 2026 00:00:00 GMT".into()),
+                detected_at_ms: 11,
+                attempt: 0,
+                routed: false,
+            }
+        );
     }
 }

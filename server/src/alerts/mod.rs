@@ -9,6 +9,6 @@ pub mod publish;
 pub mod pump;
 pub mod worker;
 
-pub use job::AlertJob;
+pub use job::{AlertJob, NewJob};
 pub use pump::{Handler, Outcome, Pass, Pump};
 pub use worker::{EmailHandler, RetryPolicy, Worker};

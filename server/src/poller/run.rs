@@ -5,11 +5,12 @@
 
 use super::date::india_date;
 use super::schedule::{Budget, intervals};
-use crate::alerts::AlertJob;
 use crate::alerts::detect::{Rules, Seen, detect};
+use crate::alerts::{AlertJob, NewJob};
 use crate::store::{Moment, Queue, Store, StoreError};
 use crate::upstream::{Calendar, CowinClient, UpstreamError, Validators};
 use redis_hack_shared::{Filters, Session};
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
@@ -192,7 +193,7 @@ impl Poller {
             now_ms,
         );
         // One job per user: every session newly open for any of their subscriptions here.
-        let mut per_user: BTreeMap<&str, (Vec<String>, Vec<Session>)> = BTreeMap::new();
+        let mut per_user: BTreeMap<&str, (Vec<String>, Vec<&Session>)> = BTreeMap::new();
         for sub in &subscribers {
             let Some(opened) = found.openings.get(&sub.filters) else {
                 continue;
@@ -201,27 +202,34 @@ impl Poller {
             sids.push(sub.sid.clone());
             for s in opened {
                 if !sessions.iter().any(|x| x.session_id == s.session_id) {
-                    sessions.push(s.clone());
+                    sessions.push(s);
                 }
             }
         }
+        // The sessions' JSON is encoded once per distinct set, not once per user.
+        let corrupt = |e: serde_json::Error| StoreError::Corrupt(e.to_string());
+        let mut encoded: HashMap<Vec<&str>, Box<serde_json::value::RawValue>> = HashMap::new();
+        let detected_at_ms = crate::store::now_ms();
         let mut bodies = Vec::with_capacity(per_user.len());
         for (uid, (sids, sessions)) in &per_user {
-            let job = AlertJob {
-                id: AlertJob::new_id(),
-                openings: Vec::new(),
-                routed: false,
-                uid: (*uid).to_owned(),
-                target: target.to_owned(),
-                sids: sids.clone(),
-                sessions: sessions.clone(),
-                fetched_at_ms: now_ms,
-                upstream_date: upstream_date.clone(),
-                detected_at_ms: crate::store::now_ms(),
-                attempt: 0,
+            let ids: Vec<&str> = sessions.iter().map(|s| s.session_id.as_str()).collect();
+            let raw = match encoded.entry(ids) {
+                Entry::Occupied(e) => e.into_mut(),
+                Entry::Vacant(e) => {
+                    e.insert(serde_json::value::to_raw_value(sessions).map_err(corrupt)?)
+                }
             };
-            bodies
-                .push(serde_json::to_string(&job).map_err(|e| StoreError::Corrupt(e.to_string()))?);
+            let job = NewJob {
+                id: AlertJob::new_id(),
+                uid,
+                target,
+                sids,
+                sessions: raw,
+                fetched_at_ms: now_ms,
+                upstream_date: upstream_date.as_deref(),
+                detected_at_ms,
+            };
+            bodies.push(serde_json::to_string(&job).map_err(corrupt)?);
         }
         self.store.enqueue_many(Queue::Email, &bodies).await?;
         let matched: Vec<(&str, &[String])> = per_user
