@@ -111,6 +111,10 @@ pub async fn run(args: DetectionArgs) -> anyhow::Result<()> {
             (redis_hack_server::store::now_ms() + ist) / 86_400_000 * 86_400_000 - ist + 1_800_000;
         let end = start + (args.hours * 3_600_000.0) as u64;
         let warm = start + 1_800_000;
+        // Openings stop 1.5 × the longest interval before the end: a district
+        // polled every 30 min (±10% jitter, plus waits for the budget) must
+        // still get one more poll to see the last of them.
+        let last_opening = end - MAX.as_millis() as u64 * 3 / 2;
         let mut rng = rand::rngs::StdRng::seed_from_u64(run as u64);
         let mut openings: Vec<Opening> = (0..args.openings)
             .map(|_| {
@@ -120,7 +124,7 @@ pub async fn run(args: DetectionArgs) -> anyhow::Result<()> {
                     .expect("every district has sessions");
                 let session = pool.pop().unwrap_or_default();
                 Opening {
-                    at_ms: rng.random_range(warm..end - MAX.as_millis() as u64),
+                    at_ms: rng.random_range(warm..last_opening),
                     district,
                     session,
                     detected_ms: None,
