@@ -3,11 +3,13 @@
 //! restarted under a running server. Each test proves nothing is lost and
 //! prints what it measured (duplicates, counts) for the closing notes.
 
-use crate::helpers::{API_AND_WORKERS, env_or_explain, hex, spawn_app_with, spawn_app_with_roles};
+use crate::helpers::{
+    API_AND_WORKERS, env_or_explain, hex, spawn_app_with, spawn_app_with_roles, subscriber,
+};
 use crate::sink::SmtpSink;
 use crate::webhooks::{PUBLISHER_KEY, publish};
 use redis_hack_server::store::Store;
-use redis_hack_shared::{Channels, Filters, Subscription, Target, TopicName};
+use redis_hack_shared::{Target, TopicName};
 use std::time::{Duration, Instant};
 use tokio::process::{Child, Command};
 
@@ -20,19 +22,7 @@ async fn subscribers(store: &Store, topic: &str, n: usize) -> Vec<String> {
         let (store, email) = (store.clone(), format!("fan-{i}-{}@example.com", hex(3)));
         emails.push(email.clone());
         let topic = TopicName::parse(topic).unwrap();
-        tasks.spawn(async move {
-            let uid = store.ensure_user(&email, &hex(8)).await.unwrap();
-            let sub = Subscription {
-                id: format!("s{}", hex(4)),
-                target: Target::Topic { topic },
-                filters: Filters::default(),
-                channels: Channels::default(),
-                created_at: 0,
-                history: Default::default(),
-                webhook: None,
-            };
-            store.add_subscription(&uid, &sub, None).await.unwrap();
-        });
+        tasks.spawn(async move { subscriber(&store, &email, Target::Topic { topic }).await });
         if tasks.len() >= 200 {
             tasks.join_next().await.unwrap().unwrap();
         }

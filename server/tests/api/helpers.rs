@@ -3,8 +3,9 @@
 //! Redis access for checking what is stored.
 
 use redis_hack_server::app::Roles;
-use redis_hack_server::store::{Client, Conn};
+use redis_hack_server::store::{Client, Conn, Store};
 use redis_hack_server::{Application, Settings};
+use redis_hack_shared::{Channels, Filters, Subscription, Target};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::time::Duration;
@@ -263,4 +264,31 @@ pub fn code_in(message: &Value) -> String {
         .find(|w| w.len() == 6)
         .unwrap_or_else(|| panic!("no 6-digit code in: {text}"))
         .to_owned()
+}
+
+/// A verified user (`email`) with one email subscription to `target`, made
+/// straight in the store: for tests that need many subscribers, where signing
+/// each up over HTTP would test the rate limits instead. Returns the uid.
+pub async fn subscriber(store: &Store, email: &str, target: Target) -> String {
+    let uid = store.ensure_user(email, &hex(8)).await.unwrap();
+    let sub = Subscription {
+        id: format!("s{}", hex(4)),
+        target,
+        filters: Filters::default(),
+        channels: Channels::default(),
+        created_at: 0,
+        history: Default::default(),
+        webhook: None,
+    };
+    store.add_subscription(&uid, &sub, None).await.unwrap();
+    uid
+}
+
+/// A district target; the names do not matter to the poller.
+pub fn district(district_id: u32) -> Target {
+    Target::District {
+        district_id,
+        district_name: "D".into(),
+        state_name: "S".into(),
+    }
 }

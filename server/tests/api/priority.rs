@@ -2,35 +2,18 @@
 //! calls it has on the districts with the most subscribers first (found by
 //! the detection benchmark: claiming in ascending order starved the biggest).
 
-use crate::helpers::{env_or_explain, hex};
+use crate::helpers::{district, env_or_explain, hex, subscriber};
 use redis_hack_server::alerts::detect::Rules;
 use redis_hack_server::poller::schedule::Budget;
 use redis_hack_server::poller::{PollConfig, Poller};
 use redis_hack_server::store::Store;
 use redis_hack_server::upstream::CowinClient;
-use redis_hack_shared::{Channels, Filters, Subscription, Target};
 use std::time::Duration;
 
 async fn watch(store: &Store, district_id: u32, subscribers: usize) {
     for _ in 0..subscribers {
-        let uid = store
-            .ensure_user(&format!("p-{}@example.com", hex(4)), &hex(8))
-            .await
-            .unwrap();
-        let sub = Subscription {
-            id: format!("s{}", hex(4)),
-            target: Target::District {
-                district_id,
-                district_name: "D".into(),
-                state_name: "S".into(),
-            },
-            filters: Filters::default(),
-            channels: Channels::default(),
-            created_at: 0,
-            history: Default::default(),
-            webhook: None,
-        };
-        store.add_subscription(&uid, &sub, None).await.unwrap();
+        let email = format!("p-{}@example.com", hex(4));
+        subscriber(store, &email, district(district_id)).await;
     }
 }
 

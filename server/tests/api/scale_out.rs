@@ -3,10 +3,9 @@
 //! is polled by two processes at once, the deliveries of one fan-out spread
 //! over all three workers, and no subscriber gets the alert twice.
 
-use crate::helpers::{env_or_explain, hex};
+use crate::helpers::{district, env_or_explain, hex, subscriber};
 use crate::sink::SmtpSink;
 use redis_hack_server::store::Store;
-use redis_hack_shared::{Channels, Filters, Subscription, Target};
 use serde_json::json;
 use std::collections::HashMap;
 use std::process::Stdio;
@@ -50,24 +49,6 @@ fn server(prefix: &str, smtp: &str, cowin: &str, delivered: Arc<AtomicUsize>) ->
     child
 }
 
-async fn subscribe(store: &Store, email: &str, district_id: u32) {
-    let uid = store.ensure_user(email, &hex(8)).await.unwrap();
-    let sub = Subscription {
-        id: format!("s{}", hex(4)),
-        target: Target::District {
-            district_id,
-            district_name: "D".into(),
-            state_name: "S".into(),
-        },
-        filters: Filters::default(),
-        channels: Channels::default(),
-        created_at: 0,
-        history: Default::default(),
-        webhook: None,
-    };
-    store.add_subscription(&uid, &sub, None).await.unwrap();
-}
-
 #[tokio::test]
 async fn three_processes_share_the_budget_the_districts_and_the_deliveries() {
     const N: usize = 1_500;
@@ -83,10 +64,15 @@ async fn three_processes_share_the_budget_the_districts_and_the_deliveries() {
         .map(|i| format!("scale-{i}-{}@example.com", hex(3)))
         .collect();
     for email in &emails {
-        subscribe(&store, email, 97).await;
+        subscriber(&store, email, district(97)).await;
     }
     for d in &DISTRICTS[1..] {
-        subscribe(&store, &format!("other-{d}-{}@example.com", hex(3)), *d).await;
+        subscriber(
+            &store,
+            &format!("other-{d}-{}@example.com", hex(3)),
+            district(*d),
+        )
+        .await;
     }
     let counts: Vec<Arc<AtomicUsize>> = (0..3).map(|_| Arc::default()).collect();
     let _servers: Vec<Child> = counts
