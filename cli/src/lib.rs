@@ -42,6 +42,11 @@ pub enum Command {
     Unsubscribe(commands::unsubscribe::Args),
     Slots(commands::slots::Args),
     Logout(commands::logout::Args),
+    /// Print a shell completion script, e.g. `source <(redis-hack completions bash)`.
+    Completions {
+        /// bash, zsh, fish, powershell or elvish.
+        shell: clap_complete::Shell,
+    },
 }
 
 /// What every command gets: where the server is, how to print, where config lives.
@@ -57,6 +62,12 @@ pub struct Context {
 /// Runs the command line and returns the process exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Command::Completions { shell } = cli.command {
+        // Needs no server, config or runtime.
+        let mut command = <Cli as clap::CommandFactory>::command();
+        clap_complete::generate(shell, &mut command, "redis-hack", &mut std::io::stdout());
+        return ExitCode::SUCCESS;
+    }
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -92,6 +103,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Unsubscribe(args) => commands::unsubscribe::run(&ctx, args).await,
         Command::Slots(args) => commands::slots::run(&ctx, args).await,
         Command::Logout(args) => commands::logout::run(&ctx, args).await,
+        Command::Completions { .. } => unreachable!("handled before the runtime starts"),
     }
 }
 
