@@ -11,7 +11,7 @@ use crate::optimum::{budget_violations, optimum, weighted};
 use crate::populate::{Channel, Plan, populate};
 use crate::results::Figure;
 use crate::server::{flush, redis_url};
-use crate::sim_io::{detected, district_ids, session_ids};
+use crate::sim_io::{control, detected, district_ids, session_ids};
 use rand::{Rng, SeedableRng};
 use redis_hack_server::alerts::detect::Rules;
 use redis_hack_server::poller::schedule::Budget;
@@ -93,16 +93,13 @@ pub async fn run(args: DetectionArgs) -> anyhow::Result<()> {
         populate(&store, &plan, 0).await?;
         let mut sessions: HashMap<u32, Vec<String>> = HashMap::new();
         for &id in &ids {
-            let r = http
-                .post(format!("{}/control/close", sim.root_url()))
-                .json(&serde_json::json!({"district_id": id}))
-                .send()
-                .await?;
-            anyhow::ensure!(
-                r.status().is_success(),
-                "closing district {id}: {}",
-                r.status()
-            );
+            control(
+                &http,
+                &sim.root_url(),
+                "close",
+                serde_json::json!({"district_id": id}),
+            )
+            .await?;
             sessions.insert(id, session_ids(&http, &sim.base_url(), id).await?);
         }
         // Half past midnight in India today, so the simulated hours stay on one calendar day.
@@ -155,15 +152,8 @@ pub async fn run(args: DetectionArgs) -> anyhow::Result<()> {
         while now < end {
             while next_open < openings.len() && openings[next_open].at_ms <= now {
                 let o = &openings[next_open];
-                let r = http.post(format!("{}/control/open", sim.root_url()))
-                    .json(&serde_json::json!({"district_id": o.district, "session_id": o.session, "dose1": 10}))
-                    .send().await?;
-                anyhow::ensure!(
-                    r.status().is_success(),
-                    "opening {}: {}",
-                    o.session,
-                    r.status()
-                );
+                let body = serde_json::json!({"district_id": o.district, "session_id": o.session, "dose1": 10});
+                control(&http, &sim.root_url(), "open", body).await?;
                 next_open += 1;
             }
             let round = poller.poll_once(now).await?;

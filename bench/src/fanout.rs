@@ -7,6 +7,7 @@ use crate::populate::{Channel, Plan, populate};
 use crate::receiver::Receiver;
 use crate::results::Figure;
 use crate::server::{Server, flush, redis_url};
+use crate::sim_io::control;
 use crate::sink::Sink;
 use anyhow::Context;
 use redis_hack_server::store::Store;
@@ -176,25 +177,6 @@ pub async fn run(args: FanoutArgs) -> anyhow::Result<()> {
     )
     .note("store calls, 256 at once")
     .record()
-}
-
-async fn control(
-    http: &reqwest::Client,
-    root: &str,
-    what: &str,
-    body: serde_json::Value,
-) -> anyhow::Result<()> {
-    let r = http
-        .post(format!("{root}/control/{what}"))
-        .json(&body)
-        .send()
-        .await?;
-    anyhow::ensure!(
-        r.status().is_success(),
-        "simulator /control/{what}: {}",
-        r.status()
-    );
-    Ok(())
 }
 
 /// When the poller matched the opening for the subscriber with `email` (ms).

@@ -1,5 +1,6 @@
 //! What the detection workload reads from the simulator and from the alert
-//! stream: district ids, session ids, and which sessions an alert reported.
+//! stream: district ids, session ids, and which sessions an alert reported;
+//! and `control`, the simulator's control endpoints, for every workload.
 
 use redis_hack_server::upstream::CowinClient;
 
@@ -87,4 +88,24 @@ pub async fn detected(last_id: &mut String) -> anyhow::Result<Vec<(String, u64)>
     out.sort();
     out.dedup();
     Ok(out)
+}
+
+/// `POST {root}/control/{what}` with `body`; an error unless the simulator says 2xx.
+pub async fn control(
+    http: &reqwest::Client,
+    root: &str,
+    what: &str,
+    body: serde_json::Value,
+) -> anyhow::Result<()> {
+    let r = http
+        .post(format!("{root}/control/{what}"))
+        .json(&body)
+        .send()
+        .await?;
+    anyhow::ensure!(
+        r.status().is_success(),
+        "simulator /control/{what}: {}",
+        r.status()
+    );
+    Ok(())
 }

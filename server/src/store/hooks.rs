@@ -23,17 +23,11 @@ impl Store {
     ) -> Result<(Option<UserDoc>, WebhookStatus), StoreError> {
         let (raw, h): (Option<String>, HashMap<String, String>) = redis::pipe()
             .cmd("JSON.GET")
-            .arg(self.key(&format!("user:{uid}")))
+            .arg(self.user_key(uid))
             .hgetall(self.hook_key(uid, sid))
             .query_async(&mut self.conn())
             .await?;
-        let user = raw
-            .map(|r| {
-                serde_json::from_str(&r)
-                    .map_err(|e| StoreError::Corrupt(format!("user {uid}: {e}")))
-            })
-            .transpose()?;
-        Ok((user, status_of(&h)))
+        Ok((super::users::parse_user(uid, raw)?, status_of(&h)))
     }
 
     /// The receiver took the delivery of queued job `id`: the failure streak

@@ -93,12 +93,7 @@ impl Store {
         for chunk in bodies.chunks(1000) {
             let mut pipe = redis::pipe();
             for body in chunk {
-                pipe.cmd("XADD")
-                    .arg(self.key(q.stream()))
-                    .arg("*")
-                    .arg("j")
-                    .arg(body)
-                    .ignore();
+                self.push_enqueue(&mut pipe, q, body);
             }
             let () = pipe.query_async(&mut self.conn()).await?;
         }
@@ -176,16 +171,21 @@ impl Store {
     ) -> Result<(), StoreError> {
         let mut pipe = redis::pipe();
         for body in bodies {
-            pipe.cmd("XADD")
-                .arg(self.key(to.stream()))
-                .arg("*")
-                .arg("j")
-                .arg(body)
-                .ignore();
+            self.push_enqueue(&mut pipe, to, body);
         }
         self.push_ack(&mut pipe, from, id);
         let () = pipe.query_async(&mut self.conn()).await?;
         Ok(())
+    }
+
+    /// Adds an XADD of `body` to `q` to `pipe`.
+    fn push_enqueue(&self, pipe: &mut redis::Pipeline, q: Queue, body: &str) {
+        pipe.cmd("XADD")
+            .arg(self.key(q.stream()))
+            .arg("*")
+            .arg("j")
+            .arg(body)
+            .ignore();
     }
 
     /// Adds XACK + XDEL of job `id` to `pipe`.

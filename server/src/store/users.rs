@@ -176,10 +176,7 @@ impl Store {
             .arg(self.user_key(uid))
             .query_async(&mut self.conn())
             .await?;
-        raw.map(|r| {
-            serde_json::from_str(&r).map_err(|e| StoreError::Corrupt(format!("user {uid}: {e}")))
-        })
-        .transpose()
+        parse_user(uid, raw)
     }
 
     /// Adds `sub` (with its webhook's secret, if it has a webhook).
@@ -265,7 +262,7 @@ impl Store {
         Ok(())
     }
 
-    fn user_key(&self, uid: &str) -> String {
+    pub(super) fn user_key(&self, uid: &str) -> String {
         self.key(&format!("user:{uid}"))
     }
 
@@ -280,4 +277,12 @@ impl Store {
 
 fn to_json<T: Serialize>(value: &T) -> Result<String, StoreError> {
     serde_json::to_string(value).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+/// A user document as `JSON.GET` returned it (nil: no such user).
+pub(super) fn parse_user(uid: &str, raw: Option<String>) -> Result<Option<UserDoc>, StoreError> {
+    raw.map(|r| {
+        serde_json::from_str(&r).map_err(|e| StoreError::Corrupt(format!("user {uid}: {e}")))
+    })
+    .transpose()
 }
