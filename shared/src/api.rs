@@ -220,6 +220,27 @@ pub struct HealthResponse {
     pub status: String,
 }
 
+/// `GET /readyz`: whether this process can do its work. 200 with `status:
+/// "ready"` when every check passed, 503 with `status: "not_ready"` otherwise.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReadyResponse {
+    pub status: String,
+    /// One entry per dependency this process needs: `redis` always, `smtp`
+    /// when it sends mail.
+    pub checks: Vec<ReadyCheck>,
+}
+
+/// One dependency's state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReadyCheck {
+    /// `redis` or `smtp`.
+    pub name: String,
+    pub ok: bool,
+    /// What is wrong, when it is not ok (never a secret or a credential).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
