@@ -66,28 +66,28 @@ impl Roles {
 
 /// A server that is connected and bound, ready to `run`.
 pub struct Application {
-    listener: Option<TcpListener>,
+    listener: TcpListener,
     router: axum::Router,
     poller: Option<Poller>,
     worker: Option<(Worker, WebhookWorker)>,
+    grace: Duration,
 }
 
 impl Application {
-    /// Connects to everything `settings` names and, for the API role, binds
-    /// `settings.bind_addr` (port 0 picks a free port, as tests do).
+    /// Connects to everything `settings` names and binds `settings.bind_addr`
+    /// (port 0 picks a free port, as tests do). Every role listens: the API
+    /// role serves the API there, the others `/healthz`, `/readyz` and `/metrics`.
     pub async fn build(mut settings: Settings, roles: Roles) -> anyhow::Result<Self> {
-        let listener = match roles.api {
-            true => Some(
-                TcpListener::bind(settings.bind_addr)
-                    .await
-                    .with_context(|| {
-                        format!("BIND_ADDR: cannot listen on {}", settings.bind_addr)
-                    })?,
-            ),
-            false => None,
-        };
+        let listener = TcpListener::bind(settings.bind_addr)
+            .await
+            .with_context(|| {
+                format!(
+                    "BIND_ADDR: cannot listen on {} (each server process needs its own address)",
+                    settings.bind_addr
+                )
+            })?;
         // PUBLIC_URL left at its default follows the port actually bound (port 0).
-        if let Some(addr) = listener.as_ref().and_then(|l| l.local_addr().ok())
+        if let Ok(addr) = listener.local_addr()
             && settings.public_url == format!("http://{}", settings.bind_addr)
         {
             settings.public_url = format!("http://{addr}");
@@ -109,28 +109,39 @@ impl Application {
             true => Some(delivery_workers(&store, &settings, &name).await?),
             false => None,
         };
+        let grace = settings.delivery.shutdown_grace;
         let state = AppState {
             locations: Locations::new(store.clone(), upstream),
             settings: Arc::new(settings),
             store,
             mailer,
             links,
+            roles,
+        };
+        let router = match roles.api {
+            true => routes::router(state),
+            false => routes::ops_router(state),
         };
         Ok(Self {
             listener,
-            router: routes::router(state),
+            router,
             poller,
             worker,
+            grace,
         })
     }
 
-    /// The API's address, when this process serves the API.
+    /// The address this process listens on.
     pub fn local_addr(&self) -> Option<SocketAddr> {
-        self.listener.as_ref().and_then(|l| l.local_addr().ok())
+        self.listener.local_addr().ok()
     }
 
-    /// Runs every role until `shutdown` resolves; then stops taking work and
-    /// gives in-flight polls and deliveries a few seconds to finish.
+    /// Runs every role until `shutdown` resolves. Then everything stops taking
+    /// work at once: the listener accepts no new connections, the poller starts
+    /// no new round, the workers take no new jobs. Requests, polls and
+    /// deliveries in flight get `SHUTDOWN_GRACE` to finish; whatever is still
+    /// running then is dropped, and its jobs, never acknowledged, stay pending
+    /// for another worker to reclaim.
     pub async fn run(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
@@ -144,27 +155,32 @@ impl Application {
             tasks.spawn(email.run(stopped.clone()));
             tasks.spawn(webhook.run(stopped.clone()));
         }
-        match self.listener {
-            Some(listener) => {
-                let service = self
-                    .router
-                    .into_make_service_with_connect_info::<SocketAddr>();
-                axum::serve(listener, service)
-                    .with_graceful_shutdown(shutdown)
-                    .await?;
-            }
-            None => shutdown.await,
+        let service = self
+            .router
+            .into_make_service_with_connect_info::<SocketAddr>();
+        let mut http_stopped = stopped.clone();
+        let serve = axum::serve(self.listener, service).with_graceful_shutdown(async move {
+            let _ = http_stopped.wait_for(|s| *s).await;
+        });
+        let mut http = tokio::spawn(async move { serve.await });
+        tokio::select! {
+            () = shutdown => {}
+            // The listener failing is the only way serving ends by itself.
+            done = &mut http => return done.map_err(std::io::Error::other)?,
         }
+        tracing::info!(grace = ?self.grace, "shutting down: no new work; finishing what is in flight");
         stop.send_replace(true);
-        if tokio::time::timeout(Duration::from_secs(10), async {
+        let drain = async {
             while tasks.join_next().await.is_some() {}
-        })
-        .await
-        .is_err()
-        {
+            let _ = (&mut http).await;
+        };
+        if tokio::time::timeout(self.grace, drain).await.is_err() {
             tracing::warn!(
-                "background work did not finish within 10 s; unfinished jobs stay queued for another worker"
+                unfinished = tasks.len(),
+                "work in flight did not finish within SHUTDOWN_GRACE; its jobs stay queued for another worker"
             );
+            tasks.abort_all();
+            http.abort();
         }
         Ok(())
     }

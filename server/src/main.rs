@@ -1,6 +1,7 @@
 //! `redis-hack-server [all|api|poller|worker]`: load settings, connect, run
 //! the chosen roles (all by default) until Ctrl-C or SIGTERM.
-//! `redis-hack-server dead-letters` and `redis-hack-server replay ID` are for operators.
+//! `redis-hack-server dead-letters` and `redis-hack-server replay ID` are for operators;
+//! `redis-hack-server openapi` prints the OpenAPI document.
 
 use anyhow::Context;
 use redis_hack_server::app::Roles;
@@ -31,6 +32,11 @@ async fn main() -> ExitCode {
 
 async fn run() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("openapi") {
+        // Needs no settings: the document is the same for every deployment.
+        println!("{}", redis_hack_server::openapi::json());
+        return Ok(());
+    }
     let settings = Settings::from_env()?;
     match args.first().map(String::as_str) {
         Some("dead-letters") => return operate(&settings, None).await,

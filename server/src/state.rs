@@ -1,5 +1,6 @@
 //! `AppState`: what every handler can reach. Each part is cheap to clone.
 
+use crate::app::Roles;
 use crate::config::Settings;
 use crate::locations::Locations;
 use crate::mail::Mailer;
@@ -14,4 +15,6 @@ pub struct AppState {
     pub mailer: Mailer,
     pub locations: Locations,
     pub links: UnsubscribeLinks,
+    /// What this process runs (readiness checks SMTP only where mail is sent).
+    pub roles: Roles,
 }

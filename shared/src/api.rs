@@ -14,6 +14,7 @@ pub const OTP_TTL_SECS: u64 = 600;
 
 /// A state as the location endpoints return it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct State {
     pub state_id: StateId,
     pub state_name: String,
@@ -21,6 +22,7 @@ pub struct State {
 
 /// A district as the location endpoints return it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct District {
     pub district_id: DistrictId,
     pub district_name: String,
@@ -28,12 +30,14 @@ pub struct District {
 
 /// `GET /v1/states`
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StatesResponse {
     pub states: Vec<State>,
 }
 
 /// `GET /v1/states/{state_id}/districts`
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DistrictsResponse {
     pub districts: Vec<District>,
 }
@@ -41,6 +45,7 @@ pub struct DistrictsResponse {
 /// `POST /v1/register`: ask for a one-time code. The district, by id or by
 /// state and district name, becomes the first subscription after `verify`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RegisterRequest {
     pub email: EmailAddress,
@@ -54,6 +59,7 @@ pub struct RegisterRequest {
 
 /// The 202 answer to `register`: the same whether or not the address is known.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RegisterResponse {
     pub message: String,
     pub expires_in_secs: u64,
@@ -61,6 +67,7 @@ pub struct RegisterResponse {
 
 /// `POST /v1/verify`: trade the emailed code for a bearer token.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct VerifyRequest {
     pub email: EmailAddress,
@@ -72,6 +79,7 @@ pub struct VerifyRequest {
 
 /// The answer to a successful `verify`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct VerifyResponse {
     /// Shown once; the server keeps only its hash.
     pub token: String,
@@ -81,6 +89,7 @@ pub struct VerifyResponse {
 
 /// Where alerts go: email (on unless turned off) and/or a signed webhook.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Channels {
     #[serde(default = "yes")]
@@ -105,6 +114,7 @@ impl Default for Channels {
 /// `POST /v1/subscriptions`: exactly one of `district_id`, `state` + `district`
 /// names, `pincode`, or `topic`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CreateSubscriptionRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -125,6 +135,7 @@ pub struct CreateSubscriptionRequest {
 
 /// What a subscription watches.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Target {
     District {
@@ -171,6 +182,7 @@ impl std::fmt::Display for Target {
 
 /// One thing a user watches.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Subscription {
     /// Stable for the same target and filters, so a duplicate is detectable.
     pub id: String,
@@ -189,6 +201,7 @@ pub struct Subscription {
 
 /// Answers "why did I not get an alert?": times in ms since the Unix epoch.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct History {
     /// The last poll of the subscription's district or pincode.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -209,6 +222,7 @@ impl History {
 
 /// `GET /v1/subscriptions`
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SubscriptionsResponse {
     pub email: EmailAddress,
     pub subscriptions: Vec<Subscription>,
@@ -216,6 +230,7 @@ pub struct SubscriptionsResponse {
 
 /// `GET /healthz`
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HealthResponse {
     pub status: String,
 }
@@ -223,6 +238,7 @@ pub struct HealthResponse {
 /// `GET /readyz`: whether this process can do its work. 200 with `status:
 /// "ready"` when every check passed, 503 with `status: "not_ready"` otherwise.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReadyResponse {
     pub status: String,
     /// One entry per dependency this process needs: `redis` always, `smtp`
@@ -232,6 +248,7 @@ pub struct ReadyResponse {
 
 /// One dependency's state.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReadyCheck {
     /// `redis` or `smtp`.
     pub name: String,

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 /// How a subscription's webhook is doing. Times in ms since the Unix epoch.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WebhookStatus {
     /// The last delivery the receiver answered with a 2xx.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -29,6 +30,7 @@ pub struct WebhookStatus {
 
 /// The `201` answer to `POST /v1/subscriptions`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreatedSubscription {
     #[serde(flatten)]
     pub subscription: Subscription,
@@ -39,6 +41,7 @@ pub struct CreatedSubscription {
 
 /// An opening a publisher announces, e.g. a seat freed in a full class.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields, try_from = "RawOpening")]
 pub struct Opening {
     /// The publisher's id for it; an id already announced on the topic is not sent again.
@@ -101,6 +104,7 @@ impl TryFrom<RawOpening> for Opening {
 
 /// The `202` answer to a published opening.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PublishResponse {
     /// Users an alert was queued for (0 when nobody watches the topic).
     pub queued: usize,

@@ -10,6 +10,8 @@ pub mod api;
 pub mod delivery;
 pub mod domain;
 pub mod error;
+#[cfg(feature = "openapi")]
+mod openapi;
 pub mod session;
 pub mod status;
 

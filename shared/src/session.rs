@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 /// A session as redis-hack sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Session {
     pub session_id: String,
     pub center_id: u64,

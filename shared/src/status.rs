@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StatusResponse {
     pub budget: BudgetStatus,
     /// Counters of the current budget window.
@@ -14,6 +15,7 @@ pub struct StatusResponse {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BudgetStatus {
     pub calls: u32,
     pub window_secs: u64,
@@ -22,6 +24,7 @@ pub struct BudgetStatus {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WindowCounts {
     pub calls: u64,
     pub not_modified: u64,
@@ -31,6 +34,7 @@ pub struct WindowCounts {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct QueueStatus {
     /// Jobs in the stream, including those a worker holds.
     pub queued: u64,
@@ -39,6 +43,7 @@ pub struct QueueStatus {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TargetStatus {
     /// `d:{district_id}` or `p:{pincode}`.
     pub target: String,
@@ -59,11 +64,13 @@ pub struct TargetStatus {
 /// `GET /v1/slots[?district_id=N]`: what is open now in the user's districts,
 /// from the server's latest fetch (no upstream call is made for it).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SlotsResponse {
     pub districts: Vec<DistrictSlots>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DistrictSlots {
     pub district_id: u32,
     pub district_name: String,

@@ -29,6 +29,9 @@ pub struct DeliveryConfig {
     pub webhook_allow_private: bool,
     /// `PUBLISHER_KEYS`: comma-separated keys that may publish openings (none: publishing is off).
     pub publisher_keys: Vec<Secret>,
+    /// `SHUTDOWN_GRACE` (25s): after SIGTERM, how long deliveries and polls in
+    /// flight may take to finish; what is still running then stays queued.
+    pub shutdown_grace: Duration,
 }
 
 impl DeliveryConfig {
@@ -67,6 +70,7 @@ impl DeliveryConfig {
                 });
             }
         };
+        let shutdown_grace = duration("SHUTDOWN_GRACE", "25s")?;
         let publisher_keys = get("PUBLISHER_KEYS", "")
             .split(',')
             .map(str::trim)
@@ -91,6 +95,7 @@ impl DeliveryConfig {
             webhook_disable_after: duration("WEBHOOK_DISABLE_AFTER", "5d")?,
             webhook_allow_private,
             publisher_keys,
+            shutdown_grace,
         })
     }
 }

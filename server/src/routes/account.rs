@@ -8,26 +8,42 @@ use crate::error::ApiError;
 use crate::extract::{ApiJson, AuthUser, ClientIp, hash_token};
 use crate::state::AppState;
 use crate::store::{Limit, OtpRecord};
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{delete, post};
-use axum::{Json, Router};
 use redis_hack_shared::{
-    EmailAddress, Filters, OTP_TTL_SECS, RegisterRequest, RegisterResponse, Target, VerifyRequest,
-    VerifyResponse,
+    EmailAddress, ErrorBody, Filters, OTP_TTL_SECS, RegisterRequest, RegisterResponse, Target,
+    VerifyRequest, VerifyResponse,
 };
 use std::net::IpAddr;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 /// Attempts allowed per code; the sixth wrong one invalidates it.
 const MAX_ATTEMPTS: u32 = 6;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/register", post(register))
-        .route("/verify", post(verify))
-        .route("/session", delete(logout))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(register))
+        .routes(routes!(verify))
+        .routes(routes!(logout))
 }
 
+/// Emails a 6-digit code. The answer is the same for every address, known or not.
+#[utoipa::path(post, path = "/register", tag = "account",
+    request_body = RegisterRequest,
+    responses(
+        (status = 202, description = "A code is on its way (if the address can receive mail)",
+            body = RegisterResponse),
+        (status = 400, description = "The body is not JSON, a field is invalid, or the district is given ambiguously", body = ErrorBody),
+        (status = 404, description = "There is no district with this id", body = ErrorBody),
+        (status = 422, description = "No state or district has this name; `suggestions` has the closest", body = ErrorBody),
+        (status = 429, description = "Too many codes for this address or client",
+            body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = 503, description = "Redis or the mail server is unavailable; nothing was kept", body = ErrorBody),
+        (status = 413, description = "The body is larger than 16 KiB", body = ErrorBody),
+        (status = 415, description = "The body was not sent as application/json", body = ErrorBody),
+        super::errors::UpstreamErrors,
+    ))]
 #[tracing::instrument(skip_all, fields(email = %req.email.masked()))]
 async fn register(
     State(app): State<AppState>,
@@ -117,6 +133,16 @@ fn issuance_limits(email: &EmailAddress, ip: IpAddr, ip_per_hour: u32) -> [Limit
     ]
 }
 
+/// Trades the emailed code for a bearer token; the registered district
+/// becomes the first subscription.
+#[utoipa::path(post, path = "/verify", tag = "account",
+    request_body = VerifyRequest,
+    responses(
+        (status = 200, description = "Verified: the token (shown once) and the subscriptions", body = VerifyResponse),
+        (status = 401, description = "No valid code for this address, a wrong code, or a code invalidated after 6 wrong tries", body = ErrorBody),
+        super::errors::JsonBodyErrors,
+        super::errors::StorageErrors,
+    ))]
 #[tracing::instrument(skip_all, fields(email = %req.email.masked()))]
 async fn verify(
     State(app): State<AppState>,
@@ -195,6 +221,14 @@ fn device_label(raw: Option<&str>) -> String {
     }
 }
 
+/// Revokes the token this request carries (logout).
+#[utoipa::path(delete, path = "/session", tag = "account",
+    security(("user_token" = [])),
+    responses(
+        (status = 204, description = "The token no longer works"),
+        super::errors::AuthErrors,
+        super::errors::StorageErrors,
+    ))]
 #[tracing::instrument(skip_all, fields(uid = %user.uid))]
 async fn logout(State(app): State<AppState>, user: AuthUser) -> Result<StatusCode, ApiError> {
     app.store.delete_token(&user.token_hash).await?;

@@ -6,6 +6,19 @@ use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 use std::time::{Duration, UNIX_EPOCH};
 
+/// The request headers of a conditional GET, for the OpenAPI document.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Header)]
+#[allow(dead_code)] // documentation only: `conditional_json` reads the headers
+pub struct Validators {
+    /// An ETag from an earlier answer: 304 if the representation still has it.
+    #[param(rename = "If-None-Match")]
+    if_none_match: Option<String>,
+    /// A Last-Modified from an earlier answer (ignored when If-None-Match is sent).
+    #[param(rename = "If-Modified-Since")]
+    if_modified_since: Option<String>,
+}
+
 /// A strong ETag derived from the body.
 pub fn etag_of(body: &str) -> String {
     format!(

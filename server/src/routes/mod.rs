@@ -1,8 +1,12 @@
 //! The HTTP API: one `router()` per resource, merged here under `/v1`, with
 //! JSON answers for unknown paths and methods and a request body limit.
+//! Every route is registered through utoipa-axum, so the OpenAPI document
+//! (`crate::openapi`) lists exactly what is served.
 
 mod account;
 mod conditional;
+mod docs;
+mod errors;
 mod health;
 mod locations;
 mod secrets;
@@ -16,27 +20,56 @@ use crate::error::ApiError;
 use crate::extract::BODY_LIMIT;
 use crate::state::AppState;
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
 use tower_http::trace::TraceLayer;
+use utoipa_axum::router::OpenApiRouter;
 
-/// The whole application router.
-pub fn router(state: AppState) -> Router {
-    let v1 = Router::new()
+/// Every route with its documentation; `router` serves it, `openapi` prints it.
+pub fn documented() -> OpenApiRouter<AppState> {
+    let v1 = OpenApiRouter::new()
         .merge(locations::router())
         .merge(account::router())
         .merge(subscriptions::router())
         .merge(status::router())
         .merge(slots::router())
         .merge(topics::router());
-    Router::new()
+    OpenApiRouter::with_openapi(crate::openapi::base())
         .merge(health::router())
+        .merge(docs::router())
         .merge(unsubscribe::router())
         .nest("/v1", v1)
+}
+
+/// The whole application router.
+pub fn router(state: AppState) -> Router {
+    let (router, _) = documented().split_for_parts();
+    finish(router, state)
+}
+
+/// What a process without the API serves on `BIND_ADDR` (the poller and
+/// worker roles): health, readiness and metrics.
+pub fn ops_router(state: AppState) -> Router {
+    let (router, _) = OpenApiRouter::new()
+        .merge(health::router())
+        .split_for_parts();
+    finish(router, state)
+}
+
+fn finish(router: Router<AppState>, state: AppState) -> Router {
+    router
         .fallback(|| async {
             ApiError::NotFound("there is no such endpoint; the API lives under /v1".into())
         })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(TraceLayer::new_for_http())
+        // The span names the route, not the URI: an unsubscribe link's token
+        // is part of its path and must never reach a log line.
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
+            let route = req
+                .extensions()
+                .get::<MatchedPath>()
+                .map_or("unmatched", MatchedPath::as_str);
+            tracing::info_span!("http", method = %req.method(), route)
+        }))
         .with_state(state)
 }

@@ -9,14 +9,30 @@ use crate::state::AppState;
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
-use axum::{Router, routing::get};
-use redis_hack_shared::{DistrictSlots, Session, SlotsResponse, Target};
+use redis_hack_shared::{DistrictSlots, ErrorBody, Session, SlotsResponse, Target};
 use std::collections::{BTreeMap, HashMap};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/slots", get(slots))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(slots))
 }
 
+/// Open sessions in the user's districts from the latest poll (no upstream call).
+#[utoipa::path(get, path = "/slots", tag = "subscriptions",
+    security(("user_token" = [])),
+    params(("district_id" = Option<u32>, Query, description = "Only this district (one the user watches)"),
+        super::conditional::Validators),
+    responses(
+        (status = 200, description = "Open sessions per watched district", body = SlotsResponse,
+            headers(("ETag" = String, description = "Send it back as If-None-Match"),
+                ("Last-Modified" = String, description = "Send it back as If-Modified-Since"))),
+        (status = 304, description = "Unchanged since the validators sent",
+            headers(("ETag" = String), ("Last-Modified" = String))),
+        (status = 400, description = "district_id is not a number", body = ErrorBody),
+        (status = 404, description = "The user does not watch that district", body = ErrorBody),
+        super::errors::AuthErrors,
+        super::errors::StorageErrors,
+    ))]
 #[tracing::instrument(skip_all, fields(uid = %user.uid))]
 async fn slots(
     State(app): State<AppState>,

@@ -5,14 +5,22 @@
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store::{Queue, now_ms};
+use axum::Json;
 use axum::extract::State;
-use axum::{Json, Router, routing::get};
 use redis_hack_shared::{BudgetStatus, QueueStatus, StatusResponse, TargetStatus, WindowCounts};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/status", get(status))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(status))
 }
 
+/// The poll budget in use, this window's counts, the queue and each watched
+/// target's schedule (the 100 most subscribed).
+#[utoipa::path(get, path = "/status", tag = "operations",
+    responses(
+        (status = 200, description = "How the poller and the queue are doing", body = StatusResponse),
+        super::errors::StorageErrors,
+    ))]
 async fn status(State(app): State<AppState>) -> Result<Json<StatusResponse>, ApiError> {
     let (store, poll, now) = (&app.store, app.settings.poll, now_ms());
     let counts = store.poll_counts(now, poll.budget.window).await?;

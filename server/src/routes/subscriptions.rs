@@ -7,21 +7,21 @@ use crate::extract::{ApiJson, AuthUser};
 use crate::state::AppState;
 use crate::store::{MAX_SUBSCRIPTIONS, NewUserSub, UserDoc, now_ms};
 use crate::webhook::sign::Secret;
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get};
-use axum::{Json, Router};
 use redis_hack_shared::{
-    Channels, CreateSubscriptionRequest, CreatedSubscription, Filters, History, Subscription,
-    SubscriptionsResponse, Target,
+    Channels, CreateSubscriptionRequest, CreatedSubscription, ErrorBody, Filters, History,
+    Subscription, SubscriptionsResponse, Target,
 };
 use sha2::{Digest, Sha256};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/subscriptions", get(list).post(create))
-        .route("/subscriptions/{id}", delete(remove))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(remove))
 }
 
 /// A subscription whose id is a digest of what it watches and its filters,
@@ -50,6 +50,19 @@ async fn load_user(app: &AppState, user: &AuthUser) -> Result<UserDoc, ApiError>
     })
 }
 
+/// The user's subscriptions, with what the alert engine last did for each.
+#[utoipa::path(get, path = "/subscriptions", tag = "subscriptions",
+    security(("user_token" = [])),
+    params(super::conditional::Validators),
+    responses(
+        (status = 200, description = "The subscriptions", body = SubscriptionsResponse,
+            headers(("ETag" = String, description = "Send it back as If-None-Match"),
+                ("Last-Modified" = String, description = "Send it back as If-Modified-Since"))),
+        (status = 304, description = "Unchanged since the validators sent",
+            headers(("ETag" = String), ("Last-Modified" = String))),
+        super::errors::AuthErrors,
+        super::errors::StorageErrors,
+    ))]
 #[tracing::instrument(skip_all, fields(uid = %user.uid))]
 async fn list(
     State(app): State<AppState>,
@@ -87,6 +100,25 @@ async fn list(
     ))
 }
 
+/// Watches a district (by id, or state and district names), a pincode or a
+/// publisher topic, with optional filters, by email and/or a signed webhook.
+#[utoipa::path(post, path = "/subscriptions", tag = "subscriptions",
+    security(("user_token" = [])),
+    request_body = CreateSubscriptionRequest,
+    responses(
+        (status = 201, description = "Subscribed; `webhook_secret` is shown this once",
+            body = CreatedSubscription,
+            headers(("Location" = String, description = "The new subscription's path"))),
+        (status = 400, description = "The body is not JSON, a field is invalid, no channel is on, the target is ambiguous, or the account is full", body = ErrorBody),
+        (status = 404, description = "There is no district with this id", body = ErrorBody),
+        (status = 409, description = "The same target with the same filters is already watched", body = ErrorBody),
+        (status = 422, description = "No state or district has this name; `suggestions` has the closest", body = ErrorBody),
+        (status = 413, description = "The body is larger than 16 KiB", body = ErrorBody),
+        (status = 415, description = "The body was not sent as application/json", body = ErrorBody),
+        super::errors::AuthErrors,
+        super::errors::UpstreamErrors,
+        super::errors::StorageErrors,
+    ))]
 #[tracing::instrument(skip_all, fields(uid = %user.uid))]
 async fn create(
     State(app): State<AppState>,
@@ -183,6 +215,16 @@ async fn create(
     }
 }
 
+/// Stops a subscription.
+#[utoipa::path(delete, path = "/subscriptions/{id}", tag = "subscriptions",
+    security(("user_token" = [])),
+    params(("id" = String, Path, description = "The subscription's id, as `list` shows it")),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 404, description = "The user has no subscription with this id", body = ErrorBody),
+        super::errors::AuthErrors,
+        super::errors::StorageErrors,
+    ))]
 #[tracing::instrument(skip_all, fields(uid = %user.uid, sub = %id))]
 async fn remove(
     State(app): State<AppState>,

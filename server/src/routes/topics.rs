@@ -8,18 +8,33 @@ use crate::alerts::publish::publish;
 use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::state::AppState;
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::routing::post;
-use axum::{Json, Router};
-use redis_hack_shared::{Opening, PublishResponse, TopicName};
+use redis_hack_shared::{ErrorBody, Opening, PublishResponse, TopicName};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/topics/{topic}/openings", post(publish_opening))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(publish_opening))
 }
 
+/// A publisher announces an opening to everyone watching the topic.
+#[utoipa::path(post, path = "/topics/{topic}/openings", tag = "publishers",
+    security(("publisher_key" = [])),
+    params(("topic" = TopicName, Path, description = "The topic users subscribed to")),
+    request_body = Opening,
+    responses(
+        (status = 202, description = "Queued for everyone watching; an id seen before queues nothing (`duplicate`)",
+            body = PublishResponse),
+        (status = 400, description = "The body or the topic name is invalid", body = ErrorBody),
+        (status = 401, description = "No publisher key, or one this server does not know", body = ErrorBody),
+        (status = 403, description = "Publishing is off on this server (no PUBLISHER_KEYS)", body = ErrorBody),
+        (status = 413, description = "The body is larger than 16 KiB", body = ErrorBody),
+        (status = 415, description = "The body was not sent as application/json", body = ErrorBody),
+        super::errors::StorageErrors,
+    ))]
 #[tracing::instrument(skip_all, fields(%topic))]
 async fn publish_opening(
     State(app): State<AppState>,

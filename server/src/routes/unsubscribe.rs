@@ -7,21 +7,26 @@
 use crate::state::AppState;
 use crate::store::StoreError;
 use crate::unsubscribe::Unsubscribe;
-use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Html;
 use redis_hack_shared::Subscription;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub fn router() -> Router<AppState> {
-    Router::new().route(
-        "/unsubscribe/{token}",
-        axum::routing::get(confirm_page).post(unsubscribe),
-    )
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(confirm_page, unsubscribe))
 }
 
 type Page = (StatusCode, Html<String>);
 
+/// The page an email's unsubscribe link opens: what will stop, and one button.
+#[utoipa::path(get, path = "/unsubscribe/{token}", tag = "unsubscribe",
+    params(("token" = String, Path, description = "The signed token from the email's link")),
+    responses(
+        (status = 200, description = "What will stop, with a button", content_type = "text/html", body = String),
+        (status = 400, description = "The link is not valid (cut short or altered)", content_type = "text/html", body = String),
+        (status = 503, description = "Storage is unavailable; nothing was changed", content_type = "text/html", body = String),
+    ))]
 async fn confirm_page(State(app): State<AppState>, Path(token): Path<String>) -> Page {
     let Some(link) = app.links.check(&token) else {
         return invalid();
@@ -46,6 +51,14 @@ async fn confirm_page(State(app): State<AppState>, Path(token): Path<String>) ->
     }
 }
 
+/// One-click unsubscribe (RFC 8058): the page's button, or a mail client.
+#[utoipa::path(post, path = "/unsubscribe/{token}", tag = "unsubscribe",
+    params(("token" = String, Path, description = "The signed token from the email's link")),
+    responses(
+        (status = 200, description = "Unsubscribed (or already was)", content_type = "text/html", body = String),
+        (status = 400, description = "The link is not valid (cut short or altered)", content_type = "text/html", body = String),
+        (status = 503, description = "Storage is unavailable; nothing was changed", content_type = "text/html", body = String),
+    ))]
 #[tracing::instrument(skip_all)]
 async fn unsubscribe(State(app): State<AppState>, Path(token): Path<String>) -> Page {
     let Some(link) = app.links.check(&token) else {

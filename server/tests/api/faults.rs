@@ -37,6 +37,7 @@ async fn subscribers(store: &Store, topic: &str, n: usize) -> Vec<String> {
 fn worker_process(prefix: &str, smtp: &str) -> Child {
     Command::new(env!("CARGO_BIN_EXE_redis-hack-server"))
         .arg("worker")
+        .env("BIND_ADDR", "127.0.0.1:0")
         .env("REDIS_URL", env_or_explain("TEST_REDIS_URL"))
         .env("REDIS_KEY_PREFIX", prefix)
         .env("SMTP_URL", smtp)

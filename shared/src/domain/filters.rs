@@ -74,6 +74,7 @@ impl From<Dose> for u32 {
 
 /// Whether a session charges a fee.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum FeeType {
     Free,
@@ -169,6 +170,7 @@ impl From<MinCapacity> for u32 {
 
 /// Optional filters of a subscription; an absent filter matches everything.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Filters {
     #[serde(default, skip_serializing_if = "Option::is_none")]
