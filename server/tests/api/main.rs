@@ -7,6 +7,7 @@
 mod alerts;
 mod budget;
 mod cli;
+mod cli_status;
 mod cli_webhooks;
 mod faults;
 mod health;
@@ -19,6 +20,7 @@ mod receiver;
 mod register;
 mod reports;
 mod scale_out;
+mod shutdown;
 mod simulated;
 mod sink;
 mod startup;

@@ -2,7 +2,8 @@
 //! task per connection) that accepts every message and records its
 //! recipients. `stop` closes the listener and every open connection, so the
 //! port refuses connections like a crashed mail server; `resume` listens on
-//! the same port again.
+//! the same port again. `start_slow` answers each message only after a delay,
+//! like a slow relay, so tests can catch deliveries in flight.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -18,10 +19,19 @@ pub struct SmtpSink {
     received: Arc<Mutex<Vec<String>>>,
     /// `true` while the sink is up; connections and the listener end when it turns false.
     up: watch::Sender<bool>,
+    /// How long each message waits, after its final dot, for its `250`.
+    delay: Duration,
+    /// Messages sent in full and not answered yet.
+    waiting: Arc<Mutex<usize>>,
 }
 
 impl SmtpSink {
     pub async fn start() -> Self {
+        Self::start_slow(Duration::ZERO).await
+    }
+
+    /// A sink that accepts each message `delay` after its last line.
+    pub async fn start_slow(delay: Duration) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (up, _) = watch::channel(true);
@@ -29,9 +39,16 @@ impl SmtpSink {
             addr,
             received: Arc::default(),
             up,
+            delay,
+            waiting: Arc::default(),
         };
         sink.serve(listener);
         sink
+    }
+
+    /// Messages the sink has in full but has not answered yet.
+    pub fn in_flight(&self) -> usize {
+        *self.waiting.lock().unwrap()
     }
 
     pub fn url(&self) -> String {
@@ -85,6 +102,10 @@ impl SmtpSink {
 
     fn serve(&self, listener: TcpListener) {
         let (received, up_tx) = (self.received.clone(), self.up.clone());
+        let slow = Slow {
+            delay: self.delay,
+            waiting: self.waiting.clone(),
+        };
         let mut up = up_tx.subscribe();
         tokio::spawn(async move {
             loop {
@@ -92,9 +113,10 @@ impl SmtpSink {
                     accepted = listener.accept() => {
                         let Ok((stream, _)) = accepted else { continue };
                         let (received, mut up) = (received.clone(), up_tx.subscribe());
+                        let slow = slow.clone();
                         tokio::spawn(async move {
                             tokio::select! {
-                                _ = session(stream, received) => {}
+                                _ = session(stream, received, slow) => {}
                                 _ = up.wait_for(|up| !up) => {}
                             }
                         });
@@ -106,8 +128,18 @@ impl SmtpSink {
     }
 }
 
-/// One SMTP conversation; records each message's recipients on its final dot.
-async fn session(stream: TcpStream, received: Arc<Mutex<Vec<String>>>) -> std::io::Result<()> {
+#[derive(Clone)]
+struct Slow {
+    delay: Duration,
+    waiting: Arc<Mutex<usize>>,
+}
+
+/// One SMTP conversation; records each message's recipients when it accepts it.
+async fn session(
+    stream: TcpStream,
+    received: Arc<Mutex<Vec<String>>>,
+    slow: Slow,
+) -> std::io::Result<()> {
     let (read, mut write) = stream.into_split();
     let mut lines = BufReader::new(read);
     write.write_all(b"220 sink ESMTP\r\n").await?;
@@ -140,6 +172,11 @@ async fn session(stream: TcpStream, received: Arc<Mutex<Vec<String>>>) -> std::i
                 if line.trim_end_matches(['\r', '\n']) == "." {
                     break;
                 }
+            }
+            if !slow.delay.is_zero() {
+                *slow.waiting.lock().unwrap() += 1;
+                tokio::time::sleep(slow.delay).await;
+                *slow.waiting.lock().unwrap() -= 1;
             }
             received.lock().unwrap().append(&mut rcpts);
             b"250 accepted\r\n"

@@ -12,9 +12,13 @@ pub enum EmailError {
     Empty,
     #[error("'{0}' is not a valid email address: it needs exactly one '@'")]
     At(String),
-    #[error("'{0}' is not a valid email address: the part before '@' is empty or too long")]
+    #[error(
+        "'{0}' is not a valid email address: the part before '@' must be 1 to 64 letters, digits or !#$%&'*+/=?^_`{{|}}~- with single dots between them"
+    )]
     Local(String),
-    #[error("'{0}' is not a valid email address: the domain after '@' is not valid")]
+    #[error(
+        "'{0}' is not a valid email address: the domain after '@' must be a host name like example.com"
+    )]
     Domain(String),
     #[error("'{0}' is not a valid email address: it contains spaces or control characters")]
     Characters(String),
@@ -46,7 +50,7 @@ impl EmailAddress {
         if domain.contains('@') {
             return Err(EmailError::At(s));
         }
-        if local.is_empty() || local.len() > 64 || local.contains(['<', '>', '"', ',', ';']) {
+        if !valid_local(local) {
             return Err(EmailError::Local(s));
         }
         if !valid_domain(domain) {
@@ -67,6 +71,21 @@ impl EmailAddress {
     }
 }
 
+/// RFC 5321's dot-atom, in ASCII (an address outside it needs SMTPUTF8 or
+/// quoting, which mail servers commonly refuse): atoms of letters, digits and
+/// ``!#$%&'*+/=?^_`{|}~-`` joined by single dots.
+fn valid_local(local: &str) -> bool {
+    local.len() <= 64
+        && local.split('.').all(|atom| {
+            !atom.is_empty()
+                && atom
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+/=?^_`{|}~-".contains(&b))
+        })
+}
+
+/// A host name in ASCII: two or more labels of letters, digits and inner
+/// hyphens, the last not all digits.
 fn valid_domain(domain: &str) -> bool {
     let labels: Vec<&str> = domain.split('.').collect();
     labels.len() >= 2
@@ -75,8 +94,11 @@ fn valid_domain(domain: &str) -> bool {
                 && l.len() <= 63
                 && !l.starts_with('-')
                 && !l.ends_with('-')
-                && l.chars().all(|c| c.is_alphanumeric() || c == '-')
+                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
         })
+        && labels
+            .last()
+            .is_some_and(|tld| !tld.bytes().all(|b| b.is_ascii_digit()))
 }
 
 impl TryFrom<String> for EmailAddress {
@@ -119,6 +141,12 @@ mod tests {
             "a b@c.com",
             "a@-x.com",
             "a@x..com",
+            "v.@example.com",
+            ".v@example.com",
+            "a..b@example.com",
+            "ünï@example.com",
+            "a@exämple.com",
+            "a@example.123",
         ] {
             assert!(EmailAddress::parse(bad).is_err(), "{bad} should be refused");
         }
