@@ -3,9 +3,9 @@
 //! server's suggestions and `Retry-After` when it sent them.
 
 use redis_hack_shared::{
-    CreateSubscriptionRequest, CreatedSubscription, DistrictsResponse, ErrorBody, RegisterRequest,
-    RegisterResponse, SlotsResponse, StatesResponse, SubscriptionsResponse, VerifyRequest,
-    VerifyResponse,
+    CreateSubscriptionRequest, CreatedSubscription, DistrictsResponse, ErrorBody, HealthResponse,
+    ReadyResponse, RegisterRequest, RegisterResponse, SlotsResponse, StatesResponse,
+    SubscriptionsResponse, VerifyRequest, VerifyResponse,
 };
 use reqwest::{Method, RequestBuilder, StatusCode, header};
 use serde::de::DeserializeOwned;
@@ -59,6 +59,13 @@ pub enum Conditional<T> {
 /// The result of a conditional list request.
 pub type Listed = Conditional<SubscriptionsResponse>;
 
+/// What `GET /readyz` said: 200 or 503 with the checks, or nothing to say
+/// (a 404 from a server older than `/readyz`).
+pub enum Readiness {
+    Answered(ReadyResponse),
+    Unknown,
+}
+
 /// A client for one server, optionally holding a bearer token.
 pub struct ApiClient {
     http: reqwest::Client,
@@ -66,11 +73,17 @@ pub struct ApiClient {
 }
 
 impl ApiClient {
+    /// A client that waits 5 s to connect and 30 s for an answer.
     pub fn new(base: &str) -> anyhow::Result<Self> {
+        Self::with_timeouts(base, Duration::from_secs(5), Duration::from_secs(30))
+    }
+
+    /// A client with its own limits on connecting and on a whole request.
+    pub fn with_timeouts(base: &str, connect: Duration, total: Duration) -> anyhow::Result<Self> {
         let http = reqwest::Client::builder()
             .user_agent(concat!("redis-hack/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(Duration::from_secs(5))
-            .timeout(Duration::from_secs(30))
+            .connect_timeout(connect)
+            .timeout(total)
             .build()?;
         Ok(Self {
             http,
@@ -83,6 +96,31 @@ impl ApiClient {
         match token {
             Some(t) => builder.bearer_auth(t),
             None => builder,
+        }
+    }
+
+    /// `GET /healthz`: whether the server process answers at all.
+    pub async fn health(&self) -> Result<HealthResponse, ClientError> {
+        json(
+            self.send(self.request(Method::GET, "/healthz", None))
+                .await?,
+        )
+        .await
+    }
+
+    /// `GET /readyz`, whose 503 carries the failed checks rather than an error.
+    pub async fn readiness(&self) -> Result<Readiness, ClientError> {
+        let response = self
+            .request(Method::GET, "/readyz", None)
+            .send()
+            .await
+            .map_err(|e| self.unreachable(&e))?;
+        match response.status() {
+            StatusCode::NOT_FOUND => Ok(Readiness::Unknown),
+            StatusCode::OK | StatusCode::SERVICE_UNAVAILABLE => {
+                json(response).await.map(Readiness::Answered)
+            }
+            _ => Err(failure(response).await),
         }
     }
 
@@ -192,31 +230,41 @@ impl ApiClient {
 
     /// Sends `req`; 2xx and 304 pass, anything else becomes a `ClientError`.
     async fn send(&self, req: RequestBuilder) -> Result<reqwest::Response, ClientError> {
-        let response = req.send().await.map_err(|e| ClientError::Unreachable {
-            url: self.base.clone(),
-            reason: root_cause(&e),
-        })?;
+        let response = req.send().await.map_err(|e| self.unreachable(&e))?;
         let status = response.status();
         if status.is_success() || status == StatusCode::NOT_MODIFIED {
             return Ok(response);
         }
-        let retry_after = response
-            .headers()
-            .get(header::RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse().ok());
-        let text = response.text().await.unwrap_or_default();
-        match serde_json::from_str::<ErrorBody>(&text) {
-            Ok(body) => Err(ClientError::Api {
-                status,
-                body,
-                retry_after,
-            }),
-            Err(_) => Err(ClientError::Unexpected {
-                status,
-                text: text.chars().take(200).collect(),
-            }),
+        Err(failure(response).await)
+    }
+
+    fn unreachable(&self, e: &reqwest::Error) -> ClientError {
+        ClientError::Unreachable {
+            url: self.base.clone(),
+            reason: root_cause(e),
         }
+    }
+}
+
+/// The error an unwanted answer stands for: the server's explanation when it sent one.
+async fn failure(response: reqwest::Response) -> ClientError {
+    let status = response.status();
+    let retry_after = response
+        .headers()
+        .get(header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok());
+    let text = response.text().await.unwrap_or_default();
+    match serde_json::from_str::<ErrorBody>(&text) {
+        Ok(body) => ClientError::Api {
+            status,
+            body,
+            retry_after,
+        },
+        Err(_) => ClientError::Unexpected {
+            status,
+            text: text.chars().take(200).collect(),
+        },
     }
 }
 

@@ -3,20 +3,29 @@
 //!
 //! `main` parses the command line (clap exits 2 on usage errors), runs one
 //! command on a small tokio runtime, and prints any error once, as a sentence,
-//! exiting 1.
+//! exiting 1. `completions` and `man` need no server, config or runtime.
 
 pub mod client;
 mod commands;
 pub mod config;
 mod output;
 mod prompt;
+mod style;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
+/// The version and the commit it was built from: `0.1.0 (abc123def456 2026-12-01)`.
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("REDIS_HACK_BUILD"),
+    ")"
+);
+
 /// Get an email the moment a vaccination slot opens in your district.
 #[derive(Debug, Parser)]
-#[command(name = "redis-hack", version, about)]
+#[command(name = "redis-hack", version = VERSION, about)]
 pub struct Cli {
     /// The redis-hack server to talk to.
     #[arg(
@@ -42,11 +51,13 @@ pub enum Command {
     Unsubscribe(commands::unsubscribe::Args),
     Slots(commands::slots::Args),
     Logout(commands::logout::Args),
+    Status(commands::status::Args),
     /// Print a shell completion script, e.g. `source <(redis-hack completions bash)`.
     Completions {
         /// bash, zsh, fish, powershell or elvish.
         shell: clap_complete::Shell,
     },
+    Man(commands::man::Args),
 }
 
 /// What every command gets: where the server is, how to print, where config lives.
@@ -61,12 +72,25 @@ pub struct Context {
 
 /// Runs the command line and returns the process exit code.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
-    if let Command::Completions { shell } = cli.command {
-        // Needs no server, config or runtime.
-        let mut command = <Cli as clap::CommandFactory>::command();
-        clap_complete::generate(shell, &mut command, "redis-hack", &mut std::io::stdout());
-        return ExitCode::SUCCESS;
+    style::init();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // Help and --version are "errors" too, printed to stdout with code 0.
+        Err(e) => return ExitCode::from(u8::try_from(style::print_clap(&e)).unwrap_or(2)),
+    };
+    match cli.command {
+        Command::Completions { shell } => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut command, "redis-hack", &mut std::io::stdout());
+            return ExitCode::SUCCESS;
+        }
+        Command::Man(args) => {
+            return match commands::man::run(args, cli.json) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => fail(e),
+            };
+        }
+        _ => {}
     }
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -82,7 +106,7 @@ pub fn main() -> ExitCode {
 }
 
 fn fail(e: anyhow::Error) -> ExitCode {
-    eprintln!("error: {e:#}");
+    eprintln!("{} {e:#}", style::error_prefix());
     ExitCode::FAILURE
 }
 
@@ -103,7 +127,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Unsubscribe(args) => commands::unsubscribe::run(&ctx, args).await,
         Command::Slots(args) => commands::slots::run(&ctx, args).await,
         Command::Logout(args) => commands::logout::run(&ctx, args).await,
-        Command::Completions { .. } => unreachable!("handled before the runtime starts"),
+        Command::Status(args) => commands::status::run(&ctx, args).await,
+        Command::Completions { .. } | Command::Man(_) => {
+            unreachable!("handled before the runtime starts")
+        }
     }
 }
 

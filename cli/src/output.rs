@@ -1,5 +1,6 @@
-//! Printing results: JSON documents for `--json`, a plain table for people.
-//! A closed pipe (`redis-hack list | head`) ends the program quietly.
+//! Printing results: JSON documents for `--json`, a plain table for people
+//! (its header in bold on a terminal). A closed pipe (`redis-hack list | head`)
+//! ends the program quietly.
 
 use redis_hack_shared::Subscription;
 use serde::Serialize;
@@ -66,6 +67,15 @@ pub fn webhooks(subs: &[Subscription]) -> Vec<String> {
             Some(format!("{} webhook {url}: {state}", s.id))
         })
         .collect()
+}
+
+/// Prints [`table`], its header line in bold where colour is allowed.
+pub fn print_table(subs: &[Subscription]) {
+    let text = table(subs);
+    match text.split_once('\n') {
+        Some((header, rows)) => line(&format!("{}\n{rows}", crate::style::bold(header))),
+        None => line(&text),
+    }
 }
 
 /// A table of subscriptions, or a sentence when there are none.

@@ -43,7 +43,7 @@ pub async fn run(ctx: &Context, _args: Args) -> anyhow::Result<()> {
     if ctx.json {
         return output::json(&response);
     }
-    output::line(&output::table(&response.subscriptions));
+    output::print_table(&response.subscriptions);
     let hooks = output::webhooks(&response.subscriptions);
     if !hooks.is_empty() {
         output::line("");

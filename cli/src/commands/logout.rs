@@ -2,6 +2,7 @@
 
 use crate::client::ClientError;
 use crate::prompt::waiting;
+use crate::style::warning_prefix;
 use crate::{Context, output};
 use reqwest::StatusCode;
 use serde_json::json;
@@ -24,10 +25,14 @@ pub async fn run(ctx: &Context, _args: Args) -> anyhow::Result<()> {
         Err(e) if e.status() == Some(StatusCode::UNAUTHORIZED) => {}
         Err(e @ ClientError::Unreachable { .. }) => {
             eprintln!(
-                "warning: {e}; the token was removed from this machine but not revoked on the server"
+                "{} {e}; the token was removed from this machine but not revoked on the server",
+                warning_prefix()
             );
         }
-        Err(e) => eprintln!("warning: the server did not revoke the token: {e}"),
+        Err(e) => eprintln!(
+            "{} the server did not revoke the token: {e}",
+            warning_prefix()
+        ),
     }
     ctx.paths.forget()?;
     if ctx.json {

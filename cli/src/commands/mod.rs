@@ -3,8 +3,10 @@
 
 pub mod list;
 pub mod logout;
+pub mod man;
 pub mod register;
 pub mod slots;
+pub mod status;
 pub mod subscribe;
 pub mod unsubscribe;
 pub mod verify;

@@ -43,7 +43,7 @@ pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
         );
     }
     output::line(&format!("Verified {}. You are watching:", verified.email));
-    output::line(&output::table(&verified.subscriptions));
+    output::print_table(&verified.subscriptions);
     Ok(())
 }
 

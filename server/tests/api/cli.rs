@@ -26,7 +26,7 @@ fn cli_bin() -> PathBuf {
 /// One user's CLI: its own config directory, pointed at `server`.
 pub struct Cli {
     server: String,
-    config_dir: PathBuf,
+    pub(crate) config_dir: PathBuf,
 }
 
 impl Cli {
@@ -73,7 +73,8 @@ impl Drop for Cli {
     }
 }
 
-fn failure(out: &Output, code: i32) -> String {
+/// Asserts `out` exited with `code` and returns its stderr.
+pub(crate) fn failure(out: &Output, code: i32) -> String {
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     assert_eq!(out.status.code(), Some(code), "exit code; stderr: {stderr}");
     stderr

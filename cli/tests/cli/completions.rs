@@ -3,10 +3,11 @@
 //! program and its subcommands; an unknown shell is a usage error naming the
 //! accepted ones.
 
+use crate::redis_hack;
 use std::process::Command;
 
 fn completions(shell: &str) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_redis-hack"))
+    redis_hack()
         .args(["completions", shell])
         .output()
         .expect("run redis-hack")
