@@ -67,6 +67,8 @@ ensure_base_tools() {
   need_cmd python3 python3
   need_cmd curl curl
   need_cmd flock util-linux
+  need_cmd groff groff-base # renders the CLI's man page in its tests
+  need_cmd script bsdutils  # a pseudo-terminal for the CLI's colour tests
   python3 -m pip --version >/dev/null 2>&1 || apt_install python3-pip
   python3 -m pip --version >/dev/null 2>&1 || die "pip is missing (python3 -m pip), needed to fetch RedisJSON"
   need_cmd node nodejs

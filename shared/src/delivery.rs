@@ -45,9 +45,15 @@ pub struct CreatedSubscription {
 #[serde(deny_unknown_fields, try_from = "RawOpening")]
 pub struct Opening {
     /// The publisher's id for it; an id already announced on the topic is not sent again.
-    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 128, pattern = r"\S"))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 128, pattern = r"\S")
+    )]
     pub id: String,
-    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 200, pattern = r"\S"))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 200, pattern = r"\S")
+    )]
     pub title: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     #[cfg_attr(feature = "openapi", schema(max_length = 2000))]
