@@ -48,6 +48,7 @@ wait_until "redis-hack-server" "$STARTED_PID" "$RUN/server.log" \
 
 say "schemathesis $SCHEMATHESIS_VERSION: up to $EXAMPLES cases per operation, seed $SEED (FUZZ_SEED=$SEED repeats this run)"
 status=0
+cd "$RUN" # schemathesis keeps a .schemathesis/ folder in its working directory
 RH_FUZZ_BASE="http://127.0.0.1:$api_port" RH_FUZZ_MAILDEV="$TEST_MAILDEV_URL" RH_FUZZ_PUBLISHER_KEY="$KEY" \
   SCHEMATHESIS_HOOKS=hooks PYTHONPATH="$REPO/scripts/schemathesis" \
   "$SCHEMATHESIS" run "http://127.0.0.1:$api_port/openapi.json" \

@@ -116,7 +116,11 @@ async fn a_delivery_still_running_at_the_deadline_is_left_for_another_worker() {
         "stopped at the 1 s deadline, not after {:?}",
         asked.elapsed()
     );
-    assert_eq!(stuck.count(), 0, "the stuck relay never accepted the message");
+    assert_eq!(
+        stuck.count(),
+        0,
+        "the stuck relay never accepted the message"
+    );
     // The job was never acknowledged: another worker takes it over after
     // QUEUE_RECLAIM_IDLE (2 s in these tests) and delivers it.
     let fast = SmtpSink::start().await;
