@@ -12,6 +12,7 @@ pub mod error;
 mod extract;
 pub mod locations;
 pub mod mail;
+pub mod metrics;
 pub mod openapi;
 pub mod ops;
 pub mod poller;

@@ -18,9 +18,10 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[tokio::main]
 async fn main() -> ExitCode {
     dotenvy::dotenv().ok();
-    tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_env("LOG").unwrap_or_else(|_| EnvFilter::new("info")))
-        .init();
+    if let Err(e) = init_logging() {
+        eprintln!("error: {e}");
+        return ExitCode::FAILURE;
+    }
     match run().await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -28,6 +29,23 @@ async fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Logs filtered by `LOG` (default `info`), for people (`LOG_FORMAT=text`,
+/// the default) or as one JSON object per line (`LOG_FORMAT=json`).
+fn init_logging() -> Result<(), String> {
+    let filter = EnvFilter::try_from_env("LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let logs = tracing_subscriber::fmt().with_env_filter(filter);
+    match std::env::var("LOG_FORMAT").unwrap_or_default().trim() {
+        "" | "text" => logs.init(),
+        "json" => logs.json().init(),
+        other => {
+            return Err(format!(
+                "LOG_FORMAT: '{other}' is not a log format; use text (the default) or json"
+            ));
+        }
+    }
+    Ok(())
 }
 
 async fn run() -> anyhow::Result<()> {

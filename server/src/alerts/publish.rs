@@ -65,6 +65,7 @@ async fn fan_out(store: &Store, topic: &TopicName, opening: &Opening) -> Result<
         })
         .collect::<Result<Vec<_>, _>>()?;
     store.enqueue_many(Queue::Email, &bodies).await?;
+    crate::metrics::published_opening(bodies.len());
     for (uid, sids) in &per_user {
         store.record(uid, sids, Moment::Matched, now).await?;
     }

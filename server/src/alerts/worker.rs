@@ -9,11 +9,12 @@ use super::email::render;
 use super::job::AlertJob;
 use super::pump::{Handler, Outcome, Pump};
 use crate::mail::{ListUnsubscribe, Mailer};
+use crate::metrics::{self, Channel, Handled};
 use crate::store::{Moment, Queue, QueuedJob, Store, StoreError, now_ms};
 use crate::unsubscribe::UnsubscribeLinks;
 use crate::webhook::WebhookJob;
 use redis_hack_shared::EmailAddress;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// The email worker: the pump over the `email` queue with [`EmailHandler`].
 pub type Worker = Pump<EmailHandler>;
@@ -62,6 +63,14 @@ impl Handler for EmailHandler {
     const QUEUE: Queue = Queue::Email;
 
     async fn handle(&self, queued: QueuedJob) -> Result<Outcome, StoreError> {
+        let done = self.deliver(queued).await;
+        metrics::delivery(Channel::Email, &done);
+        done.map(Handled::outcome)
+    }
+}
+
+impl EmailHandler {
+    async fn deliver(&self, queued: QueuedJob) -> Result<Handled, StoreError> {
         let store = &self.store;
         let mut job: AlertJob = match serde_json::from_str(&queued.body) {
             Ok(job) => job,
@@ -70,12 +79,12 @@ impl Handler for EmailHandler {
                 store
                     .dead_letter_job(Queue::Email, &queued.id, &queued.body, &why)
                     .await?;
-                return Ok(Outcome::Dead);
+                return Ok(Handled::Dead);
             }
         };
         let Some(user) = store.user(&job.uid).await? else {
             store.ack_job(Queue::Email, &queued.id).await?;
-            return Ok(Outcome::Dropped);
+            return Ok(Handled::Dropped);
         };
         // Subscriptions removed since detection are left out.
         let subs: Vec<_> = user
@@ -95,9 +104,9 @@ impl Handler for EmailHandler {
                     .route_and_ack(Queue::Email, &queued.id, Queue::Webhook, &hooks)
                     .await?;
                 return Ok(if subs.is_empty() {
-                    Outcome::Dropped
+                    Handled::Dropped
                 } else {
-                    Outcome::Delivered
+                    Handled::Routed
                 });
             }
             store.enqueue_many(Queue::Webhook, &hooks).await?;
@@ -111,9 +120,9 @@ impl Handler for EmailHandler {
         let Some(first) = subs.iter().find(|s| s.channels.email) else {
             store.ack_job(Queue::Email, &queued.id).await?;
             return Ok(if subs.is_empty() {
-                Outcome::Dropped
+                Handled::Dropped
             } else {
-                Outcome::Delivered // by webhook only
+                Handled::Routed // by webhook only
             });
         };
         let to =
@@ -123,18 +132,21 @@ impl Handler for EmailHandler {
             mailto: self.unsubscribe_mailto.clone(),
         };
         let (subject, text, html) = render(&job, &first.target, &unsubscribe.url);
+        let started = Instant::now();
         let sent = self
             .mailer
             .send_alert(&to, &subject, text, html, Some(&unsubscribe))
             .await;
+        metrics::attempt(Channel::Email, started.elapsed());
         match sent {
             Ok(()) => {
+                metrics::accepted(Channel::Email, job.detected_at_ms);
                 tracing::info!(to = %to.masked(), openings = job.len(), "alert delivered");
                 store.ack_job(Queue::Email, &queued.id).await?;
                 store
                     .record(&job.uid, &by_email, Moment::Alerted, now_ms())
                     .await?;
-                Ok(Outcome::Delivered)
+                Ok(Handled::Delivered)
             }
             Err(e) => {
                 job.attempt += 1;
@@ -145,7 +157,7 @@ impl Handler for EmailHandler {
                     store
                         .dead_letter_job(Queue::Email, &queued.id, &body, &e.to_string())
                         .await?;
-                    Ok(Outcome::Dead)
+                    Ok(Handled::Dead)
                 } else {
                     let wait = self.policy.backoff(job.attempt);
                     tracing::warn!(to = %to.masked(), error = %e, retry_in = ?wait, "alert delivery failed");
@@ -153,7 +165,7 @@ impl Handler for EmailHandler {
                     store
                         .retry_job_later(Queue::Email, &queued.id, &body, due)
                         .await?;
-                    Ok(Outcome::Retried)
+                    Ok(Handled::Retried)
                 }
             }
         }

@@ -1,5 +1,7 @@
 //! The mailer: the only module that imports lettre. It builds the one-time
-//! code email and sends any plain-text + HTML message over SMTP.
+//! code email, sends any plain-text + HTML message over SMTP (with the
+//! recipient masked in the errors it returns, which get logged), and checks
+//! that the server answers, for readiness.
 
 use crate::config::Settings;
 use lettre::message::header::{HeaderName, HeaderValue};
@@ -25,6 +27,33 @@ pub enum MailError {
     Connect(#[source] std::io::Error),
     #[error("the SMTP server did not answer in time")]
     TimedOut,
+    #[error("the SMTP server closed the connection")]
+    Closed,
+    /// A send error whose text repeated the recipient, with the address masked.
+    #[error("{0}")]
+    Masked(String),
+}
+
+impl MailError {
+    /// The error with `to` masked wherever the server's reply repeated it
+    /// (Postfix: `550 5.1.1 <a@b.in>: Recipient address rejected`), so it can
+    /// be logged and dead-lettered.
+    fn masking(self, to: &EmailAddress) -> Self {
+        let text = self.to_string();
+        // ASCII lower-casing keeps byte offsets, so positions in `lower` index `text`.
+        let (lower, needle) = (text.to_ascii_lowercase(), to.as_str().to_ascii_lowercase());
+        if !lower.contains(&needle) {
+            return self;
+        }
+        let (mut masked, mut from) = (String::new(), 0);
+        for (at, _) in lower.match_indices(&needle) {
+            masked.push_str(&text[from..at]);
+            masked.push_str(&to.masked());
+            from = at + needle.len();
+        }
+        masked.push_str(&text[from..]);
+        Self::Masked(masked)
+    }
 }
 
 mod pool;
@@ -143,6 +172,22 @@ impl Mailer {
         .await
     }
 
+    /// Connects to the SMTP server and waits for its greeting and its answer
+    /// to EHLO (readiness checks; the caller bounds the wait). Sends nothing.
+    pub async fn check(&self) -> Result<(), MailError> {
+        match &self.transport {
+            Transport::Lettre(t) => match t.test_connection().await? {
+                true => Ok(()),
+                false => Err(MailError::Closed),
+            },
+            Transport::Plain(pool) => {
+                let mut conn = pool.connect().await?;
+                conn.quit().await.ok();
+                Ok(())
+            }
+        }
+    }
+
     /// The address in `MAIL_FROM`, for `mailto:` links.
     pub fn from_address(&self) -> String {
         self.from.email.to_string()
@@ -194,10 +239,27 @@ impl Mailer {
                 ));
         }
         let message = builder.multipart(MultiPart::alternative_plain_html(text, html))?;
-        match &self.transport {
-            Transport::Lettre(t) => t.send(message).await.map(|_| ())?,
-            Transport::Plain(pool) => pool.send(&message).await?,
-        }
-        Ok(())
+        let sent = match &self.transport {
+            Transport::Lettre(t) => t.send(message).await.map(|_| ()).map_err(MailError::from),
+            Transport::Plain(pool) => pool.send(&message).await,
+        };
+        sent.map_err(|e| e.masking(to))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refusal_that_repeats_the_recipient_masks_it() {
+        let to = EmailAddress::parse("ananya@example.com").unwrap();
+        let refused = MailError::Config("550 5.1.1 <Ananya@Example.com>: no such user".into());
+        assert_eq!(
+            refused.masking(&to).to_string(),
+            "SMTP_URL is not usable: 550 5.1.1 <an***@example.com>: no such user"
+        );
+        let other = MailError::Config("421 try later".into()).masking(&to);
+        assert!(matches!(other, MailError::Config(_)), "left as it was");
     }
 }

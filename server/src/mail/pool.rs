@@ -86,7 +86,8 @@ impl SmtpPool {
         }
     }
 
-    async fn connect(&self) -> Result<AsyncSmtpConnection, MailError> {
+    /// A new connection that has read the server's greeting and sent EHLO.
+    pub(super) async fn connect(&self) -> Result<AsyncSmtpConnection, MailError> {
         let stream = TcpStream::connect((self.host.as_str(), self.port))
             .await
             .map_err(MailError::Connect)?;

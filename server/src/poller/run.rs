@@ -133,6 +133,7 @@ impl Poller {
             ("alerts", round.alerts_queued as u64),
             ("deferred", round.deferred as u64),
         ];
+        crate::metrics::polls(&round);
         self.store
             .count_poll(now_ms, c.budget.window, &counts)
             .await?;
@@ -232,6 +233,7 @@ impl Poller {
             bodies.push(serde_json::to_string(&job).map_err(corrupt)?);
         }
         self.store.enqueue_many(Queue::Email, &bodies).await?;
+        crate::metrics::polled_openings(target, &found.openings, bodies.len());
         let matched: Vec<(&str, &[String])> = per_user
             .iter()
             .map(|(uid, (sids, _))| (*uid, sids.as_slice()))

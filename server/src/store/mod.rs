@@ -9,6 +9,7 @@ mod budget;
 mod cache;
 mod conn;
 mod dead;
+mod depth;
 mod fanout;
 mod history;
 mod hooks;
@@ -23,6 +24,7 @@ mod users;
 
 pub use cache::CachedDoc;
 pub use conn::{Client, Conn, cluster_prefix};
+pub use depth::QueueDepth;
 pub use fanout::Subscriber;
 pub use history::Moment;
 pub use limits::Limit;

@@ -26,6 +26,10 @@ pub struct WebhookJob {
     /// Failed attempts so far.
     #[serde(default)]
     pub attempt: u32,
+    /// When the opening was detected (ms since the epoch), for the
+    /// detection-to-delivery metric; 0 in jobs queued before it was kept.
+    #[serde(default)]
+    pub detected_at_ms: u64,
 }
 
 impl WebhookJob {
@@ -63,6 +67,7 @@ impl WebhookJob {
             sid: sub.id.clone(),
             body: body.to_string(),
             attempt: 0,
+            detected_at_ms: job.detected_at_ms,
         }
     }
 
