@@ -62,6 +62,7 @@ fn finish(router: Router<AppState>, state: AppState) -> Router {
         })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn(crate::metrics::track_http))
         // The span names the route, not the URI: an unsubscribe link's token
         // is part of its path and must never reach a log line.
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
