@@ -16,6 +16,7 @@ mod locations;
 mod logs;
 mod mail_pool;
 mod metrics;
+mod openapi;
 mod poller;
 mod priority;
 mod receiver;
