@@ -81,7 +81,11 @@ pub fn main() -> ExitCode {
     match cli.command {
         Command::Completions { shell } => {
             let mut command = <Cli as clap::CommandFactory>::command();
-            clap_complete::generate(shell, &mut command, "redis-hack", &mut std::io::stdout());
+            // Into a buffer first: clap_complete panics on a closed pipe, and
+            // `output::line` ends quietly instead.
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut command, "redis-hack", &mut script);
+            output::line(String::from_utf8_lossy(&script).trim_end());
             return ExitCode::SUCCESS;
         }
         Command::Man(args) => {

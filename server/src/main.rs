@@ -31,17 +31,18 @@ async fn main() -> ExitCode {
     }
 }
 
-/// Logs filtered by `LOG` (default `info`), for people (`LOG_FORMAT=text`,
-/// the default) or as one JSON object per line (`LOG_FORMAT=json`).
+/// Logs filtered by `LOG` (default `info`), for people (`LOG_FORMAT=human`,
+/// the default; `text` means the same) or as one JSON object per line
+/// (`LOG_FORMAT=json`).
 fn init_logging() -> Result<(), String> {
     let filter = EnvFilter::try_from_env("LOG").unwrap_or_else(|_| EnvFilter::new("info"));
     let logs = tracing_subscriber::fmt().with_env_filter(filter);
     match std::env::var("LOG_FORMAT").unwrap_or_default().trim() {
-        "" | "text" => logs.init(),
+        "" | "human" | "text" => logs.init(),
         "json" => logs.json().init(),
         other => {
             return Err(format!(
-                "LOG_FORMAT: '{other}' is not a log format; use text (the default) or json"
+                "LOG_FORMAT: '{other}' is not a log format; use human (the default) or json"
             ));
         }
     }
