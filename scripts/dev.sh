@@ -60,8 +60,8 @@ start_bg server "$DEV/server.log" "$DEV" env \
   WEBHOOK_ALLOW_PRIVATE=true \
   PUBLISHER_KEYS="dev-publisher-key-change-me" \
   "$BIN/redis-hack-server"
-wait_until "redis-hack-server (http://127.0.0.1:$API_PORT/healthz)" "$STARTED_PID" "$DEV/server.log" \
-  curl -fsS "http://127.0.0.1:$API_PORT/healthz"
+wait_until "redis-hack-server (http://127.0.0.1:$API_PORT/readyz)" "$STARTED_PID" "$DEV/server.log" \
+  curl -fsS -o /dev/null "http://127.0.0.1:$API_PORT/readyz"
 
 cat <<MSG
 
@@ -69,6 +69,7 @@ cat <<MSG
     API            http://127.0.0.1:$API_PORT
     Mail catcher   http://127.0.0.1:$WEB_PORT   (your one-time codes arrive here)
     Simulator      http://127.0.0.1:$SIM_PORT/api/v2
+    Operations     http://127.0.0.1:$API_PORT/metrics  /readyz  /openapi.json
     Redis          redis-cli -s $DEV/redis.sock   (keys start with rh:)
     Logs           $DEV/{redis,maildev,simulator,server}.log
 
