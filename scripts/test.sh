@@ -6,8 +6,10 @@
 # and maildev as a real SMTP server, which the integration tests reach through TEST_REDIS_URL,
 # TEST_SMTP_URL and TEST_MAILDEV_URL (TEST_REDISJSON_MODULE lets a fault test
 # start and kill a Redis of its own; TEST_CHROMIUM and TEST_PLAYWRIGHT drive
-# headless Chromium); then every test. Whatever it started is
-# stopped on any exit, and the exit status is the tests'.
+# headless Chromium); then every test, and last schemathesis against a
+# running server (scripts/fuzz-api.sh). The compose file and the GitHub
+# workflows are validated on the way (docker-compose config, actionlint).
+# Whatever it started is stopped on any exit, and the exit status is the tests'.
 # Needs no stdin; CI=true changes nothing here.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
