@@ -2,7 +2,8 @@
 //! in flight, takes new jobs as slots free up (first those a dead worker left
 //! pending longer than `reclaim_idle`, then new ones), and puts due retries
 //! back on the stream. One slow receiver holds one slot, never the others.
-//! What a job means and how it is delivered is the [`Handler`]'s business.
+//! What a job means and how it is delivered is the [`Handler`]'s business;
+//! the pump counts every outcome in `/metrics`, for both queues alike.
 
 use crate::store::{Queue, QueuedJob, Store, StoreError, now_ms};
 use std::future::Future;
@@ -13,11 +14,17 @@ use tokio::task::JoinSet;
 /// What became of one job.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
+    /// Accepted by the SMTP server, or answered 2xx by the receiver.
     Delivered,
+    /// An email job whose subscriptions all deliver by webhook only: handed
+    /// to the webhook queue, nothing emailed.
+    Routed,
     /// Failed for now; parked for a later attempt.
     Retried,
     /// Out of attempts, or undeliverable: moved to the dead-letter stream.
     Dead,
+    /// Dead-lettered because its webhook is (or was just) disabled.
+    Disabled,
     /// For a user or subscription that no longer exists: acknowledged, not sent.
     Dropped,
 }
@@ -34,9 +41,9 @@ pub struct Pass {
 impl Pass {
     fn add(&mut self, outcome: Outcome) {
         match outcome {
-            Outcome::Delivered => self.delivered += 1,
+            Outcome::Delivered | Outcome::Routed => self.delivered += 1,
             Outcome::Retried => self.retried += 1,
-            Outcome::Dead => self.dead += 1,
+            Outcome::Dead | Outcome::Disabled => self.dead += 1,
             Outcome::Dropped => self.dropped += 1,
         }
     }
@@ -79,8 +86,7 @@ impl<H: Handler> Pump<H> {
     pub async fn run_once(&self, block: Duration) -> Result<Pass, StoreError> {
         let mut tasks = JoinSet::new();
         for job in self.take(self.concurrency, block).await? {
-            let handler = self.handler.clone();
-            tasks.spawn(async move { handler.handle(job).await });
+            tasks.spawn(deliver(self.handler.clone(), job));
         }
         let mut pass = Pass::default();
         while let Some(done) = tasks.join_next().await {
@@ -110,8 +116,7 @@ impl<H: Handler> Pump<H> {
                 taken = self.take(free, Duration::from_secs(1)) => match taken {
                     Ok(jobs) => {
                         for job in jobs {
-                            let handler = self.handler.clone();
-                            tasks.spawn(async move { handler.handle(job).await });
+                            tasks.spawn(deliver(self.handler.clone(), job));
                         }
                     }
                     Err(e) => {
@@ -126,6 +131,13 @@ impl<H: Handler> Pump<H> {
             log_failure(done);
         }
     }
+}
+
+/// One job through its handler, counted in `/metrics` by queue and outcome.
+async fn deliver<H: Handler>(handler: Arc<H>, job: QueuedJob) -> Result<Outcome, StoreError> {
+    let done = handler.handle(job).await;
+    crate::metrics::delivery(H::QUEUE, &done);
+    done
 }
 
 fn log_failure(done: Result<Result<Outcome, StoreError>, tokio::task::JoinError>) {

@@ -9,7 +9,7 @@ use super::email::render;
 use super::job::AlertJob;
 use super::pump::{Handler, Outcome, Pump};
 use crate::mail::{ListUnsubscribe, Mailer};
-use crate::metrics::{self, Channel, Handled};
+use crate::metrics;
 use crate::store::{Moment, Queue, QueuedJob, Store, StoreError, now_ms};
 use crate::unsubscribe::UnsubscribeLinks;
 use crate::webhook::WebhookJob;
@@ -63,14 +63,6 @@ impl Handler for EmailHandler {
     const QUEUE: Queue = Queue::Email;
 
     async fn handle(&self, queued: QueuedJob) -> Result<Outcome, StoreError> {
-        let done = self.deliver(queued).await;
-        metrics::delivery(Channel::Email, &done);
-        done.map(Handled::outcome)
-    }
-}
-
-impl EmailHandler {
-    async fn deliver(&self, queued: QueuedJob) -> Result<Handled, StoreError> {
         let store = &self.store;
         let mut job: AlertJob = match serde_json::from_str(&queued.body) {
             Ok(job) => job,
@@ -79,12 +71,12 @@ impl EmailHandler {
                 store
                     .dead_letter_job(Queue::Email, &queued.id, &queued.body, &why)
                     .await?;
-                return Ok(Handled::Dead);
+                return Ok(Outcome::Dead);
             }
         };
         let Some(user) = store.user(&job.uid).await? else {
             store.ack_job(Queue::Email, &queued.id).await?;
-            return Ok(Handled::Dropped);
+            return Ok(Outcome::Dropped);
         };
         // Subscriptions removed since detection are left out.
         let subs: Vec<_> = user
@@ -104,9 +96,9 @@ impl EmailHandler {
                     .route_and_ack(Queue::Email, &queued.id, Queue::Webhook, &hooks)
                     .await?;
                 return Ok(if subs.is_empty() {
-                    Handled::Dropped
+                    Outcome::Dropped
                 } else {
-                    Handled::Routed
+                    Outcome::Routed
                 });
             }
             store.enqueue_many(Queue::Webhook, &hooks).await?;
@@ -120,9 +112,9 @@ impl EmailHandler {
         let Some(first) = subs.iter().find(|s| s.channels.email) else {
             store.ack_job(Queue::Email, &queued.id).await?;
             return Ok(if subs.is_empty() {
-                Handled::Dropped
+                Outcome::Dropped
             } else {
-                Handled::Routed // by webhook only
+                Outcome::Routed // by webhook only
             });
         };
         let to =
@@ -137,16 +129,16 @@ impl EmailHandler {
             .mailer
             .send_alert(&to, &subject, text, html, Some(&unsubscribe))
             .await;
-        metrics::attempt(Channel::Email, started.elapsed());
+        metrics::attempt(Queue::Email, started.elapsed());
         match sent {
             Ok(()) => {
-                metrics::accepted(Channel::Email, job.detected_at_ms);
+                metrics::accepted(Queue::Email, job.detected_at_ms);
                 tracing::info!(to = %to.masked(), openings = job.len(), "alert delivered");
                 store.ack_job(Queue::Email, &queued.id).await?;
                 store
                     .record(&job.uid, &by_email, Moment::Alerted, now_ms())
                     .await?;
-                Ok(Handled::Delivered)
+                Ok(Outcome::Delivered)
             }
             Err(e) => {
                 job.attempt += 1;
@@ -157,7 +149,7 @@ impl EmailHandler {
                     store
                         .dead_letter_job(Queue::Email, &queued.id, &body, &e.to_string())
                         .await?;
-                    Ok(Handled::Dead)
+                    Ok(Outcome::Dead)
                 } else {
                     let wait = self.policy.backoff(job.attempt);
                     tracing::warn!(to = %to.masked(), error = %e, retry_in = ?wait, "alert delivery failed");
@@ -165,7 +157,7 @@ impl EmailHandler {
                     store
                         .retry_job_later(Queue::Email, &queued.id, &body, due)
                         .await?;
-                    Ok(Handled::Retried)
+                    Ok(Outcome::Retried)
                 }
             }
         }

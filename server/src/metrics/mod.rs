@@ -13,7 +13,7 @@ pub use http::track_http;
 pub use scrape::{CONTENT_TYPE, render};
 
 use crate::alerts::Outcome;
-use crate::store::StoreError;
+use crate::store::{Queue, StoreError};
 use redis_hack_shared::{Filters, Session};
 use registry::{
     ChannelLabel, DeliveryLabel, KindLabel, METRICS, OutcomeLabel, POLL_OUTCOMES, REGISTRY,
@@ -21,58 +21,23 @@ use registry::{
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
-/// A delivery channel, as a label.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Channel {
-    Email,
-    Webhook,
-}
-
-impl Channel {
-    fn label(self) -> &'static str {
-        match self {
-            Self::Email => "email",
-            Self::Webhook => "webhook",
-        }
+/// A delivery queue is its channel, as a label.
+fn channel(queue: Queue) -> &'static str {
+    match queue {
+        Queue::Email => "email",
+        Queue::Webhook => "webhook",
     }
 }
 
-/// What became of one job, in more detail than the pump's [`Outcome`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Handled {
-    /// Accepted by the SMTP server or answered 2xx by the receiver.
-    Delivered,
-    /// An email job whose subscriptions all deliver by webhook only: handed
-    /// to the webhook queue, nothing emailed.
-    Routed,
-    Retried,
-    Dead,
-    /// Dead-lettered because the webhook is (or was just) disabled.
-    Disabled,
-    /// For a user or subscription that no longer exists.
-    Dropped,
-}
-
-impl Handled {
-    /// What the pump sees.
-    pub fn outcome(self) -> Outcome {
-        match self {
-            Self::Delivered | Self::Routed => Outcome::Delivered,
-            Self::Retried => Outcome::Retried,
-            Self::Dead | Self::Disabled => Outcome::Dead,
-            Self::Dropped => Outcome::Dropped,
-        }
-    }
-
-    fn label(self) -> &'static str {
-        match self {
-            Self::Delivered => "delivered",
-            Self::Routed => "routed",
-            Self::Retried => "retried",
-            Self::Dead => "dead",
-            Self::Disabled => "disabled",
-            Self::Dropped => "dropped",
-        }
+/// The `outcome` label of a delivery.
+fn outcome(o: Outcome) -> &'static str {
+    match o {
+        Outcome::Delivered => "delivered",
+        Outcome::Routed => "routed",
+        Outcome::Retried => "retried",
+        Outcome::Dead => "dead",
+        Outcome::Disabled => "disabled",
+        Outcome::Dropped => "dropped",
     }
 }
 
@@ -131,30 +96,30 @@ fn opened(kind: &'static str, openings: usize, jobs: usize) {
 
 /// What became of one job; a store error (the job stays pending and is
 /// taken over later) counts as `store_error`.
-pub fn delivery(channel: Channel, done: &Result<Handled, StoreError>) {
-    let outcome = done.as_ref().map_or("store_error", |d| d.label());
+pub fn delivery(queue: Queue, done: &Result<Outcome, StoreError>) {
+    let outcome = done.as_ref().map_or("store_error", |o| outcome(*o));
     METRICS
         .deliveries
         .get_or_create(&DeliveryLabel {
-            channel: channel.label(),
+            channel: channel(queue),
             outcome,
         })
         .inc();
 }
 
 /// One delivery attempt took `took`, whatever its result.
-pub fn attempt(channel: Channel, took: Duration) {
+pub fn attempt(queue: Queue, took: Duration) {
     METRICS
         .send_time
         .get_or_create(&ChannelLabel {
-            channel: channel.label(),
+            channel: channel(queue),
         })
         .observe(took.as_secs_f64());
 }
 
 /// A delivery accepted now, of an opening detected at `detected_at_ms`
 /// (0: a job queued before jobs carried it; not observed).
-pub fn accepted(channel: Channel, detected_at_ms: u64) {
+pub fn accepted(queue: Queue, detected_at_ms: u64) {
     if detected_at_ms == 0 {
         return;
     }
@@ -162,7 +127,7 @@ pub fn accepted(channel: Channel, detected_at_ms: u64) {
     METRICS
         .detection_to_delivery
         .get_or_create(&ChannelLabel {
-            channel: channel.label(),
+            channel: channel(queue),
         })
         .observe(waited as f64 / 1000.0);
 }
@@ -177,11 +142,5 @@ mod tests {
         assert_eq!(kind("p:800001"), "pincode");
         assert_eq!(kind("t:cs101"), "topic");
         assert_eq!(kind("x"), "other");
-    }
-
-    #[test]
-    fn a_disabled_webhook_is_dead_to_the_pump() {
-        assert_eq!(Handled::Disabled.outcome(), Outcome::Dead);
-        assert_eq!(Handled::Routed.outcome(), Outcome::Delivered);
     }
 }

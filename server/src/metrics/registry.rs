@@ -2,7 +2,9 @@
 //! once (each series that can appear starts at 0, so rates work from the
 //! first scrape), and the names and help texts `/metrics` shows.
 
-use super::{Channel, Handled, http};
+use super::{channel, http, outcome};
+use crate::alerts::Outcome;
+use crate::store::Queue;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -80,34 +82,30 @@ pub(super) static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
         m.openings.get_or_create_owned(&KindLabel { kind });
         m.alert_jobs.get_or_create_owned(&KindLabel { kind });
     }
-    for (channel, outcomes) in [
+    for (queue, outcomes) in [
         (
-            Channel::Email,
+            Queue::Email,
             [
-                Handled::Delivered,
-                Handled::Routed,
-                Handled::Retried,
-                Handled::Dead,
-                Handled::Dropped,
+                Outcome::Delivered,
+                Outcome::Routed,
+                Outcome::Retried,
+                Outcome::Dead,
+                Outcome::Dropped,
             ],
         ),
         (
-            Channel::Webhook,
+            Queue::Webhook,
             [
-                Handled::Delivered,
-                Handled::Disabled,
-                Handled::Retried,
-                Handled::Dead,
-                Handled::Dropped,
+                Outcome::Delivered,
+                Outcome::Disabled,
+                Outcome::Retried,
+                Outcome::Dead,
+                Outcome::Dropped,
             ],
         ),
     ] {
-        let channel = channel.label();
-        for outcome in outcomes
-            .map(Handled::label)
-            .into_iter()
-            .chain(["store_error"])
-        {
+        let channel = channel(queue);
+        for outcome in outcomes.map(outcome).into_iter().chain(["store_error"]) {
             m.deliveries
                 .get_or_create_owned(&DeliveryLabel { channel, outcome });
         }

@@ -25,7 +25,7 @@ async fn status(State(app): State<AppState>) -> Result<Json<StatusResponse>, Api
     let (store, poll, now) = (&app.store, app.settings.poll, now_ms());
     let counts = store.poll_counts(now, poll.budget.window).await?;
     let count = |k: &str| counts.get(k).copied().unwrap_or(0);
-    let (queued, retrying) = store.backlog(Queue::Email).await?;
+    let email = store.queue_depth(Queue::Email).await?;
     let next = store.next_polls().await?;
     let mut watched = store.watched_targets().await?;
     watched.sort_by(|a, b| b.1.total_cmp(&a.1));
@@ -56,9 +56,9 @@ async fn status(State(app): State<AppState>) -> Result<Json<StatusResponse>, Api
             deferred: count("deferred"),
         },
         queue: QueueStatus {
-            queued,
-            retrying,
-            dead: store.dead_count().await?,
+            queued: email.queued,
+            retrying: email.retrying,
+            dead: email.dead,
         },
         targets,
     }))

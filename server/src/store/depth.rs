@@ -1,4 +1,4 @@
-//! How full each delivery queue is, for `/metrics`: jobs on the stream, parked
+//! How full each delivery queue is, for `/metrics` and `/v1/status`: jobs on the stream, parked
 //! for retry and dead-lettered, and the age of the oldest job on the stream.
 //! Read-only; one round trip per queue.
 

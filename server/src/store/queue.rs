@@ -242,18 +242,6 @@ impl Store {
             .invoke_async(&mut self.conn())
             .await?)
     }
-
-    /// Jobs waiting: in the stream (including pending) and parked for retry.
-    pub async fn backlog(&self, q: Queue) -> Result<(u64, u64), StoreError> {
-        let (stream, retry): (u64, u64) = redis::pipe()
-            .cmd("XLEN")
-            .arg(self.key(q.stream()))
-            .cmd("ZCARD")
-            .arg(self.key(&format!("{}:retry", q.stream())))
-            .query_async(&mut self.conn())
-            .await?;
-        Ok((stream, retry))
-    }
 }
 
 fn to_job((id, fields): Entry) -> Option<QueuedJob> {

@@ -48,9 +48,4 @@ impl Store {
             .await?;
         Ok(pairs.into_iter().map(|(t, at)| (t, at as u64)).collect())
     }
-
-    /// Dead letters waiting for an operator.
-    pub async fn dead_count(&self) -> Result<u64, StoreError> {
-        Ok(self.conn().xlen(self.key("alerts:dead")).await?)
-    }
 }

@@ -11,7 +11,7 @@ use super::job::WebhookJob;
 use super::sign::Secret;
 use crate::alerts::{Handler, Outcome, Pump};
 use crate::mail::Mailer;
-use crate::metrics::{self, Channel, Handled};
+use crate::metrics;
 use crate::store::{Queue, QueuedJob, Store, StoreError, now_ms};
 use redis_hack_shared::EmailAddress;
 use std::time::{Duration, Instant};
@@ -32,21 +32,13 @@ impl Handler for WebhookHandler {
     const QUEUE: Queue = Queue::Webhook;
 
     async fn handle(&self, queued: QueuedJob) -> Result<Outcome, StoreError> {
-        let done = self.deliver(queued).await;
-        metrics::delivery(Channel::Webhook, &done);
-        done.map(Handled::outcome)
-    }
-}
-
-impl WebhookHandler {
-    async fn deliver(&self, queued: QueuedJob) -> Result<Handled, StoreError> {
         let store = &self.store;
         let queued_id = queued.id.as_str();
         let dead = |body: String, why: String| async move {
             store
                 .dead_letter_job(Queue::Webhook, queued_id, &body, &why)
                 .await
-                .map(|()| Handled::Dead)
+                .map(|()| Outcome::Dead)
         };
         let mut job: WebhookJob = match serde_json::from_str(&queued.body) {
             Ok(job) => job,
@@ -59,13 +51,13 @@ impl WebhookHandler {
         });
         let Some((user, url, secret)) = target else {
             store.ack_job(Queue::Webhook, &queued.id).await?;
-            return Ok(Handled::Dropped); // unsubscribed since
+            return Ok(Outcome::Dropped); // unsubscribed since
         };
         let (uid, sid) = (job.uid.clone(), job.sid.clone());
         if status.disabled_at.is_some() {
             let why = status.disabled_reason.unwrap_or_default();
             let dead = dead(queued.body.clone(), format!("webhook disabled: {why}")).await;
-            return dead.map(|_| Handled::Disabled);
+            return dead.map(|_| Outcome::Disabled);
         }
         let Ok(secret) = Secret::parse(&secret) else {
             return dead(
@@ -79,16 +71,16 @@ impl WebhookHandler {
             .client
             .deliver(url.as_str(), &secret, &job.msg_id, &job.body)
             .await;
-        metrics::attempt(Channel::Webhook, started.elapsed());
+        metrics::attempt(Queue::Webhook, started.elapsed());
         let now = now_ms();
         let (summary, retry_after) = match result {
             Delivery::Delivered(code) => {
                 store
                     .hook_delivered(&uid, &sid, now, &code.to_string(), &queued.id)
                     .await?;
-                metrics::accepted(Channel::Webhook, job.detected_at_ms);
+                metrics::accepted(Queue::Webhook, job.detected_at_ms);
                 tracing::info!(sub = %sid, msg = %job.msg_id, "webhook delivered");
-                return Ok(Handled::Delivered);
+                return Ok(Outcome::Delivered);
             }
             Delivery::Gone => {
                 store.hook_failed(&uid, &sid, now, "410").await?;
@@ -96,7 +88,7 @@ impl WebhookHandler {
                 self.disable(&user.email, &uid, &sid, url.as_str(), why)
                     .await?;
                 let dead = dead(queued.body.clone(), why.into()).await;
-                return dead.map(|_| Handled::Disabled);
+                return dead.map(|_| Outcome::Disabled);
             }
             Delivery::Failed(result) => (result, None),
             Delivery::Retry { result, after } => (result, Some(after)),
@@ -112,7 +104,7 @@ impl WebhookHandler {
             self.disable(&user.email, &uid, &sid, url.as_str(), &why)
                 .await?;
             let dead = dead(queued.body.clone(), why).await;
-            return dead.map(|_| Handled::Disabled);
+            return dead.map(|_| Outcome::Disabled);
         }
         let wait = match (retry_after, self.schedule.get(job.attempt as usize)) {
             (Some(after), Some(step)) => {
@@ -126,9 +118,11 @@ impl WebhookHandler {
         store
             .retry_job_later(Queue::Webhook, &queued.id, &job.to_json()?, due)
             .await?;
-        Ok(Handled::Retried)
+        Ok(Outcome::Retried)
     }
+}
 
+impl WebhookHandler {
     /// Disables the webhook and, the first time, tells its owner by email.
     async fn disable(
         &self,

@@ -65,6 +65,25 @@ impl Cli {
         });
         (value, stderr)
     }
+
+    /// Registers and verifies a new address through this CLI; returns it.
+    pub async fn sign_in(&self, app: &TestApp) -> String {
+        let email = unique_email();
+        self.json(&[
+            "register",
+            "--email",
+            &email,
+            "--state",
+            "Bihar",
+            "--district",
+            "Patna",
+        ])
+        .await;
+        let code = app.mail.code_for(&email).await;
+        self.json(&["verify", "--email", &email, "--code", &code])
+            .await;
+        email
+    }
 }
 
 impl Drop for Cli {

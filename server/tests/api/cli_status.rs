@@ -1,32 +1,13 @@
 //! `redis-hack status` through the real binary: signed out, signed in with a
 //! token the server accepts, after `logout`, with a token revoked elsewhere,
-//! against a server that is not ready (a stub answering `/readyz` with 503)
+//! against a server that is not ready (its SMTP server is down)
 //! and one that is not running (exit 1, naming the URL, quickly); and
 //! `--json` giving exactly one JSON document on stdout for every command.
 
 use crate::cli::{Cli, failure};
-use crate::helpers::{TestApp, spawn_app, unique_email};
+use crate::helpers::{TestApp, spawn_app, spawn_app_with};
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
-
-/// Registers and verifies a new address through the CLI; returns it.
-async fn sign_in(app: &TestApp, cli: &Cli) -> String {
-    let email = unique_email();
-    cli.json(&[
-        "register",
-        "--email",
-        &email,
-        "--state",
-        "Bihar",
-        "--district",
-        "Patna",
-    ])
-    .await;
-    let code = app.mail.code_for(&email).await;
-    cli.json(&["verify", "--email", &email, "--code", &code])
-        .await;
-    email
-}
 
 /// `status` in text, which must succeed.
 async fn status_text(cli: &Cli) -> String {
@@ -79,7 +60,7 @@ async fn status_when_nobody_is_signed_in_names_the_server_and_how_to_sign_in() {
 async fn status_when_signed_in_names_the_address_and_says_the_token_is_accepted() {
     let app = spawn_app().await;
     let cli = Cli::new(&app.base_url);
-    let email = sign_in(&app, &cli).await;
+    let email = cli.sign_in(&app).await;
     let text = status_text(&cli).await;
     assert!(
         text.contains(&email) && text.contains("token accepted"),
@@ -96,7 +77,7 @@ async fn status_when_signed_in_names_the_address_and_says_the_token_is_accepted(
 async fn status_after_logout_says_nobody_is_signed_in() {
     let app = spawn_app().await;
     let cli = Cli::new(&app.base_url);
-    let email = sign_in(&app, &cli).await;
+    let email = cli.sign_in(&app).await;
     cli.json(&["logout"]).await;
     let text = status_text(&cli).await;
     assert!(!text.contains(&email), "{text}");
@@ -108,7 +89,7 @@ async fn status_after_logout_says_nobody_is_signed_in() {
 async fn status_with_a_revoked_token_says_to_register_and_verify_again() {
     let app = spawn_app().await;
     let cli = Cli::new(&app.base_url);
-    let email = sign_in(&app, &cli).await;
+    let email = cli.sign_in(&app).await;
     let saved = std::fs::read(cli.config_dir.join("credentials.json")).unwrap();
     let token = serde_json::from_slice::<Value>(&saved).unwrap()["token"]
         .as_str()
@@ -167,50 +148,27 @@ async fn status_of_a_server_that_is_not_running_exits_1_naming_the_url() {
     assert!(report["error"].as_str().unwrap().contains(&url), "{report}");
 }
 
-/// A stand-in server whose `/healthz` is fine and whose `/readyz` says Redis is down.
-async fn not_ready_server() -> (String, tokio::sync::oneshot::Sender<()>) {
-    use axum::{Json, http::StatusCode, routing::get};
-    let app = axum::Router::new()
-        .route("/healthz", get(|| async { Json(json!({"status": "ok"})) }))
-        .route(
-            "/readyz",
-            get(|| async {
-                let checks = [
-                    json!({"name": "redis", "ok": false, "detail": "connection refused"}),
-                    json!({"name": "smtp", "ok": true}),
-                ];
-                let body = json!({"status": "not_ready", "checks": checks});
-                (StatusCode::SERVICE_UNAVAILABLE, Json(body))
-            }),
-        );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                stopped.await.ok();
-            })
-            .await
-            .ok();
-    });
-    (url, stop)
-}
-
 #[tokio::test]
 async fn status_of_a_server_that_is_not_ready_names_the_failing_check_and_exits_0() {
-    let (url, _stop) = not_ready_server().await;
-    let cli = Cli::new(&url);
+    // The real server, with nothing listening where its SMTP server should be.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let smtp = format!("smtp://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let app = spawn_app_with(&[("SMTP_URL", &smtp)]).await;
+    let cli = Cli::new(&app.base_url);
     let text = status_text(&cli).await;
-    assert!(text.contains(&format!("{url} (reachable)")), "{text}");
     assert!(
-        text.contains("no: redis failing (connection refused), smtp ok"),
+        text.contains(&format!("{} (reachable)", app.base_url)),
         "{text}"
     );
+    assert!(text.contains("no: redis ok, smtp failing ("), "{text}");
     let (report, _) = cli.json(&["status"]).await;
     assert_eq!(report["readiness"]["status"], "not_ready");
-    assert_eq!(report["readiness"]["checks"][0]["name"], "redis");
-    assert_eq!(report["readiness"]["checks"][0]["ok"], false);
+    let smtp = &report["readiness"]["checks"][1];
+    assert_eq!(
+        (&smtp["name"], &smtp["ok"]),
+        (&json!("smtp"), &json!(false))
+    );
 }
 
 #[tokio::test]
@@ -227,7 +185,7 @@ async fn every_command_prints_exactly_one_json_document_with_json() {
         "errors go to stderr, as text: {stderr}"
     );
 
-    sign_in(&app, &cli).await;
+    cli.sign_in(&app).await;
     let (sub, _) = cli.json(&["subscribe", "--pincode", "110001"]).await;
     let id = sub["id"]
         .as_str()

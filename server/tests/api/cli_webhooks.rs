@@ -3,7 +3,7 @@
 //! webhook is doing after a delivery.
 
 use crate::cli::Cli;
-use crate::helpers::{API_AND_WORKERS, spawn_app_with_roles, unique_email};
+use crate::helpers::{API_AND_WORKERS, spawn_app_with_roles};
 use crate::receiver::Receiver;
 use crate::webhooks::{FAST_WEBHOOKS, publish};
 use std::time::Duration;
@@ -13,26 +13,7 @@ async fn subscribe_with_a_webhook_prints_the_secret_once_and_list_shows_its_stat
     let app = spawn_app_with_roles(FAST_WEBHOOKS, API_AND_WORKERS).await;
     let hook = Receiver::start(&[]).await;
     let cli = Cli::new(&app.base_url);
-    let email = unique_email();
-    let out = cli
-        .run(&[
-            "register",
-            "--email",
-            &email,
-            "--state",
-            "Bihar",
-            "--district",
-            "Patna",
-        ])
-        .await;
-    assert!(out.status.success());
-    let code = app.mail.code_for(&email).await;
-    assert!(
-        cli.run(&["verify", "--email", &email, "--code", &code])
-            .await
-            .status
-            .success()
-    );
+    cli.sign_in(&app).await;
 
     let refused = cli
         .run(&["subscribe", "--topic", "cs101", "--no-email"])
