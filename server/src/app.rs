@@ -6,63 +6,20 @@
 use crate::alerts::Worker;
 use crate::config::Settings;
 use crate::locations::Locations;
-use crate::mail::Mailer;
 use crate::poller::Poller;
+pub use crate::roles::Roles;
 use crate::routes;
 use crate::state::AppState;
 use crate::store::Store;
 use crate::upstream::CowinClient;
 use crate::webhook::WebhookWorker;
-use crate::workers::{delivery_workers, unsubscribe_links};
+use crate::workers::{delivery_workers, mailer, unsubscribe_links};
 use anyhow::Context;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
-
-/// Which parts this process runs; all share Redis only, so they can be split
-/// across processes (`redis-hack-server api|poller|worker`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Roles {
-    pub api: bool,
-    pub poller: bool,
-    pub worker: bool,
-}
-
-impl Roles {
-    pub const ALL: Self = Self {
-        api: true,
-        poller: true,
-        worker: true,
-    };
-    pub const API: Self = Self {
-        api: true,
-        poller: false,
-        worker: false,
-    };
-
-    /// `all` (the default), `api`, `poller` or `worker`.
-    pub fn parse(arg: Option<&str>) -> Result<Self, String> {
-        match arg.unwrap_or("all") {
-            "all" => Ok(Self::ALL),
-            "api" => Ok(Self::API),
-            "poller" => Ok(Self {
-                api: false,
-                poller: true,
-                worker: false,
-            }),
-            "worker" => Ok(Self {
-                api: false,
-                poller: false,
-                worker: true,
-            }),
-            other => Err(format!(
-                "unknown role '{other}'; use all, api, poller or worker"
-            )),
-        }
-    }
-}
 
 /// A server that is connected and bound, ready to `run`.
 pub struct Application {
@@ -95,7 +52,7 @@ impl Application {
         let store = Store::connect(settings.redis_url.expose(), &settings.key_prefix)
             .await
             .context("REDIS_URL")?;
-        let mailer = Mailer::new(&settings)?;
+        let mailer = mailer(&settings)?;
         let upstream = CowinClient::new(&settings.cowin_api_url).context("COWIN_API_URL")?;
         let name = format!("{}-{}", hostname(), std::process::id());
         let poller = roles.poller.then(|| Poller {
@@ -193,27 +150,4 @@ fn hostname() -> String {
         .map(|h| h.trim().to_owned())
         .filter(|h| !h.is_empty())
         .unwrap_or_else(|| "redis-hack".into())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn roles_default_to_all_and_refuse_unknown_names() {
-        assert_eq!(Roles::parse(None), Ok(Roles::ALL));
-        assert_eq!(
-            Roles::parse(Some("worker")).unwrap(),
-            Roles {
-                api: false,
-                poller: false,
-                worker: true
-            }
-        );
-        assert!(
-            Roles::parse(Some("scheduler"))
-                .unwrap_err()
-                .contains("all, api, poller or worker")
-        );
-    }
 }

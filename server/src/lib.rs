@@ -8,6 +8,7 @@
 pub mod alerts;
 pub mod app;
 pub mod config;
+pub mod delivery;
 pub mod error;
 mod extract;
 pub mod locations;
@@ -16,6 +17,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod ops;
 pub mod poller;
+pub mod roles;
 mod routes;
 mod state;
 pub mod store;

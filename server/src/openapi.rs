@@ -1,61 +1,6 @@
-//! The OpenAPI 3.1 document, generated from the code: each handler's
-//! `#[utoipa::path]` describes its answers, the wire types in
-//! `redis-hack-shared` derive their schemas, and `routes` collects both with
-//! utoipa-axum, so a route cannot be served without being documented.
-//! `GET /openapi.json` serves it; the test command runs schemathesis against it.
+//! The OpenAPI 3.1 document of everything this server serves, for the
+//! binary's `openapi` command. `routes` builds it from the handlers'
+//! annotations and the shared wire types (see `routes/docs.rs`).
 
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::openapi::{ContactBuilder, InfoBuilder, LicenseBuilder, OpenApi, OpenApiBuilder};
-
-/// Security scheme of the user's bearer token (from `POST /v1/verify`).
-pub const USER_TOKEN: &str = "user_token";
-/// Security scheme of a publisher key (`PUBLISHER_KEYS`).
-pub const PUBLISHER_KEY: &str = "publisher_key";
-
-/// The document's frame: info and security schemes; `routes` adds the paths.
-pub fn base() -> OpenApi {
-    let info = InfoBuilder::new()
-        .title("redis-hack")
-        .version(env!("CARGO_PKG_VERSION"))
-        .description(Some(
-            "Alerts when a vaccination slot (or any scarce slot) opens. Every error is \
-             `{\"error\": {\"code\", \"message\"}}`; reads support ETag / Last-Modified and 304.",
-        ))
-        .license(Some(LicenseBuilder::new().name("MIT").build()))
-        .contact(Some(
-            ContactBuilder::new()
-                .url(Some(env!("CARGO_PKG_REPOSITORY")))
-                .build(),
-        ))
-        .build();
-    let mut doc = OpenApiBuilder::new().info(info).build();
-    let components = doc.components.get_or_insert_with(Default::default);
-    let bearer = |what: &str| {
-        SecurityScheme::Http(
-            HttpBuilder::new()
-                .scheme(HttpAuthScheme::Bearer)
-                .description(Some(what))
-                .build(),
-        )
-    };
-    components.add_security_scheme(
-        USER_TOKEN,
-        bearer("The token `POST /v1/verify` returned (`rh_...`)."),
-    );
-    components.add_security_scheme(
-        PUBLISHER_KEY,
-        bearer("One of the server's `PUBLISHER_KEYS`."),
-    );
-    doc
-}
-
-/// The whole document as JSON, built once.
-pub fn json() -> &'static str {
-    static DOC: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    DOC.get_or_init(|| {
-        crate::routes::documented()
-            .into_openapi()
-            .to_pretty_json()
-            .expect("the OpenAPI document serialises")
-    })
-}
+/// The whole document as pretty JSON, built once.
+pub use crate::routes::openapi_json as json;

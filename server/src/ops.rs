@@ -3,7 +3,7 @@
 //! `redis-hack-server replay ID` puts one back on the queue with its attempts
 //! reset.
 
-use crate::alerts::AlertJob;
+use crate::delivery::AlertJob;
 use crate::store::{Queue, Store, StoreError};
 
 /// One line per dead letter: id, target, user, sessions, last error.

@@ -1,9 +1,9 @@
 //! `AppState`: what every handler can reach. Each part is cheap to clone.
 
-use crate::app::Roles;
 use crate::config::Settings;
 use crate::locations::Locations;
 use crate::mail::Mailer;
+use crate::roles::Roles;
 use crate::store::Store;
 use crate::unsubscribe::UnsubscribeLinks;
 use std::sync::Arc;

@@ -1,10 +1,12 @@
-//! Wiring the two delivery workers from `Settings`: the email worker (which
-//! also routes alerts to webhooks) and the webhook worker, sharing one store.
-//! `Application` uses it, and so do tests that drive workers by hand.
+//! Wiring from `Settings`: the mailer, the signer of unsubscribe links, and
+//! the two delivery workers: the email worker (which also routes alerts to
+//! webhooks) and the webhook worker, sharing one store. `Application` uses
+//! it, and so do tests that drive workers by hand.
 
-use crate::alerts::{EmailHandler, Pump, RetryPolicy, Worker};
+use crate::alerts::{EmailHandler, RetryPolicy, Worker};
 use crate::config::Settings;
-use crate::mail::Mailer;
+use crate::delivery::Pump;
+use crate::mail::{Credentials, MailError, Mailer};
 use crate::store::Store;
 use crate::unsubscribe::UnsubscribeLinks;
 use crate::webhook::{HookClient, WebhookHandler, WebhookWorker};
@@ -17,7 +19,7 @@ pub async fn delivery_workers(
     settings: &Settings,
     consumer: &str,
 ) -> anyhow::Result<(Worker, WebhookWorker)> {
-    let mailer = Mailer::new(settings)?;
+    let mailer = mailer(settings)?;
     let links = unsubscribe_links(store, settings).await?;
     let d = &settings.delivery;
     let email = Pump {
@@ -64,4 +66,21 @@ pub async fn unsubscribe_links(
         .await
         .context("REDIS_URL")?;
     Ok(UnsubscribeLinks::new(key, &settings.public_url))
+}
+
+/// The mailer `SMTP_URL`, `SMTP_USERNAME`, `SMTP_PASSWORD`, `MAIL_FROM` and
+/// `SMTP_POOL_SIZE` describe.
+pub fn mailer(settings: &Settings) -> Result<Mailer, MailError> {
+    let credentials = match (&settings.smtp_username, &settings.smtp_password) {
+        (Some(user), Some(password)) => {
+            Some(Credentials::new(user.clone(), password.expose().to_owned()))
+        }
+        _ => None,
+    };
+    Mailer::connect(
+        settings.smtp_url.expose(),
+        credentials,
+        &settings.mail_from,
+        settings.delivery.smtp_pool_size,
+    )
 }

@@ -4,12 +4,10 @@
 //! for a topic, every published opening with its details and link. Each ends
 //! with a one-click unsubscribe link.
 
-use super::job::AlertJob;
+use crate::delivery::AlertJob;
+use crate::upstream::BOOKING_URL;
 use redis_hack_shared::{FeeType, Opening, Session, Target};
 use std::time::{Duration, UNIX_EPOCH};
-
-/// Where people book in CoWIN.
-pub const BOOKING_URL: &str = "https://selfregistration.cowin.gov.in/";
 
 /// Subject, plain text and HTML of the alert for `job`, about `target`;
 /// `unsubscribe` is the link that stops it.

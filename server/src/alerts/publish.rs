@@ -3,7 +3,8 @@
 //! to the topic's subscribers through the same queue, channels and history as
 //! a polled opening: one alert job per user, filtered by `min_capacity`.
 
-use super::job::AlertJob;
+use crate::delivery::AlertJob;
+use crate::metrics;
 use crate::store::{Moment, Queue, Store, StoreError, now_ms};
 use redis_hack_shared::{Opening, PublishResponse, TopicName};
 use std::collections::BTreeMap;
@@ -65,7 +66,7 @@ async fn fan_out(store: &Store, topic: &TopicName, opening: &Opening) -> Result<
         })
         .collect::<Result<Vec<_>, _>>()?;
     store.enqueue_many(Queue::Email, &bodies).await?;
-    crate::metrics::published_opening(bodies.len());
+    metrics::opened("topic", 1, bodies.len());
     for (uid, sids) in &per_user {
         store.record(uid, sids, Moment::Matched, now).await?;
     }

@@ -6,13 +6,11 @@
 //! retried with exponential back-off and jitter, then dead-lettered.
 
 use super::email::render;
-use super::job::AlertJob;
-use super::pump::{Handler, Outcome, Pump};
+use crate::delivery::{AlertJob, Handler, Outcome, Pump, WebhookJob};
 use crate::mail::{ListUnsubscribe, Mailer};
 use crate::metrics;
 use crate::store::{Moment, Queue, QueuedJob, Store, StoreError, now_ms};
 use crate::unsubscribe::UnsubscribeLinks;
-use crate::webhook::WebhookJob;
 use redis_hack_shared::EmailAddress;
 use std::time::{Duration, Instant};
 

@@ -3,7 +3,6 @@
 //! recipient masked in the errors it returns, which get logged), and checks
 //! that the server answers, for readiness.
 
-use crate::config::Settings;
 use lettre::message::header::{HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::PoolConfig;
@@ -85,21 +84,6 @@ pub struct ListUnsubscribe {
 }
 
 impl Mailer {
-    pub fn new(settings: &Settings) -> Result<Self, MailError> {
-        let credentials = match (&settings.smtp_username, &settings.smtp_password) {
-            (Some(user), Some(password)) => {
-                Some(Credentials::new(user.clone(), password.expose().to_owned()))
-            }
-            _ => None,
-        };
-        Self::connect(
-            settings.smtp_url.expose(),
-            credentials,
-            &settings.mail_from,
-            settings.delivery.smtp_pool_size,
-        )
-    }
-
     /// A mailer for `smtp_url` sending as `from`, with at most `pool_size` connections.
     pub fn connect(
         smtp_url: &str,

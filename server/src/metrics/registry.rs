@@ -2,8 +2,7 @@
 //! once (each series that can appear starts at 0, so rates work from the
 //! first scrape), and the names and help texts `/metrics` shows.
 
-use super::{channel, http, outcome};
-use crate::alerts::Outcome;
+use super::{channel, http};
 use crate::store::Queue;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -11,6 +10,19 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::{Registry, Unit};
 use std::sync::LazyLock;
+
+/// The `outcome` labels of `redis_hack_deliveries_total` each queue can
+/// produce (besides `store_error`), so each series exists from the start.
+pub const DELIVERY_OUTCOMES: [(Queue, [&str; 5]); 2] = [
+    (
+        Queue::Email,
+        ["delivered", "routed", "retried", "dead", "dropped"],
+    ),
+    (
+        Queue::Webhook,
+        ["delivered", "disabled", "retried", "dead", "dropped"],
+    ),
+];
 
 /// The `outcome` label of `redis_hack_polls_total`.
 pub(super) const POLL_OUTCOMES: [&str; 4] = ["200", "304", "error", "rate_limited"];
@@ -82,30 +94,9 @@ pub(super) static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
         m.openings.get_or_create_owned(&KindLabel { kind });
         m.alert_jobs.get_or_create_owned(&KindLabel { kind });
     }
-    for (queue, outcomes) in [
-        (
-            Queue::Email,
-            [
-                Outcome::Delivered,
-                Outcome::Routed,
-                Outcome::Retried,
-                Outcome::Dead,
-                Outcome::Dropped,
-            ],
-        ),
-        (
-            Queue::Webhook,
-            [
-                Outcome::Delivered,
-                Outcome::Disabled,
-                Outcome::Retried,
-                Outcome::Dead,
-                Outcome::Dropped,
-            ],
-        ),
-    ] {
+    for (queue, outcomes) in DELIVERY_OUTCOMES {
         let channel = channel(queue);
-        for outcome in outcomes.map(outcome).into_iter().chain(["store_error"]) {
+        for outcome in outcomes.into_iter().chain(["store_error"]) {
             m.deliveries
                 .get_or_create_owned(&DeliveryLabel { channel, outcome });
         }

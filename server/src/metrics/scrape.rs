@@ -5,7 +5,6 @@
 //! rather than failing the scrape.
 
 use super::REGISTRY;
-use crate::poller::schedule::Budget;
 use crate::store::{Queue, QueueDepth, Store, StoreError, now_ms};
 use prometheus_client::encoding::{EncodeLabelSet, prometheus_text};
 use prometheus_client::metrics::family::Family;
@@ -37,8 +36,8 @@ struct Shared {
     queues: Vec<(&'static str, QueueDepth)>,
 }
 
-async fn read_shared(store: &Store, budget: Budget) -> Result<Shared, StoreError> {
-    let budget_in_use = store.budget_in_use(now_ms(), budget.window).await?;
+async fn read_shared(store: &Store, budget_window: Duration) -> Result<Shared, StoreError> {
+    let budget_in_use = store.budget_in_use(now_ms(), budget_window).await?;
     let mut queues = Vec::new();
     for (name, q) in [("email", Queue::Email), ("webhook", Queue::Webhook)] {
         queues.push((name, store.queue_depth(q).await?));
@@ -49,9 +48,14 @@ async fn read_shared(store: &Store, budget: Budget) -> Result<Shared, StoreError
     })
 }
 
-/// The whole exposition, in the Prometheus text format ([`CONTENT_TYPE`]).
-pub async fn render(store: &Store, budget: Budget) -> Result<String, std::fmt::Error> {
-    let shared = tokio::time::timeout(REDIS_WAIT, read_shared(store, budget)).await;
+/// The whole exposition, in the Prometheus text format ([`CONTENT_TYPE`]),
+/// with the poll budget of `budget_calls` per `budget_window`.
+pub async fn render(
+    store: &Store,
+    budget_calls: u32,
+    budget_window: Duration,
+) -> Result<String, std::fmt::Error> {
+    let shared = tokio::time::timeout(REDIS_WAIT, read_shared(store, budget_window)).await;
     let mut now = Registry::with_prefix("redis_hack");
     let gauge = |value: i64| {
         let g: Gauge = Gauge::default();
@@ -61,13 +65,13 @@ pub async fn render(store: &Store, budget: Budget) -> Result<String, std::fmt::E
     now.register(
         "poll_budget_calls",
         "Upstream calls the shared budget allows per window (POLL_BUDGET)",
-        gauge(i64::from(budget.calls)),
+        gauge(i64::from(budget_calls)),
     );
     now.register_with_unit(
         "poll_budget_window",
         "The budget's sliding window",
         Unit::Seconds,
-        gauge(budget.window.as_secs() as i64),
+        gauge(budget_window.as_secs() as i64),
     );
     let up = match shared {
         Ok(Ok(shared)) => {

@@ -6,12 +6,13 @@
 use super::date::india_date;
 use super::schedule::{Budget, intervals};
 use crate::alerts::detect::{Rules, Seen, detect};
-use crate::alerts::{AlertJob, NewJob};
+use crate::delivery::{AlertJob, NewJob};
+use crate::metrics;
 use crate::store::{Moment, Queue, Store, StoreError};
 use crate::upstream::{Calendar, CowinClient, UpstreamError, Validators};
 use redis_hack_shared::{Filters, Session};
 use std::collections::hash_map::Entry;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Duration;
 
 /// The poller's knobs (from `POLL_*` and `ALERT_*` settings).
@@ -133,7 +134,14 @@ impl Poller {
             ("alerts", round.alerts_queued as u64),
             ("deferred", round.deferred as u64),
         ];
-        crate::metrics::polls(&round);
+        metrics::polls(metrics::PollCalls {
+            fresh: round.fetched,
+            not_modified: round.not_modified,
+            errors: round.errors,
+            rate_limited: round.rate_limited,
+            // `round.deferred` also counts the targets a 403/429 put off.
+            deferred: round.deferred.saturating_sub(round.rate_limited),
+        });
         self.store
             .count_poll(now_ms, c.budget.window, &counts)
             .await?;
@@ -233,7 +241,18 @@ impl Poller {
             bodies.push(serde_json::to_string(&job).map_err(corrupt)?);
         }
         self.store.enqueue_many(Queue::Email, &bodies).await?;
-        crate::metrics::polled_openings(target, &found.openings, bodies.len());
+        let opened: HashSet<&str> = found
+            .openings
+            .values()
+            .flatten()
+            .map(|s| s.session_id.as_str())
+            .collect();
+        let kind = if target.starts_with("p:") {
+            "pincode"
+        } else {
+            "district"
+        };
+        metrics::opened(kind, opened.len(), bodies.len());
         let matched: Vec<(&str, &[String])> = per_user
             .iter()
             .map(|(uid, (sids, _))| (*uid, sids.as_slice()))

@@ -116,7 +116,8 @@ fn scrub(text: &str, secrets: &[String]) -> String {
     responses((status = 200, description = "Prometheus text format 0.0.4",
         content_type = "text/plain; version=0.0.4; charset=utf-8", body = String)))]
 async fn metrics(State(app): State<AppState>) -> Result<impl IntoResponse, ApiError> {
-    let body = crate::metrics::render(&app.store, app.settings.poll.budget)
+    let budget = app.settings.poll.budget;
+    let body = crate::metrics::render(&app.store, budget.calls, budget.window)
         .await
         .map_err(|e| anyhow::anyhow!("encoding the metrics: {e}"))?;
     Ok(([(header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE)], body))

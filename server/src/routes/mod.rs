@@ -1,7 +1,7 @@
 //! The HTTP API: one `router()` per resource, merged here under `/v1`, with
 //! JSON answers for unknown paths and methods and a request body limit.
 //! Every route is registered through utoipa-axum, so the OpenAPI document
-//! (`crate::openapi`) lists exactly what is served.
+//! (`docs`) lists exactly what is served.
 
 mod account;
 mod conditional;
@@ -19,8 +19,9 @@ mod unsubscribe;
 use crate::error::ApiError;
 use crate::extract::BODY_LIMIT;
 use crate::state::AppState;
-use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::{Extension, Router};
+use std::sync::OnceLock;
 use tower_http::trace::TraceLayer;
 use utoipa_axum::router::OpenApiRouter;
 
@@ -33,17 +34,24 @@ pub fn documented() -> OpenApiRouter<AppState> {
         .merge(status::router())
         .merge(slots::router())
         .merge(topics::router());
-    OpenApiRouter::with_openapi(crate::openapi::base())
+    OpenApiRouter::with_openapi(docs::frame())
         .merge(health::router())
         .merge(docs::router())
         .merge(unsubscribe::router())
         .nest("/v1", v1)
 }
 
+/// The whole OpenAPI document as pretty JSON, built once.
+pub fn openapi_json() -> &'static str {
+    static DOC: OnceLock<String> = OnceLock::new();
+    DOC.get_or_init(|| docs::to_json(&documented().into_openapi()))
+}
+
 /// The whole application router.
 pub fn router(state: AppState) -> Router {
     let (router, _) = documented().split_for_parts();
-    finish(router, state)
+    let doc = docs::Document(openapi_json());
+    finish(router.layer(Extension(doc)), state)
 }
 
 /// What a process without the API serves on `BIND_ADDR` (the poller and

@@ -12,6 +12,9 @@ use redis_hack_shared::{District, Session, State};
 use serde::Deserialize;
 use std::time::Duration;
 
+/// Where people book a session the API listed.
+pub const BOOKING_URL: &str = "https://selfregistration.cowin.gov.in/";
+
 /// Biggest upstream body we read; the real district lists are a few KiB.
 const MAX_BODY: usize = 2 * 1024 * 1024;
 

@@ -1,13 +1,12 @@
 //! Webhook delivery: Standard Webhooks signatures (`sign`), the SSRF guard
-//! (`guard`), the HTTP client that uses both (`client`), the job as queued
-//! (`job`) and the worker that delivers, retries and disables (`worker`).
+//! (`guard`), the HTTP client that uses both (`client`) and the worker that
+//! delivers, retries and disables (`worker`). The job itself is
+//! `crate::delivery::WebhookJob`.
 
 pub mod client;
 pub mod guard;
-pub mod job;
 pub mod sign;
 pub mod worker;
 
 pub use client::HookClient;
-pub use job::WebhookJob;
 pub use worker::{WebhookHandler, WebhookWorker};

@@ -7,9 +7,8 @@
 //! dead-lettered; jobs for a disabled webhook too, so an operator can replay them.
 
 use super::client::{Delivery, HookClient};
-use super::job::WebhookJob;
 use super::sign::Secret;
-use crate::alerts::{Handler, Outcome, Pump};
+use crate::delivery::{Handler, Outcome, Pump, WebhookJob};
 use crate::mail::Mailer;
 use crate::metrics;
 use crate::store::{Queue, QueuedJob, Store, StoreError, now_ms};

@@ -5,7 +5,8 @@
 use crate::helpers::{TestApp, env_or_explain, spawn_app, unique_email};
 use redis::AsyncCommands;
 use redis_hack_server::Settings;
-use redis_hack_server::alerts::{AlertJob, Worker};
+use redis_hack_server::alerts::Worker;
+use redis_hack_server::delivery::AlertJob;
 use redis_hack_server::store::{Queue, Store};
 use redis_hack_server::workers::delivery_workers;
 use redis_hack_shared::{FeeType, Session};

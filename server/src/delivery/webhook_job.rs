@@ -7,9 +7,9 @@
 //! with `type` `slots.opened` (a polled district or pincode) or
 //! `opening.published` (a topic), and `data` holding what the email shows.
 
-use crate::alerts::AlertJob;
-use crate::alerts::email::BOOKING_URL;
+use super::AlertJob;
 use crate::store::StoreError;
+use crate::upstream::BOOKING_URL;
 use redis_hack_shared::{Subscription, Target};
 use serde::{Deserialize, Serialize};
 use serde_json::json;

@@ -5,29 +5,13 @@
 //! What a job means and how it is delivered is the [`Handler`]'s business;
 //! the pump counts every outcome in `/metrics`, for both queues alike.
 
+use super::Outcome;
+use crate::metrics;
 use crate::store::{Queue, QueuedJob, Store, StoreError, now_ms};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::task::JoinSet;
-
-/// What became of one job.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    /// Accepted by the SMTP server, or answered 2xx by the receiver.
-    Delivered,
-    /// An email job whose subscriptions all deliver by webhook only: handed
-    /// to the webhook queue, nothing emailed.
-    Routed,
-    /// Failed for now; parked for a later attempt.
-    Retried,
-    /// Out of attempts, or undeliverable: moved to the dead-letter stream.
-    Dead,
-    /// Dead-lettered because its webhook is (or was just) disabled.
-    Disabled,
-    /// For a user or subscription that no longer exists: acknowledged, not sent.
-    Dropped,
-}
 
 /// Counts of what one pass did.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -55,6 +39,7 @@ pub trait Handler: Send + Sync + 'static {
     fn handle(&self, job: QueuedJob) -> impl Future<Output = Result<Outcome, StoreError>> + Send;
 }
 
+/// The loop over one queue: `concurrency` jobs of `handler` in flight.
 pub struct Pump<H> {
     pub store: Store,
     /// This worker's name in the consumer group (unique per process).
@@ -136,7 +121,8 @@ impl<H: Handler> Pump<H> {
 /// One job through its handler, counted in `/metrics` by queue and outcome.
 async fn deliver<H: Handler>(handler: Arc<H>, job: QueuedJob) -> Result<Outcome, StoreError> {
     let done = handler.handle(job).await;
-    crate::metrics::delivery(H::QUEUE, &done);
+    let outcome = done.as_ref().map_or("store_error", |o| o.label());
+    metrics::delivery(H::QUEUE, outcome);
     done
 }
 
