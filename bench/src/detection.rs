@@ -83,7 +83,7 @@ pub async fn run(args: DetectionArgs) -> anyhow::Result<()> {
         let plan = Plan {
             count: owner.len(),
             target: Arc::new(move |n| Target::District {
-                district_id: owner[n],
+                district_id: owner[n].into(),
                 district_name: "D".into(),
                 state_name: "S".into(),
             }),
@@ -180,11 +180,11 @@ pub async fn run(args: DetectionArgs) -> anyhow::Result<()> {
                     .iter()
                     .filter(|(_, u)| u.contains(&format!("district_id={id}&")))
                     .count();
+                let target = redis_hack_shared::TargetKey::District((*id).into());
                 let every = store
-                    .poll_state(&format!("d:{id}"))
+                    .poll_state(&target)
                     .await?
-                    .get("every")
-                    .cloned()
+                    .every_secs
                     .unwrap_or_default();
                 println!(
                     "district {id}: {n} polls in {} h, planned every {every} s",

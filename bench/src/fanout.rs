@@ -54,7 +54,7 @@ pub async fn run(args: FanoutArgs) -> anyhow::Result<()> {
         let plan = Plan {
             count: args.subscribers,
             target: Arc::new(|_| Target::District {
-                district_id: DISTRICT,
+                district_id: DISTRICT.into(),
                 district_name: "Patna".into(),
                 state_name: "Bihar".into(),
             }),
@@ -86,9 +86,9 @@ pub async fn run(args: FanoutArgs) -> anyhow::Result<()> {
             ],
         )
         .await?;
-        let target = format!("d:{DISTRICT}");
+        let target = redis_hack_shared::TargetKey::District(DISTRICT.into());
         wait_until(Duration::from_secs(30), || async {
-            Ok(store.poll_state(&target).await?.contains_key("at"))
+            Ok(store.poll_state(&target).await?.at_ms.is_some())
         })
         .await
         .context("the server never polled the district")?;

@@ -4,7 +4,9 @@
 
 use redis_hack_server::store::Store;
 use redis_hack_server::webhook::sign::Secret;
-use redis_hack_shared::{Channels, Filters, Subscription, Target, WebhookUrl};
+use redis_hack_shared::{
+    Channels, EmailAddress, Filters, Subscription, SubscriptionId, Target, UserId, WebhookUrl,
+};
 use std::time::Instant;
 
 /// What each subscriber gets.
@@ -52,12 +54,9 @@ async fn one(
     channel: Channel,
     token: bool,
 ) -> anyhow::Result<()> {
-    let uid = store
-        .ensure_user(
-            &format!("user{n}@example.com"),
-            &hex::encode(rand::random::<[u8; 8]>()),
-        )
-        .await?;
+    let email = EmailAddress::parse(&format!("user{n}@example.com"))?;
+    let uid = UserId::parse(&hex::encode(rand::random::<[u8; 8]>()))?;
+    let uid = store.ensure_user(&email, &uid).await?;
     let (channels, secret) = match channel {
         Channel::Email => (Channels::default(), None),
         Channel::Webhook(url) => (
@@ -69,7 +68,7 @@ async fn one(
         ),
     };
     let sub = Subscription {
-        id: format!("s{:08x}", rand::random::<u32>()),
+        id: SubscriptionId::parse(&format!("s{:08x}", rand::random::<u32>()))?,
         target,
         filters: Filters::default(),
         channels,
@@ -82,7 +81,8 @@ async fn one(
         .await?;
     if token {
         let hash = hex::encode(rand::random::<[u8; 32]>());
-        store.put_token(&hash, &uid, "bench").await?;
+        let ttl = std::time::Duration::from_secs(90 * 86_400);
+        store.put_token(&hash, &uid, "bench", ttl).await?;
     }
     Ok(())
 }

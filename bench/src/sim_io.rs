@@ -13,7 +13,7 @@ pub async fn district_ids(client: &CowinClient, n: usize) -> anyhow::Result<Vec<
                 .districts(state.state_id)
                 .await?
                 .iter()
-                .map(|d| d.district_id),
+                .map(|d| d.district_id.get()),
         );
     }
     ids.sort_unstable();

@@ -37,7 +37,7 @@ pub async fn run(args: StorageArgs) -> anyhow::Result<()> {
     let plan = |count| Plan {
         count,
         target: Arc::new(|n| Target::District {
-            district_id: 1 + (n % 500) as u32,
+            district_id: (1 + (n % 500) as u32).into(),
             district_name: "Patna".into(),
             state_name: "Bihar".into(),
         }),

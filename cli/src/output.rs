@@ -105,7 +105,7 @@ pub fn table(subs: &[Subscription]) -> String {
             };
             let h = &s.history;
             [
-                s.id.clone(),
+                s.id.to_string(),
                 s.target.to_string(),
                 s.filters.to_string(),
                 channels.to_owned(),
@@ -138,15 +138,15 @@ pub fn table(subs: &[Subscription]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use redis_hack_shared::{Channels, Filters, Pincode, Target};
+    use redis_hack_shared::{Channels, Filters, Pincode, SubscriptionId, Target};
 
     #[test]
     fn the_table_lines_up_columns_and_describes_each_subscription() {
         let subs = vec![
             Subscription {
-                id: "s1".into(),
+                id: SubscriptionId::parse("s1").unwrap(),
                 target: Target::District {
-                    district_id: 97,
+                    district_id: 97.into(),
                     district_name: "Patna".into(),
                     state_name: "Bihar".into(),
                 },
@@ -157,7 +157,7 @@ mod tests {
                 webhook: None,
             },
             Subscription {
-                id: "s22222222".into(),
+                id: SubscriptionId::parse("s22222222").unwrap(),
                 target: Target::Pincode {
                     pincode: Pincode::parse("110001").unwrap(),
                 },

@@ -53,7 +53,10 @@ pub fn value_or_ask(
 
 /// Asks for a state and then a district from the server's lists (fuzzy search);
 /// `state_hint` preselects a state when it names one.
-pub async fn pick_district(ctx: &Context, state_hint: Option<&str>) -> anyhow::Result<u32> {
+pub async fn pick_district(
+    ctx: &Context,
+    state_hint: Option<&str>,
+) -> anyhow::Result<redis_hack_shared::DistrictId> {
     let states = waiting(ctx, "Loading states…", ctx.client.states())
         .await
         .map_err(ClientError::into_anyhow)?

@@ -1,10 +1,15 @@
 //! `ApiError`: every way a request can fail, turned into a status code and
 //! the shared JSON error body in one `match`. Details of 5xx errors are
-//! logged, never returned.
+//! logged, never returned. The lower layers' errors (store, upstream,
+//! locations, delivery, a request's target) are mapped to it here, once.
 
+use crate::delivery::DeliveryError;
+use crate::locations::LocationError;
+use crate::store::StoreError;
+use crate::upstream::UpstreamError;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use redis_hack_shared::ErrorBody;
+use redis_hack_shared::{ErrorBody, TargetSpecError};
 
 /// An error answered to an HTTP client.
 #[derive(Debug, thiserror::Error)]
@@ -28,7 +33,8 @@ pub enum ApiError {
     PayloadTooLarge { limit: usize },
     #[error("{0}")]
     UnsupportedMediaType(String),
-    /// 422: well-formed, but a name matched nothing; `suggestions` are the closest names.
+    /// 422: well-formed, but a name or id matched nothing; `suggestions` are
+    /// the close names.
     #[error("{message}")]
     Unknown {
         code: &'static str,
@@ -62,52 +68,46 @@ impl ApiError {
             message: message.into(),
         }
     }
+
+    /// The status and `code` it is answered with.
+    fn status_and_code(&self) -> (StatusCode, &'static str) {
+        match self {
+            Self::BadRequest { code, .. } => (StatusCode::BAD_REQUEST, code),
+            Self::Unauthorized { code, .. } => (StatusCode::UNAUTHORIZED, code),
+            Self::Forbidden { code, .. } => (StatusCode::FORBIDDEN, code),
+            Self::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            Self::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
+            Self::Conflict(_) => (StatusCode::CONFLICT, "duplicate_subscription"),
+            Self::PayloadTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "body_too_large"),
+            Self::UnsupportedMediaType(_) => {
+                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
+            }
+            Self::Unknown { code, .. } => (StatusCode::UNPROCESSABLE_ENTITY, code),
+            Self::TooManyRequests { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
+            Self::Unavailable { status, code, .. } => (*status, code),
+            Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+        }
+    }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let (status, code, suggestions) = match &self {
-            Self::BadRequest { code, .. } => (StatusCode::BAD_REQUEST, *code, vec![]),
-            Self::Unauthorized { code, .. } => (StatusCode::UNAUTHORIZED, *code, vec![]),
-            Self::Forbidden { code, .. } => (StatusCode::FORBIDDEN, *code, vec![]),
-            Self::NotFound(_) => (StatusCode::NOT_FOUND, "not_found", vec![]),
-            Self::MethodNotAllowed => {
-                (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", vec![])
-            }
-            Self::Conflict(_) => (StatusCode::CONFLICT, "duplicate_subscription", vec![]),
-            Self::PayloadTooLarge { .. } => {
-                (StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", vec![])
-            }
-            Self::UnsupportedMediaType(_) => (
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
-                vec![],
-            ),
-            Self::Unknown {
-                code, suggestions, ..
-            } => (StatusCode::UNPROCESSABLE_ENTITY, *code, suggestions.clone()),
-            Self::TooManyRequests { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited", vec![]),
-            Self::Unavailable {
-                status,
-                code,
-                message,
-            } => {
+        let (status, code) = self.status_and_code();
+        let message = match &self {
+            Self::Unavailable { message, .. } => {
                 tracing::warn!(code, %message, "dependency unavailable");
-                (*status, *code, vec![])
+                message.clone()
             }
             Self::Internal(e) => {
                 tracing::error!(error = format!("{e:#}"), "internal error");
-                (StatusCode::INTERNAL_SERVER_ERROR, "internal", vec![])
-            }
-        };
-        let message = match &self {
-            Self::Internal(_) => {
                 "something went wrong on the server; it has been logged".to_owned()
             }
             other => other.to_string(),
         };
         let mut body = ErrorBody::new(code, message);
-        body.error.suggestions = suggestions;
+        if let Self::Unknown { suggestions, .. } = &self {
+            body.error.suggestions = suggestions.clone();
+        }
         let mut response = (status, axum::Json(body)).into_response();
         if let Self::TooManyRequests { retry_after } = self {
             response
@@ -118,9 +118,8 @@ impl IntoResponse for ApiError {
     }
 }
 
-impl From<crate::store::StoreError> for ApiError {
-    fn from(e: crate::store::StoreError) -> Self {
-        use crate::store::StoreError;
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
         match e {
             StoreError::Unreachable(_) | StoreError::NoJsonModule => Self::Unavailable {
                 status: StatusCode::SERVICE_UNAVAILABLE,
@@ -132,12 +131,50 @@ impl From<crate::store::StoreError> for ApiError {
     }
 }
 
-impl From<crate::upstream::UpstreamError> for ApiError {
-    fn from(e: crate::upstream::UpstreamError) -> Self {
+impl From<UpstreamError> for ApiError {
+    fn from(e: UpstreamError) -> Self {
         Self::Unavailable {
             status: StatusCode::BAD_GATEWAY,
             code: "upstream_unavailable",
             message: format!("location data is unavailable right now: {e}"),
+        }
+    }
+}
+
+impl From<LocationError> for ApiError {
+    fn from(e: LocationError) -> Self {
+        let unknown = |code, suggestions, e: &LocationError| Self::Unknown {
+            code,
+            message: e.to_string(),
+            suggestions,
+        };
+        match e {
+            LocationError::Store(e) => e.into(),
+            LocationError::Upstream(e) => e.into(),
+            LocationError::Cache(_) => Self::Internal(e.into()),
+            LocationError::NoStateId(_) => Self::NotFound(e.to_string()),
+            LocationError::NoDistrictId(_) => unknown("unknown_district", Vec::new(), &e),
+            LocationError::UnknownState {
+                ref suggestions, ..
+            } => unknown("unknown_state", suggestions.clone(), &e),
+            LocationError::UnknownDistrict {
+                ref suggestions, ..
+            } => unknown("unknown_district", suggestions.clone(), &e),
+        }
+    }
+}
+
+impl From<TargetSpecError> for ApiError {
+    fn from(e: TargetSpecError) -> Self {
+        Self::bad_request(e.code(), e.to_string())
+    }
+}
+
+impl From<DeliveryError> for ApiError {
+    fn from(e: DeliveryError) -> Self {
+        match e {
+            DeliveryError::Store(e) => e.into(),
+            other => Self::Internal(other.into()),
         }
     }
 }

@@ -7,6 +7,7 @@ use crate::state::AppState;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::{StatusCode, header, request::Parts};
+use redis_hack_shared::UserId;
 use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -60,9 +61,10 @@ fn clean(text: &str) -> String {
     text.to_owned()
 }
 
-/// The user behind a valid `Authorization: Bearer` token.
+/// The user behind a valid `Authorization: Bearer` token. Every request
+/// that shows the token keeps it alive for another `TOKEN_TTL`.
 pub struct AuthUser {
-    pub uid: String,
+    pub uid: UserId,
     pub token_hash: String,
 }
 
@@ -87,14 +89,14 @@ impl FromRequestParts<AppState> for AuthUser {
             ));
         };
         let token_hash = hash_token(token);
-        match app.store.token(&token_hash).await? {
+        match app.store.token(&token_hash, app.settings.token_ttl).await? {
             Some(info) => Ok(Self {
                 uid: info.uid,
                 token_hash,
             }),
             None => Err(ApiError::unauthorized(
                 "invalid_token",
-                "the token is not valid (it was revoked or never issued); verify your email again",
+                "the token is not valid (it expired unused, was revoked, or was never issued); verify your email again",
             )),
         }
     }

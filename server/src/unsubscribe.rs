@@ -7,14 +7,15 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{Hmac, Mac};
+use redis_hack_shared::{SubscriptionId, UserId};
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
 /// What a valid token unsubscribes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Unsubscribe {
-    pub uid: String,
-    pub sids: Vec<String>,
+    pub uid: UserId,
+    pub sids: Vec<SubscriptionId>,
 }
 
 /// Signs and checks unsubscribe tokens.
@@ -32,13 +33,14 @@ impl UnsubscribeLinks {
         }
     }
 
-    pub fn token(&self, uid: &str, sids: &[String]) -> String {
+    pub fn token(&self, uid: &UserId, sids: &[SubscriptionId]) -> String {
+        let sids: Vec<&str> = sids.iter().map(SubscriptionId::as_str).collect();
         let sids = sids.join("-");
-        let mac = URL_SAFE_NO_PAD.encode(self.mac(uid, &sids));
+        let mac = URL_SAFE_NO_PAD.encode(self.mac(uid.as_str(), &sids));
         format!("{uid}.{sids}.{mac}")
     }
 
-    pub fn url(&self, uid: &str, sids: &[String]) -> String {
+    pub fn url(&self, uid: &UserId, sids: &[SubscriptionId]) -> String {
         format!("{}/unsubscribe/{}", self.public_url, self.token(uid, sids))
     }
 
@@ -51,9 +53,14 @@ impl UnsubscribeLinks {
         }
         let given = URL_SAFE_NO_PAD.decode(mac).ok()?;
         let ok: bool = self.mac(uid, sids).ct_eq(given.as_slice()).into();
-        ok.then(|| Unsubscribe {
-            uid: uid.to_owned(),
-            sids: sids.split('-').map(str::to_owned).collect(),
+        if !ok {
+            return None;
+        }
+        // Signed by us, so well-formed; checked all the same.
+        let sids = sids.split('-').map(SubscriptionId::parse);
+        Some(Unsubscribe {
+            uid: UserId::parse(uid).ok()?,
+            sids: sids.collect::<Result<_, _>>().ok()?,
         })
     }
 
@@ -72,6 +79,11 @@ impl UnsubscribeLinks {
 mod tests {
     use super::*;
 
+    fn ids(uid: &str, sids: &[&str]) -> (UserId, Vec<SubscriptionId>) {
+        let sids = sids.iter().map(|s| SubscriptionId::parse(s).unwrap());
+        (UserId::parse(uid).unwrap(), sids.collect())
+    }
+
     fn links() -> UnsubscribeLinks {
         UnsubscribeLinks::new(
             b"0123456789abcdef0123456789abcdef".to_vec(),
@@ -81,24 +93,25 @@ mod tests {
 
     #[test]
     fn a_token_round_trips_and_names_its_subscriptions() {
-        let sids = vec!["s1".to_owned(), "s2".to_owned()];
-        let url = links().url("u1", &sids);
+        let (uid, sids) = ids("u1", &["s1", "s2"]);
+        let url = links().url(&uid, &sids);
         assert!(
             url.starts_with("https://x.test/unsubscribe/u1.s1-s2."),
             "{url}"
         );
         let token = url.rsplit('/').next().unwrap();
         let got = links().check(token).unwrap();
-        assert_eq!((got.uid.as_str(), got.sids), ("u1", sids));
+        assert_eq!((got.uid, got.sids), (uid, sids));
     }
 
     #[test]
     fn altered_or_forged_tokens_are_refused() {
-        let token = links().token("u1", &["s1".to_owned()]);
+        let (uid, sids) = ids("u1", &["s1"]);
+        let token = links().token(&uid, &sids);
         let other_user = token.replacen("u1", "u2", 1);
         let other_sub = token.replacen("s1", "s9", 1);
-        let other_key = UnsubscribeLinks::new(b"another key".to_vec(), "https://x.test")
-            .token("u1", &["s1".to_owned()]);
+        let other_key =
+            UnsubscribeLinks::new(b"another key".to_vec(), "https://x.test").token(&uid, &sids);
         for bad in [
             other_user,
             other_sub,

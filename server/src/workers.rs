@@ -9,7 +9,7 @@ use crate::delivery::Pump;
 use crate::mail::{Credentials, MailError, Mailer};
 use crate::store::Store;
 use crate::unsubscribe::UnsubscribeLinks;
-use crate::webhook::{HookClient, WebhookHandler, WebhookWorker};
+use crate::webhook::{HookClient, HookPolicy, WebhookHandler, WebhookWorker};
 use anyhow::Context;
 use std::sync::Arc;
 
@@ -49,8 +49,10 @@ pub async fn delivery_workers(
             store: store.clone(),
             mailer,
             client: HookClient::new(d.webhook_timeout, d.webhook_allow_private)?,
-            schedule: d.webhook_schedule.clone(),
-            disable_after: d.webhook_disable_after,
+            policy: HookPolicy {
+                schedule: d.webhook_schedule.clone(),
+                disable_after: d.webhook_disable_after,
+            },
         }),
     };
     Ok((email, webhook))

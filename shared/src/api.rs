@@ -5,8 +5,10 @@
 
 use crate::delivery::WebhookStatus;
 use crate::domain::{
-    DistrictId, EmailAddress, Filters, OtpCode, Pincode, StateId, TopicName, WebhookUrl,
+    DistrictId, EmailAddress, Filters, OtpCode, Pincode, StateId, SubscriptionId, TopicName,
+    WebhookUrl,
 };
+use crate::target::{Target, TargetFields, TargetSpec, TargetSpecError};
 use serde::{Deserialize, Serialize};
 
 /// How long an emailed code stays valid.
@@ -55,6 +57,18 @@ pub struct RegisterRequest {
     pub district: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub district_id: Option<DistrictId>,
+}
+
+impl RegisterRequest {
+    /// The district to watch once verified, if the request names one.
+    pub fn target(&self) -> Result<Option<TargetSpec>, TargetSpecError> {
+        TargetSpec::for_registration(TargetFields {
+            district_id: self.district_id,
+            state: self.state.as_deref(),
+            district: self.district.as_deref(),
+            ..TargetFields::default()
+        })
+    }
 }
 
 /// The 202 answer to `register`: the same whether or not the address is known.
@@ -133,51 +147,29 @@ pub struct CreateSubscriptionRequest {
     pub channels: Channels,
 }
 
-/// What a subscription watches.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+impl CreateSubscriptionRequest {
+    /// The one target the request names.
+    pub fn target(&self) -> Result<TargetSpec, TargetSpecError> {
+        let fields = TargetFields {
+            district_id: self.district_id,
+            state: self.state.as_deref(),
+            district: self.district.as_deref(),
+            pincode: self.pincode.as_ref(),
+            topic: self.topic.as_ref(),
+        };
+        TargetSpec::for_subscription(fields, &self.filters)
+    }
+}
+
+/// The `201` answer to `POST /v1/subscriptions`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Target {
-    District {
-        district_id: DistrictId,
-        district_name: String,
-        state_name: String,
-    },
-    Pincode {
-        pincode: Pincode,
-    },
-    /// Openings a publisher announces on a topic.
-    Topic {
-        topic: TopicName,
-    },
-}
-
-impl Target {
-    /// The target's short key, `d:{district_id}`, `p:{pincode}` or `t:{topic}`,
-    /// as the server's indexes and poller name it.
-    pub fn key(&self) -> String {
-        match self {
-            Self::District { district_id, .. } => format!("d:{district_id}"),
-            Self::Pincode { pincode } => format!("p:{pincode}"),
-            Self::Topic { topic } => format!("t:{topic}"),
-        }
-    }
-}
-
-impl std::fmt::Display for Target {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::District {
-                district_id,
-                district_name,
-                state_name,
-            } => {
-                write!(f, "{district_name}, {state_name} (district {district_id})")
-            }
-            Self::Pincode { pincode } => write!(f, "pincode {pincode}"),
-            Self::Topic { topic } => write!(f, "topic {topic}"),
-        }
-    }
+pub struct CreatedSubscription {
+    #[serde(flatten)]
+    pub subscription: Subscription,
+    /// The webhook's signing secret (`whsec_...`), shown this once only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webhook_secret: Option<String>,
 }
 
 /// One thing a user watches.
@@ -185,7 +177,7 @@ impl std::fmt::Display for Target {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Subscription {
     /// Stable for the same target and filters, so a duplicate is detectable.
-    pub id: String,
+    pub id: SubscriptionId,
     pub target: Target,
     pub filters: Filters,
     pub channels: Channels,

@@ -1,8 +1,6 @@
-//! Bodies for delivery beyond email: a webhook's state as `list` shows it, the
-//! answer that carries a new webhook's signing secret (once), and the
-//! publisher API (`POST /v1/topics/{topic}/openings`).
+//! Bodies for delivery beyond email: a webhook's state as `list` shows it,
+//! and the publisher API (`POST /v1/topics/{topic}/openings`).
 
-use crate::api::Subscription;
 use serde::{Deserialize, Serialize};
 
 /// How a subscription's webhook is doing. Times in ms since the Unix epoch.
@@ -26,17 +24,6 @@ pub struct WebhookStatus {
     pub disabled_at: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disabled_reason: Option<String>,
-}
-
-/// The `201` answer to `POST /v1/subscriptions`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct CreatedSubscription {
-    #[serde(flatten)]
-    pub subscription: Subscription,
-    /// The webhook's signing secret (`whsec_...`), shown this once only.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub webhook_secret: Option<String>,
 }
 
 /// An opening a publisher announces, e.g. a seat freed in a full class.

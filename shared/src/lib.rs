@@ -14,6 +14,7 @@ pub mod error;
 mod openapi;
 pub mod session;
 pub mod status;
+pub mod target;
 
 pub use api::*;
 pub use delivery::*;
@@ -21,3 +22,4 @@ pub use domain::*;
 pub use error::{ErrorBody, ErrorDetail};
 pub use session::Session;
 pub use status::*;
+pub use target::*;

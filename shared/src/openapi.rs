@@ -5,7 +5,8 @@
 //! values. The DTOs derive theirs beside their definitions.
 
 use crate::domain::{
-    AgeLimit, Dose, EmailAddress, MinCapacity, OtpCode, Pincode, TopicName, Vaccine, WebhookUrl,
+    AgeLimit, DistrictId, Dose, EmailAddress, MinCapacity, OtpCode, Pincode, SubscriptionId,
+    TopicName, Vaccine, WebhookUrl,
 };
 use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 use utoipa::openapi::{RefOr, schema::SchemaFormat};
@@ -92,4 +93,19 @@ schema!(
     integer("The smallest number of open slots worth an alert.")
         .minimum(Some(1))
         .maximum(Some(MinCapacity::MAX))
+);
+schema!(
+    DistrictId,
+    ObjectBuilder::new()
+        .schema_type(Type::Integer)
+        .format(Some(SchemaFormat::KnownFormat(
+            utoipa::openapi::KnownFormat::UInt32,
+        )))
+        .minimum(Some(0))
+);
+schema!(
+    SubscriptionId,
+    string("A subscription's id, as `list` shows it.")
+        .pattern(Some(r"^[a-z0-9]{1,64}$"))
+        .examples(["s1a2b3c4d"])
 );

@@ -72,7 +72,7 @@ mod tests {
             center_name: "PHC Danapur".into(),
             address: "Main Road".into(),
             pincode: "801503".into(),
-            district_id: 97,
+            district_id: DistrictId::new(97),
             date: "01-06-2021".into(),
             vaccine: "COVISHIELD".into(),
             min_age: 18,

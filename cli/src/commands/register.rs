@@ -26,7 +26,7 @@ pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
         district_id: None,
     };
     match args.district.given()? {
-        Some(District::Id(id)) => req.district_id = Some(id),
+        Some(District::Id(id)) => req.district_id = Some(id.into()),
         Some(District::Names(state, district)) => {
             (req.state, req.district) = (Some(state), Some(district))
         }

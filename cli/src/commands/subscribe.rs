@@ -64,7 +64,7 @@ pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
     match (args.pincode, args.district.given()?) {
         _ if args.topic.is_some() => req.topic = args.topic,
         (Some(pincode), _) => req.pincode = Some(pincode),
-        (None, Some(District::Id(id))) => req.district_id = Some(id),
+        (None, Some(District::Id(id))) => req.district_id = Some(id.into()),
         (None, Some(District::Names(s, d))) => (req.state, req.district) = (Some(s), Some(d)),
         (None, None) if ctx.interactive => {
             req.district_id = Some(pick_district(ctx, args.district.state.as_deref()).await?);

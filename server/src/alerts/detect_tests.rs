@@ -15,7 +15,7 @@ fn session(id: &str, dose1: u32, dose2: u32) -> Session {
         center_name: "PHC".into(),
         address: "Main Road".into(),
         pincode: "800001".into(),
-        district_id: 97,
+        district_id: 97.into(),
         date: "01-06-2021".into(),
         vaccine: "COVISHIELD".into(),
         min_age: 18,

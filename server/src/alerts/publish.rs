@@ -3,18 +3,19 @@
 //! to the topic's subscribers through the same queue, channels and history as
 //! a polled opening: one alert job per user, filtered by `min_capacity`.
 
-use crate::delivery::AlertJob;
+use crate::delivery::{AlertJob, DeliveryError};
 use crate::metrics;
-use crate::store::{Moment, Queue, Store, StoreError, now_ms};
-use redis_hack_shared::{Opening, PublishResponse, TopicName};
+use crate::store::{Moment, Queue, Store, Subscriber, now_ms};
+use redis_hack_shared::{Opening, PublishResponse, SubscriptionId, TargetKey, TopicName, UserId};
 use std::collections::BTreeMap;
 
+/// Announces `opening` on `topic` once: an id seen before queues nothing.
 pub async fn publish(
     store: &Store,
     topic: &TopicName,
     opening: &Opening,
-) -> Result<PublishResponse, StoreError> {
-    if !store.mark_published(topic.as_str(), &opening.id).await? {
+) -> Result<PublishResponse, DeliveryError> {
+    if !store.mark_published(topic, &opening.id).await? {
         return Ok(PublishResponse {
             queued: 0,
             duplicate: true,
@@ -27,24 +28,34 @@ pub async fn publish(
         }),
         Err(e) => {
             // Not queued: let the publisher's retry through.
-            store
-                .unmark_published(topic.as_str(), &opening.id)
-                .await
-                .ok();
+            store.unmark_published(topic, &opening.id).await.ok();
             Err(e)
         }
     }
 }
 
-async fn fan_out(store: &Store, topic: &TopicName, opening: &Opening) -> Result<usize, StoreError> {
-    let target = format!("t:{topic}");
-    let mut per_user: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for sub in store.subscribers_of(&target).await? {
-        let wanted = sub.filters.min_capacity.map_or(1, |c| c.get());
-        if opening.capacity >= wanted {
+/// Who an opening of `capacity` places alerts: each user with the
+/// subscriptions whose `min_capacity` it reaches.
+pub fn recipients(
+    subscribers: Vec<Subscriber>,
+    capacity: u32,
+) -> BTreeMap<UserId, Vec<SubscriptionId>> {
+    let mut per_user: BTreeMap<UserId, Vec<SubscriptionId>> = BTreeMap::new();
+    for sub in subscribers {
+        if capacity >= sub.filters.min_capacity.map_or(1, |c| c.get()) {
             per_user.entry(sub.uid).or_default().push(sub.sid);
         }
     }
+    per_user
+}
+
+async fn fan_out(
+    store: &Store,
+    topic: &TopicName,
+    opening: &Opening,
+) -> Result<usize, DeliveryError> {
+    let target = TargetKey::Topic(topic.clone());
+    let per_user = recipients(store.subscribers_of(&target).await?, opening.capacity);
     let now = now_ms();
     let bodies = per_user
         .iter()
@@ -62,14 +73,57 @@ async fn fan_out(store: &Store, topic: &TopicName, opening: &Opening) -> Result<
                 attempt: 0,
                 routed: false,
             };
-            serde_json::to_string(&job).map_err(|e| StoreError::Corrupt(e.to_string()))
+            job.to_json()
         })
         .collect::<Result<Vec<_>, _>>()?;
     store.enqueue_many(Queue::Email, &bodies).await?;
-    metrics::opened("topic", 1, bodies.len());
-    for (uid, sids) in &per_user {
-        store.record(uid, sids, Moment::Matched, now).await?;
-    }
+    metrics::opened(target.kind(), 1, bodies.len());
+    let matched: Vec<(&UserId, &[SubscriptionId])> = per_user
+        .iter()
+        .map(|(uid, sids)| (uid, sids.as_slice()))
+        .collect();
+    store.record_many(&matched, Moment::Matched, now).await?;
     tracing::info!(%topic, opening = %opening.id, users = per_user.len(), "opening published");
     Ok(per_user.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn subscriber(uid: &str, sid: &str, min_capacity: Option<u32>) -> Subscriber {
+        let filters = match min_capacity {
+            Some(c) => serde_json::from_value(serde_json::json!({ "min_capacity": c })).unwrap(),
+            None => Default::default(),
+        };
+        Subscriber {
+            uid: UserId::parse(uid).unwrap(),
+            sid: SubscriptionId::parse(sid).unwrap(),
+            filters,
+        }
+    }
+
+    #[test]
+    fn an_opening_reaches_each_user_once_with_the_subscriptions_its_size_satisfies() {
+        let got = recipients(
+            vec![
+                subscriber("u1", "s1", None),
+                subscriber("u1", "s2", Some(2)),
+                subscriber("u2", "s3", Some(3)),
+                subscriber("u3", "s4", Some(1)),
+            ],
+            2,
+        );
+        let got: Vec<(String, Vec<String>)> = got
+            .into_iter()
+            .map(|(u, s)| (u.to_string(), s.iter().map(|s| s.to_string()).collect()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("u1".to_owned(), vec!["s1".to_owned(), "s2".to_owned()]),
+                ("u3".to_owned(), vec!["s4".to_owned()]),
+            ]
+        );
+    }
 }

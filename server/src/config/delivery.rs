@@ -1,6 +1,7 @@
 //! Delivery settings: how the email and webhook workers retry, how many
 //! deliveries run at once, what webhooks may reach, and who may publish.
 
+use super::vars::Vars;
 use super::{ConfigError, Secret};
 use crate::poller::schedule::parse_duration;
 use std::time::Duration;
@@ -35,69 +36,48 @@ pub struct DeliveryConfig {
 }
 
 impl DeliveryConfig {
-    pub fn from_get(get: &impl Fn(&str, &str) -> String) -> Result<Self, ConfigError> {
-        let duration = |var: &'static str, default: &str| -> Result<Duration, ConfigError> {
-            let raw = get(var, default);
-            parse_duration(&raw).ok_or(ConfigError {
-                var,
-                reason: format!("'{raw}' is not a duration like 5s, 5m, 2h or 5d"),
-            })
-        };
-        let number = |var: &'static str, default: &str| -> Result<u32, ConfigError> {
-            let raw = get(var, default);
-            raw.parse().ok().filter(|n| *n > 0).ok_or(ConfigError {
-                var,
-                reason: format!("'{raw}' is not a positive whole number"),
-            })
-        };
-        let raw = get("WEBHOOK_RETRY_SCHEDULE", "5s,5m,30m,2h,5h,10h,10h");
-        let webhook_schedule = raw
-            .split(',')
-            .map(|d| parse_duration(d).ok_or(d.trim().to_owned()))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|d| ConfigError {
-                var: "WEBHOOK_RETRY_SCHEDULE",
-                reason: format!("'{d}' is not a duration like 5s, 5m or 2h"),
-            })?;
-        let raw = get("WEBHOOK_ALLOW_PRIVATE", "false");
-        let webhook_allow_private = match raw.to_ascii_lowercase().as_str() {
-            "true" | "1" | "yes" => true,
-            "false" | "0" | "no" => false,
-            _ => {
-                return Err(ConfigError {
-                    var: "WEBHOOK_ALLOW_PRIVATE",
-                    reason: format!("'{raw}' is not true or false"),
-                });
-            }
-        };
-        let shutdown_grace = duration("SHUTDOWN_GRACE", "25s")?;
-        let publisher_keys = get("PUBLISHER_KEYS", "")
-            .split(',')
-            .map(str::trim)
-            .filter(|k| !k.is_empty())
-            .map(|k| match k.len() >= 16 {
-                true => Ok(Secret::new(k)),
-                false => Err(ConfigError {
-                    var: "PUBLISHER_KEYS",
-                    reason: "every key must be at least 16 characters long".into(),
-                }),
-            })
-            .collect::<Result<_, _>>()?;
+    pub(super) fn from_vars(vars: &Vars) -> Result<Self, ConfigError> {
         Ok(Self {
-            concurrency: number("WORKER_CONCURRENCY", "16")? as usize,
-            smtp_pool_size: number("SMTP_POOL_SIZE", "16")?,
-            email_attempts: number("RETRY_ATTEMPTS", "8")?,
-            email_retry_base: duration("RETRY_BASE", "5s")?,
-            email_retry_max: duration("RETRY_MAX", "15m")?,
-            reclaim_idle: duration("QUEUE_RECLAIM_IDLE", "60s")?,
-            webhook_schedule,
-            webhook_timeout: duration("WEBHOOK_TIMEOUT", "15s")?,
-            webhook_disable_after: duration("WEBHOOK_DISABLE_AFTER", "5d")?,
-            webhook_allow_private,
-            publisher_keys,
-            shutdown_grace,
+            concurrency: vars.positive("WORKER_CONCURRENCY", "16")? as usize,
+            smtp_pool_size: vars.positive("SMTP_POOL_SIZE", "16")?,
+            email_attempts: vars.positive("RETRY_ATTEMPTS", "8")?,
+            email_retry_base: vars.duration("RETRY_BASE", "5s")?,
+            email_retry_max: vars.duration("RETRY_MAX", "15m")?,
+            reclaim_idle: vars.duration("QUEUE_RECLAIM_IDLE", "60s")?,
+            webhook_schedule: schedule(vars)?,
+            webhook_timeout: vars.duration("WEBHOOK_TIMEOUT", "15s")?,
+            webhook_disable_after: vars.duration("WEBHOOK_DISABLE_AFTER", "5d")?,
+            webhook_allow_private: vars.flag("WEBHOOK_ALLOW_PRIVATE", "false")?,
+            publisher_keys: publisher_keys(vars)?,
+            shutdown_grace: vars.duration("SHUTDOWN_GRACE", "25s")?,
         })
     }
+}
+
+fn schedule(vars: &Vars) -> Result<Vec<Duration>, ConfigError> {
+    let raw = vars.get("WEBHOOK_RETRY_SCHEDULE", "5s,5m,30m,2h,5h,10h,10h");
+    raw.split(',')
+        .map(|d| parse_duration(d).ok_or(d.trim().to_owned()))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|d| ConfigError {
+            var: "WEBHOOK_RETRY_SCHEDULE",
+            reason: format!("'{d}' is not a duration like 5s, 5m or 2h"),
+        })
+}
+
+fn publisher_keys(vars: &Vars) -> Result<Vec<Secret>, ConfigError> {
+    vars.get("PUBLISHER_KEYS", "")
+        .split(',')
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
+        .map(|k| match k.len() >= 16 {
+            true => Ok(Secret::new(k)),
+            false => Err(ConfigError {
+                var: "PUBLISHER_KEYS",
+                reason: "every key must be at least 16 characters long".into(),
+            }),
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -105,12 +85,11 @@ mod tests {
     use super::*;
 
     fn config(pairs: &[(&str, &str)]) -> Result<DeliveryConfig, ConfigError> {
-        DeliveryConfig::from_get(&|name: &str, default: &str| {
-            pairs
-                .iter()
-                .find(|(k, _)| *k == name)
-                .map_or(default.to_owned(), |(_, v)| v.to_string())
-        })
+        let var = |name: &str| {
+            let found = pairs.iter().find(|(k, _)| *k == name);
+            found.map(|(_, v)| v.to_string())
+        };
+        DeliveryConfig::from_vars(&Vars::new(&var))
     }
 
     #[test]

@@ -3,15 +3,17 @@
 //! bad value is reported with the variable's name before anything starts.
 
 mod delivery;
+mod vars;
 
 pub use delivery::DeliveryConfig;
 
 use crate::alerts::detect::Rules;
 use crate::poller::PollConfig;
-use crate::poller::schedule::{Budget, parse_duration};
+use crate::poller::schedule::Budget;
 use std::fmt;
 use std::net::SocketAddr;
 use std::time::Duration;
+use vars::Vars;
 
 /// A value that must never appear in logs or debug output.
 #[derive(Clone, PartialEq, Eq)]
@@ -67,6 +69,9 @@ pub struct Settings {
     pub poll: PollConfig,
     /// Workers, retries, webhooks and publishers: see [`DeliveryConfig`].
     pub delivery: DeliveryConfig,
+    /// `TOKEN_TTL` (`90d`): a bearer token unused this long stops working;
+    /// each use starts the time again.
+    pub token_ttl: Duration,
 }
 
 impl Settings {
@@ -77,88 +82,69 @@ impl Settings {
 
     /// Reads settings through `var`, so tests can supply their own values.
     pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let get = |name: &str, default: &str| {
-            var(name)
-                .map(|v| v.trim().to_owned())
-                .filter(|v| !v.is_empty())
-                .unwrap_or_else(|| default.to_owned())
-        };
-        let bind_addr = get("BIND_ADDR", "127.0.0.1:8080");
+        let vars = Vars::new(&var);
+        let bind_addr = vars.get("BIND_ADDR", "127.0.0.1:8080");
         let bind_addr = bind_addr.parse().map_err(|_| ConfigError {
             var: "BIND_ADDR",
             reason: format!("'{bind_addr}' is not a socket address like 127.0.0.1:8080"),
         })?;
-        let redis_url = get("REDIS_URL", "redis://127.0.0.1:6379/0");
-        check_scheme(
-            "REDIS_URL",
-            &redis_url,
-            &[
-                "redis://",
-                "rediss://",
-                "redis+unix://",
-                "unix://",
-                "redis+cluster://",
-            ],
+        let redis_url = vars.url("REDIS_URL", "redis://127.0.0.1:6379/0", REDIS_SCHEMES)?;
+        let smtp_url = vars.url(
+            "SMTP_URL",
+            "smtp://127.0.0.1:1025",
+            &["smtp://", "smtps://"],
         )?;
-        let smtp_url = get("SMTP_URL", "smtp://127.0.0.1:1025");
-        check_scheme("SMTP_URL", &smtp_url, &["smtp://", "smtps://"])?;
-        let mail_from = get("MAIL_FROM", "redis-hack <noreply@localhost>");
-        if !mail_from.contains('@') {
-            return Err(ConfigError {
-                var: "MAIL_FROM",
-                reason: format!(
-                    "'{mail_from}' is not a mailbox like 'redis-hack <alerts@example.com>'"
-                ),
-            });
-        }
-        let public_url = get("PUBLIC_URL", &format!("http://{bind_addr}"));
-        check_scheme("PUBLIC_URL", &public_url, &["http://", "https://"])?;
-        let cowin_api_url = get("COWIN_API_URL", "https://cdn-api.co-vin.in/api/v2");
-        check_scheme("COWIN_API_URL", &cowin_api_url, &["http://", "https://"])?;
-        let limit = get("RATE_LIMIT_IP_PER_HOUR", "30");
-        let rate_limit_ip_per_hour = limit.parse().ok().filter(|n| *n > 0).ok_or(ConfigError {
-            var: "RATE_LIMIT_IP_PER_HOUR",
-            reason: format!("'{limit}' is not a positive whole number"),
-        })?;
-        let poll = poll_config(&get)?;
-        let delivery = DeliveryConfig::from_get(&get)?;
+        let web = &["http://", "https://"];
+        let public_url = vars.url("PUBLIC_URL", &format!("http://{bind_addr}"), web)?;
+        let cowin_api_url = vars.url("COWIN_API_URL", "https://cdn-api.co-vin.in/api/v2", web)?;
         Ok(Self {
-            poll,
-            delivery,
+            poll: poll_config(&vars)?,
+            delivery: DeliveryConfig::from_vars(&vars)?,
             bind_addr,
             redis_url: Secret::new(redis_url),
-            key_prefix: get("REDIS_KEY_PREFIX", "rh:"),
+            key_prefix: vars.get("REDIS_KEY_PREFIX", "rh:"),
             smtp_url: Secret::new(smtp_url),
-            smtp_username: var("SMTP_USERNAME").filter(|v| !v.is_empty()),
-            smtp_password: var("SMTP_PASSWORD")
-                .filter(|v| !v.is_empty())
-                .map(Secret::new),
-            mail_from,
+            smtp_username: vars.optional("SMTP_USERNAME"),
+            smtp_password: vars.optional("SMTP_PASSWORD").map(Secret::new),
+            mail_from: mail_from(&vars)?,
             public_url: public_url.trim_end_matches('/').to_owned(),
             cowin_api_url: cowin_api_url.trim_end_matches('/').to_owned(),
-            rate_limit_ip_per_hour,
+            rate_limit_ip_per_hour: vars.positive("RATE_LIMIT_IP_PER_HOUR", "30")?,
+            token_ttl: vars.positive_duration("TOKEN_TTL", "90d")?,
         })
     }
 }
 
-fn poll_config(get: &impl Fn(&str, &str) -> String) -> Result<PollConfig, ConfigError> {
-    let duration = |var: &'static str, default: &str| -> Result<Duration, ConfigError> {
-        let raw = get(var, default);
-        parse_duration(&raw)
-            .filter(|d| !d.is_zero())
-            .ok_or(ConfigError {
-                var,
-                reason: format!("'{raw}' is not a duration like 60s, 5m or 1h"),
-            })
-    };
-    let raw = get("POLL_BUDGET", "100/300s");
+const REDIS_SCHEMES: &[&str] = &[
+    "redis://",
+    "rediss://",
+    "redis+unix://",
+    "unix://",
+    "redis+cluster://",
+];
+
+fn mail_from(vars: &Vars) -> Result<String, ConfigError> {
+    let mail_from = vars.get("MAIL_FROM", "redis-hack <noreply@localhost>");
+    match mail_from.contains('@') {
+        true => Ok(mail_from),
+        false => Err(ConfigError {
+            var: "MAIL_FROM",
+            reason: format!(
+                "'{mail_from}' is not a mailbox like 'redis-hack <alerts@example.com>'"
+            ),
+        }),
+    }
+}
+
+fn poll_config(vars: &Vars) -> Result<PollConfig, ConfigError> {
+    let raw = vars.get("POLL_BUDGET", "100/300s");
     let budget = Budget::parse(&raw).map_err(|reason| ConfigError {
         var: "POLL_BUDGET",
         reason,
     })?;
     let (min_interval, max_interval) = (
-        duration("POLL_MIN_INTERVAL", "60s")?,
-        duration("POLL_MAX_INTERVAL", "30m")?,
+        vars.positive_duration("POLL_MIN_INTERVAL", "60s")?,
+        vars.positive_duration("POLL_MAX_INTERVAL", "30m")?,
     );
     if max_interval < min_interval {
         return Err(ConfigError {
@@ -166,29 +152,18 @@ fn poll_config(get: &impl Fn(&str, &str) -> String) -> Result<PollConfig, Config
             reason: "must not be shorter than POLL_MIN_INTERVAL".into(),
         });
     }
-    let raw = get("ALERT_MARGIN", "2");
+    let raw = vars.get("ALERT_MARGIN", "2");
     let margin = raw.parse().map_err(|_| ConfigError {
         var: "ALERT_MARGIN",
         reason: format!("'{raw}' is not a whole number of slots"),
     })?;
-    let realert = duration("ALERT_REALERT_INTERVAL", "10m")?;
+    let realert = vars.positive_duration("ALERT_REALERT_INTERVAL", "10m")?;
     Ok(PollConfig {
         budget,
         min_interval,
         max_interval,
         rules: Rules { margin, realert },
     })
-}
-
-fn check_scheme(var: &'static str, value: &str, schemes: &[&str]) -> Result<(), ConfigError> {
-    if schemes.iter().any(|s| value.starts_with(s)) {
-        Ok(())
-    } else {
-        Err(ConfigError {
-            var,
-            reason: format!("must start with one of {}", schemes.join(", ")),
-        })
-    }
 }
 
 #[cfg(test)]
@@ -219,6 +194,9 @@ mod tests {
             }
         );
         assert_eq!(s.poll.min_interval, Duration::from_secs(60));
+        assert_eq!(s.token_ttl, Duration::from_secs(90 * 86_400));
+        let short = settings(&[("TOKEN_TTL", "2s")]).unwrap();
+        assert_eq!(short.token_ttl, Duration::from_secs(2));
     }
 
     #[test]
@@ -233,6 +211,12 @@ mod tests {
         assert_eq!(e.var, "POLL_BUDGET");
         let e = settings(&[("POLL_MIN_INTERVAL", "5m"), ("POLL_MAX_INTERVAL", "1m")]).unwrap_err();
         assert_eq!(e.var, "POLL_MAX_INTERVAL");
+        for bad in ["forever", "0s"] {
+            assert_eq!(
+                settings(&[("TOKEN_TTL", bad)]).unwrap_err().var,
+                "TOKEN_TTL"
+            );
+        }
     }
 
     #[test]

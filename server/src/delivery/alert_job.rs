@@ -2,7 +2,8 @@
 //! target, as it travels through the email queue (JSON in the stream). The
 //! email worker also hands it on to the user's webhooks (`routed`).
 
-use redis_hack_shared::{Opening, Session};
+use super::DeliveryError;
+use redis_hack_shared::{Opening, Session, SubscriptionId, TargetKey, UserId};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -11,11 +12,10 @@ pub struct AlertJob {
     /// job handled twice gives its webhooks the same `webhook-id`.
     #[serde(default)]
     pub id: String,
-    pub uid: String,
-    /// The target, `d:{district_id}`, `p:{pincode}` or `t:{topic}`.
-    pub target: String,
+    pub uid: UserId,
+    pub target: TargetKey,
     /// The user's subscriptions these openings matched.
-    pub sids: Vec<String>,
+    pub sids: Vec<SubscriptionId>,
     /// Every newly open matching session (polled targets).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sessions: Vec<Session>,
@@ -44,9 +44,9 @@ pub struct AlertJob {
 #[derive(Serialize)]
 pub struct NewJob<'a> {
     pub id: String,
-    pub uid: &'a str,
-    pub target: &'a str,
-    pub sids: &'a [String],
+    pub uid: &'a UserId,
+    pub target: &'a TargetKey,
+    pub sids: &'a [SubscriptionId],
     pub sessions: &'a serde_json::value::RawValue,
     pub fetched_at_ms: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -68,6 +68,11 @@ impl AlertJob {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+
+    /// The job as the queue holds it.
+    pub fn to_json(&self) -> Result<String, DeliveryError> {
+        serde_json::to_string(self).map_err(DeliveryError::Encode)
+    }
 }
 
 #[cfg(test)]
@@ -83,12 +88,16 @@ mod tests {
             "fee_type": "free", "slots": ["09:00AM-11:00AM"]
         }))
         .unwrap();
-        let sids = vec!["s1".to_owned()];
+        let sids = vec![SubscriptionId::parse("s1").unwrap()];
+        let (uid, target) = (
+            UserId::parse("u1").unwrap(),
+            TargetKey::parse("d:97").unwrap(),
+        );
         let raw = serde_json::value::to_raw_value(&vec![&session]).unwrap();
         let new = NewJob {
             id: "j1".into(),
-            uid: "u1",
-            target: "d:97",
+            uid: &uid,
+            target: &target,
             sids: &sids,
             sessions: &raw,
             fetched_at_ms: 10,
@@ -100,8 +109,8 @@ mod tests {
             back,
             AlertJob {
                 id: "j1".into(),
-                uid: "u1".into(),
-                target: "d:97".into(),
+                uid,
+                target,
                 sids,
                 sessions: vec![session],
                 openings: vec![],

@@ -5,7 +5,7 @@
 //! What a job means and how it is delivered is the [`Handler`]'s business;
 //! the pump counts every outcome in `/metrics`, for both queues alike.
 
-use super::Outcome;
+use super::{DeliveryError, Outcome};
 use crate::metrics;
 use crate::store::{Queue, QueuedJob, Store, StoreError, now_ms};
 use std::future::Future;
@@ -36,7 +36,8 @@ impl Pass {
 /// Delivers one job of one queue, and acknowledges, parks or dead-letters it.
 pub trait Handler: Send + Sync + 'static {
     const QUEUE: Queue;
-    fn handle(&self, job: QueuedJob) -> impl Future<Output = Result<Outcome, StoreError>> + Send;
+    fn handle(&self, job: QueuedJob)
+    -> impl Future<Output = Result<Outcome, DeliveryError>> + Send;
 }
 
 /// The loop over one queue: `concurrency` jobs of `handler` in flight.
@@ -68,14 +69,14 @@ impl<H: Handler> Pump<H> {
 
     /// One batch, delivered concurrently; waits up to `block` for jobs. For
     /// tests and tools; `run` is the long-running loop.
-    pub async fn run_once(&self, block: Duration) -> Result<Pass, StoreError> {
+    pub async fn run_once(&self, block: Duration) -> Result<Pass, DeliveryError> {
         let mut tasks = JoinSet::new();
         for job in self.take(self.concurrency, block).await? {
             tasks.spawn(deliver(self.handler.clone(), job));
         }
         let mut pass = Pass::default();
         while let Some(done) = tasks.join_next().await {
-            pass.add(done.map_err(|e| StoreError::Corrupt(format!("delivery task: {e}")))??);
+            pass.add(done??);
         }
         Ok(pass)
     }
@@ -84,7 +85,7 @@ impl<H: Handler> Pump<H> {
     /// flight. Store errors (Redis restarting) are logged and retried; a job
     /// whose handling failed stays pending and is taken over after `reclaim_idle`.
     pub async fn run(self, mut shutdown: tokio::sync::watch::Receiver<bool>) {
-        let mut tasks: JoinSet<Result<Outcome, StoreError>> = JoinSet::new();
+        let mut tasks: JoinSet<Result<Outcome, DeliveryError>> = JoinSet::new();
         while !*shutdown.borrow() {
             while let Some(done) = tasks.try_join_next() {
                 log_failure(done);
@@ -105,7 +106,7 @@ impl<H: Handler> Pump<H> {
                         }
                     }
                     Err(e) => {
-                        tracing::warn!(queue = ?H::QUEUE, error = %e, "taking jobs failed; retrying");
+                        tracing::warn!(queue = H::QUEUE.name(), error = %e, "taking jobs failed; retrying");
                         tokio::time::sleep(Duration::from_secs(1)).await;
                     }
                 },
@@ -119,14 +120,14 @@ impl<H: Handler> Pump<H> {
 }
 
 /// One job through its handler, counted in `/metrics` by queue and outcome.
-async fn deliver<H: Handler>(handler: Arc<H>, job: QueuedJob) -> Result<Outcome, StoreError> {
+async fn deliver<H: Handler>(handler: Arc<H>, job: QueuedJob) -> Result<Outcome, DeliveryError> {
     let done = handler.handle(job).await;
     let outcome = done.as_ref().map_or("store_error", |o| o.label());
     metrics::delivery(H::QUEUE, outcome);
     done
 }
 
-fn log_failure(done: Result<Result<Outcome, StoreError>, tokio::task::JoinError>) {
+fn log_failure(done: Result<Result<Outcome, DeliveryError>, tokio::task::JoinError>) {
     match done {
         Ok(Ok(_)) => {}
         Ok(Err(e)) => {

@@ -7,10 +7,9 @@
 //! with `type` `slots.opened` (a polled district or pincode) or
 //! `opening.published` (a topic), and `data` holding what the email shows.
 
-use super::AlertJob;
-use crate::store::StoreError;
+use super::{AlertJob, DeliveryError};
 use crate::upstream::BOOKING_URL;
-use redis_hack_shared::{Subscription, Target};
+use redis_hack_shared::{Subscription, SubscriptionId, Target, UserId};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -19,8 +18,8 @@ use sha2::{Digest, Sha256};
 pub struct WebhookJob {
     /// The `webhook-id`: the same on every attempt.
     pub msg_id: String,
-    pub uid: String,
-    pub sid: String,
+    pub uid: UserId,
+    pub sid: SubscriptionId,
     /// The JSON body, exactly as signed and sent.
     pub body: String,
     /// Failed attempts so far.
@@ -33,6 +32,7 @@ pub struct WebhookJob {
 }
 
 impl WebhookJob {
+    /// The webhook job of `sub` for the alert `job`.
     pub fn for_alert(job: &AlertJob, sub: &Subscription) -> Self {
         let digest = Sha256::digest(format!("{}:{}:{}", job.id, job.uid, sub.id).as_bytes());
         let kind = match sub.target {
@@ -71,8 +71,9 @@ impl WebhookJob {
         }
     }
 
-    pub fn to_json(&self) -> Result<String, StoreError> {
-        serde_json::to_string(self).map_err(|e| StoreError::Corrupt(e.to_string()))
+    /// The job as the queue holds it.
+    pub fn to_json(&self) -> Result<String, DeliveryError> {
+        serde_json::to_string(self).map_err(DeliveryError::Encode)
     }
 }
 

@@ -25,10 +25,7 @@ use std::time::Duration;
 
 /// A delivery queue is its channel, as a label.
 fn channel(queue: Queue) -> &'static str {
-    match queue {
-        Queue::Email => "email",
-        Queue::Webhook => "webhook",
-    }
+    queue.name()
 }
 
 /// One poll round's upstream calls by how they went, and the polls the

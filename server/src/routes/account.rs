@@ -12,7 +12,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use redis_hack_shared::{
-    EmailAddress, ErrorBody, Filters, OTP_TTL_SECS, RegisterRequest, RegisterResponse, Target,
+    EmailAddress, ErrorBody, Filters, OTP_TTL_SECS, RegisterRequest, RegisterResponse,
     VerifyRequest, VerifyResponse,
 };
 use std::net::IpAddr;
@@ -35,8 +35,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         (status = 202, description = "A code is on its way (if the address can receive mail)",
             body = RegisterResponse),
         (status = 400, description = "The body is not JSON, a field is invalid, or the district is given ambiguously", body = ErrorBody),
-        (status = 404, description = "There is no district with this id", body = ErrorBody),
-        (status = 422, description = "No state or district has this name; `suggestions` has the closest", body = ErrorBody),
+        (status = 422, description = "No district has this id, or no state or district this name; `suggestions` has the close names", body = ErrorBody),
         (status = 429, description = "Too many codes for this address or client",
             body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait"))),
         (status = 503, description = "Redis or the mail server is unavailable; nothing was kept", body = ErrorBody),
@@ -50,7 +49,10 @@ async fn register(
     ClientIp(ip): ClientIp,
     ApiJson(req): ApiJson<RegisterRequest>,
 ) -> Result<(StatusCode, Json<RegisterResponse>), ApiError> {
-    let target = register_target(&app, &req).await?;
+    let target = match req.target()? {
+        Some(spec) => Some(app.locations.resolve(spec).await?),
+        None => None,
+    };
     let limits = issuance_limits(&req.email, ip, app.settings.rate_limit_ip_per_hour);
     if let Some(retry_after) = app.store.hit_limits(&limits).await? {
         return Err(ApiError::TooManyRequests { retry_after });
@@ -61,9 +63,7 @@ async fn register(
         salt,
         target,
     };
-    app.store
-        .put_otp(req.email.as_str(), &record, OTP_TTL_SECS)
-        .await?;
+    app.store.put_otp(&req.email, &record, OTP_TTL_SECS).await?;
     if let Err(e) = app
         .mailer
         .send_code(&req.email, &code, &app.settings.public_url)
@@ -71,7 +71,7 @@ async fn register(
     {
         tracing::warn!(error = %e, "could not email the code");
         // The failure is ours, not the user's: forget the code and the attempt.
-        app.store.take_otp(req.email.as_str()).await?;
+        app.store.take_otp(&req.email).await?;
         app.store.refund_limits(&limits).await?;
         return Err(ApiError::Unavailable {
             status: StatusCode::SERVICE_UNAVAILABLE,
@@ -89,32 +89,6 @@ async fn register(
             expires_in_secs: OTP_TTL_SECS,
         }),
     ))
-}
-
-/// The district named at registration, if any.
-async fn register_target(
-    app: &AppState,
-    req: &RegisterRequest,
-) -> Result<Option<Target>, ApiError> {
-    match (&req.district_id, &req.state, &req.district) {
-        (Some(_), Some(_), _) | (Some(_), _, Some(_)) => Err(ApiError::bad_request(
-            "ambiguous_district",
-            "give either district_id or state and district names, not both",
-        )),
-        (Some(id), None, None) => Ok(Some(app.locations.district_by_id(*id).await?)),
-        (None, Some(state), Some(district)) => {
-            Ok(Some(app.locations.resolve(state, district).await?))
-        }
-        (None, Some(_), None) => Err(ApiError::bad_request(
-            "missing_district",
-            "a state was given without a district",
-        )),
-        (None, None, Some(_)) => Err(ApiError::bad_request(
-            "missing_state",
-            "a district was given without its state",
-        )),
-        (None, None, None) => Ok(None),
-    }
 }
 
 /// 1 code per minute and 5 per hour per address; a per-IP hourly limit
@@ -148,51 +122,18 @@ async fn verify(
     State(app): State<AppState>,
     ApiJson(req): ApiJson<VerifyRequest>,
 ) -> Result<Json<VerifyResponse>, ApiError> {
-    let email = req.email.as_str();
-    let no_code = || {
-        ApiError::unauthorized(
-            "invalid_code",
-            "there is no valid code for this address (it expired, was used, or was never sent); run register again",
-        )
-    };
-    let check = app
-        .store
-        .count_otp_attempt(email)
-        .await?
-        .ok_or_else(no_code)?;
-    let matches = same_hash(
-        &check.record.hash,
-        &hash_code(&check.record.salt, req.code.as_str()),
-    );
-    if !matches || check.attempts > MAX_ATTEMPTS {
-        let left = MAX_ATTEMPTS.saturating_sub(check.attempts);
-        if left == 0 {
-            app.store.take_otp(email).await?;
-            tracing::info!("code invalidated after too many wrong attempts");
-            return Err(ApiError::unauthorized(
-                "code_invalidated",
-                "too many wrong codes: this code no longer works; request a new one with register",
-            ));
-        }
-        return Err(ApiError::unauthorized(
-            "wrong_code",
-            format!("the code is wrong; {left} tries left"),
-        ));
-    }
-    // Deleting decides the race between two correct attempts: one wins.
-    if !app.store.take_otp(email).await? {
-        return Err(no_code());
-    }
-    let uid = app.store.ensure_user(email, &new_uid()).await?;
-    if let Some(target) = check.record.target {
+    let record = take_code(&app, &req).await?;
+    let uid = app.store.ensure_user(&req.email, &new_uid()).await?;
+    if let Some(target) = record.target {
         let sub = new_subscription(target, Filters::default(), Default::default());
         // A re-registration naming a district already watched changes nothing.
         app.store.add_subscription(&uid, &sub, None).await?;
     }
     let token = new_token();
     let device = device_label(req.device.as_deref());
+    let ttl = app.settings.token_ttl;
     app.store
-        .put_token(&hash_token(&token), &uid, &device)
+        .put_token(&hash_token(&token), &uid, &device, ttl)
         .await?;
     let user = app
         .store
@@ -205,6 +146,59 @@ async fn verify(
         email: req.email,
         subscriptions: user.subscriptions(),
     }))
+}
+
+/// How one attempt at a code went.
+#[derive(Debug, PartialEq, Eq)]
+enum Verdict {
+    Right,
+    Wrong {
+        left: u32,
+    },
+    /// The sixth wrong try: the code no longer works.
+    Invalidated,
+}
+
+/// The verdict on attempt number `attempts` (this one counted), given
+/// whether the code `matches`.
+fn verdict(matches: bool, attempts: u32) -> Verdict {
+    let left = MAX_ATTEMPTS.saturating_sub(attempts);
+    match (matches && attempts <= MAX_ATTEMPTS, left) {
+        (true, _) => Verdict::Right,
+        (false, 0) => Verdict::Invalidated,
+        (false, left) => Verdict::Wrong { left },
+    }
+}
+
+/// Counts the attempt, checks the code and, when it is right, uses it up
+/// (deleting decides the race between two correct attempts: one wins).
+async fn take_code(app: &AppState, req: &VerifyRequest) -> Result<OtpRecord, ApiError> {
+    let no_code = || {
+        ApiError::unauthorized(
+            "invalid_code",
+            "there is no valid code for this address (it expired, was used, or was never sent); run register again",
+        )
+    };
+    let email = &req.email;
+    let check = app.store.count_otp_attempt(email).await?;
+    let check = check.ok_or_else(no_code)?;
+    let given = hash_code(&check.record.salt, req.code.as_str());
+    match verdict(same_hash(&check.record.hash, &given), check.attempts) {
+        Verdict::Right if app.store.take_otp(email).await? => Ok(check.record),
+        Verdict::Right => Err(no_code()),
+        Verdict::Wrong { left } => Err(ApiError::unauthorized(
+            "wrong_code",
+            format!("the code is wrong; {left} tries left"),
+        )),
+        Verdict::Invalidated => {
+            app.store.take_otp(email).await?;
+            tracing::info!("code invalidated after too many wrong attempts");
+            Err(ApiError::unauthorized(
+                "code_invalidated",
+                "too many wrong codes: this code no longer works; request a new one with register",
+            ))
+        }
+    }
 }
 
 fn device_label(raw: Option<&str>) -> String {
@@ -233,4 +227,23 @@ fn device_label(raw: Option<&str>) -> String {
 async fn logout(State(app): State<AppState>, user: AuthUser) -> Result<StatusCode, ApiError> {
     app.store.delete_token(&user.token_hash).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_sixth_wrong_code_invalidates_and_a_right_one_after_it_is_refused() {
+        assert_eq!(verdict(true, 1), Verdict::Right);
+        assert_eq!(verdict(false, 1), Verdict::Wrong { left: 5 });
+        assert_eq!(verdict(false, 5), Verdict::Wrong { left: 1 });
+        assert_eq!(verdict(false, 6), Verdict::Invalidated);
+        assert_eq!(
+            verdict(true, 6),
+            Verdict::Right,
+            "the sixth try may be right"
+        );
+        assert_eq!(verdict(true, 7), Verdict::Invalidated);
+    }
 }

@@ -3,6 +3,7 @@
 
 use base64::Engine;
 use rand::Rng;
+use redis_hack_shared::UserId;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
@@ -26,8 +27,8 @@ pub fn new_token() -> String {
 }
 
 /// A user id: 64 random bits, hex.
-pub fn new_uid() -> String {
-    hex::encode(rand::random::<[u8; 8]>())
+pub fn new_uid() -> UserId {
+    UserId::parse(&hex::encode(rand::random::<[u8; 8]>())).expect("hex digits make a user id")
 }
 
 pub fn hash_code(salt: &str, code: &str) -> String {

@@ -3,13 +3,16 @@
 //! the upstream, so asking costs no budget.
 
 use super::conditional::{conditional_json, etag_of};
+use super::subscriptions::load_user;
 use crate::error::ApiError;
 use crate::extract::AuthUser;
 use crate::state::AppState;
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
-use redis_hack_shared::{DistrictSlots, ErrorBody, Session, SlotsResponse, Target};
+use redis_hack_shared::{
+    DistrictId, DistrictSlots, ErrorBody, SlotsResponse, Subscription, Target, TargetKey,
+};
 use std::collections::{BTreeMap, HashMap};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -40,8 +43,8 @@ async fn slots(
     Query(query): Query<HashMap<String, String>>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let wanted: Option<u32> = match query.get("district_id") {
-        Some(raw) => Some(raw.trim().parse().map_err(|_| {
+    let wanted = match query.get("district_id") {
+        Some(raw) => Some(raw.parse::<DistrictId>().map_err(|_| {
             ApiError::bad_request(
                 "invalid_district_id",
                 format!("'{raw}' is not a district id; ids are whole numbers"),
@@ -49,23 +52,8 @@ async fn slots(
         })?),
         None => None,
     };
-    let doc = app.store.user(&user.uid).await?.ok_or_else(|| {
-        ApiError::unauthorized(
-            "invalid_token",
-            "the account for this token no longer exists; register again",
-        )
-    })?;
-    let mut districts: BTreeMap<u32, String> = BTreeMap::new();
-    for sub in doc.subscriptions() {
-        if let Target::District {
-            district_id,
-            district_name,
-            ..
-        } = sub.target
-        {
-            districts.insert(district_id, district_name);
-        }
-    }
+    let doc = load_user(&app, &user).await?;
+    let mut districts = watched_districts(&doc.subscriptions());
     if let Some(id) = wanted {
         districts.retain(|d, _| *d == id);
         if districts.is_empty() {
@@ -76,15 +64,12 @@ async fn slots(
     }
     let mut out = Vec::new();
     for (district_id, district_name) in districts {
-        let (body, checked_at) = app.store.latest(&format!("d:{district_id}")).await?;
-        let sessions: Vec<Session> = body
-            .and_then(|b| serde_json::from_str(&b).ok())
-            .unwrap_or_default();
+        let latest = app.store.latest(&TargetKey::District(district_id)).await?;
         out.push(DistrictSlots {
             district_id,
             district_name,
-            checked_at,
-            sessions,
+            checked_at: latest.checked_at,
+            sessions: latest.sessions,
         });
     }
     let modified = out.iter().filter_map(|d| d.checked_at).max().unwrap_or(0) / 1000;
@@ -98,4 +83,19 @@ async fn slots(
         modified,
         "private, no-cache",
     ))
+}
+
+/// The districts among `subscriptions`, by id, with their names.
+fn watched_districts(subscriptions: &[Subscription]) -> BTreeMap<DistrictId, String> {
+    subscriptions
+        .iter()
+        .filter_map(|sub| match &sub.target {
+            Target::District {
+                district_id,
+                district_name,
+                ..
+            } => Some((*district_id, district_name.clone())),
+            _ => None,
+        })
+        .collect()
 }

@@ -13,7 +13,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use redis_hack_shared::{
     Channels, CreateSubscriptionRequest, CreatedSubscription, ErrorBody, Filters, History,
-    Subscription, SubscriptionsResponse, Target,
+    Subscription, SubscriptionId, SubscriptionsResponse, Target,
 };
 use sha2::{Digest, Sha256};
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -31,7 +31,8 @@ pub fn new_subscription(target: Target, filters: Filters, channels: Channels) ->
     let filters_json = serde_json::to_string(&filters).unwrap_or_default();
     let digest = hex::encode(Sha256::digest(format!("{what}|{filters_json}").as_bytes()));
     Subscription {
-        id: format!("s{}", &digest[..8]),
+        id: SubscriptionId::parse(&format!("s{}", &digest[..8]))
+            .expect("'s' and hex digits make a subscription id"),
         target,
         filters,
         channels,
@@ -41,7 +42,8 @@ pub fn new_subscription(target: Target, filters: Filters, channels: Channels) ->
     }
 }
 
-async fn load_user(app: &AppState, user: &AuthUser) -> Result<UserDoc, ApiError> {
+/// The token's user document (gone if the account was deleted since).
+pub async fn load_user(app: &AppState, user: &AuthUser) -> Result<UserDoc, ApiError> {
     app.store.user(&user.uid).await?.ok_or_else(|| {
         ApiError::unauthorized(
             "invalid_token",
@@ -70,23 +72,9 @@ async fn list(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let doc = load_user(&app, &user).await?;
-    let email = redis_hack_shared::EmailAddress::parse(&doc.email)
-        .map_err(|e| anyhow::anyhow!("stored email of {}: {e}", user.uid))?;
-    let mut subscriptions = doc.subscriptions();
-    let history = app.store.history(&user.uid).await?;
-    for sub in &mut subscriptions {
-        let poll = app.store.poll_state(&sub.target.key()).await?;
-        sub.history = History {
-            last_poll_at: poll.get("at").and_then(|v| v.parse().ok()),
-            last_match_at: history.get(&format!("{}:m", sub.id)).copied(),
-            last_alert_at: history.get(&format!("{}:a", sub.id)).copied(),
-        };
-        if sub.channels.webhook.is_some() {
-            sub.webhook = Some(app.store.hook_status(&user.uid, &sub.id).await?);
-        }
-    }
+    let subscriptions = with_history(&app, &user, doc.subscriptions()).await?;
     let body = SubscriptionsResponse {
-        email,
+        email: doc.email,
         subscriptions,
     };
     let body = serde_json::to_string(&body).map_err(anyhow::Error::from)?;
@@ -100,6 +88,28 @@ async fn list(
     ))
 }
 
+/// `subscriptions` with what the poller and the workers last did for each.
+async fn with_history(
+    app: &AppState,
+    user: &AuthUser,
+    mut subscriptions: Vec<Subscription>,
+) -> Result<Vec<Subscription>, ApiError> {
+    let history = app.store.history(&user.uid).await?;
+    for sub in &mut subscriptions {
+        let poll = app.store.poll_state(&sub.target.key()).await?;
+        let moments = history.get(&sub.id).copied().unwrap_or_default();
+        sub.history = History {
+            last_poll_at: poll.at_ms,
+            last_match_at: moments.matched,
+            last_alert_at: moments.alerted,
+        };
+        if sub.channels.webhook.is_some() {
+            sub.webhook = Some(app.store.hook_status(&user.uid, &sub.id).await?);
+        }
+    }
+    Ok(subscriptions)
+}
+
 /// Watches a district (by id, or state and district names), a pincode or a
 /// publisher topic, with optional filters, by email and/or a signed webhook.
 #[utoipa::path(post, path = "/subscriptions", tag = "subscriptions",
@@ -110,9 +120,8 @@ async fn list(
             body = CreatedSubscription,
             headers(("Location" = String, description = "The new subscription's path"))),
         (status = 400, description = "The body is not JSON, a field is invalid, no channel is on, the target is ambiguous, or the account is full", body = ErrorBody),
-        (status = 404, description = "There is no district with this id", body = ErrorBody),
         (status = 409, description = "The same target with the same filters is already watched", body = ErrorBody),
-        (status = 422, description = "No state or district has this name; `suggestions` has the closest", body = ErrorBody),
+        (status = 422, description = "No district has this id, or no state or district this name; `suggestions` has the close names", body = ErrorBody),
         (status = 413, description = "The body is larger than 16 KiB", body = ErrorBody),
         (status = 415, description = "The body was not sent as application/json", body = ErrorBody),
         super::errors::AuthErrors,
@@ -131,76 +140,20 @@ async fn create(
             "a subscription needs at least one channel: email is off and there is no webhook",
         ));
     }
-    let target = match (
-        req.district_id,
-        &req.state,
-        &req.district,
-        req.pincode,
-        req.topic,
-    ) {
-        (Some(id), None, None, None, None) => app.locations.district_by_id(id).await?,
-        (None, Some(state), Some(district), None, None) => {
-            app.locations.resolve(state, district).await?
-        }
-        (None, None, None, Some(pincode), None) => Target::Pincode { pincode },
-        (None, None, None, None, Some(topic)) => {
-            let Filters { min_capacity, .. } = req.filters;
-            if req.filters
-                != (Filters {
-                    min_capacity,
-                    ..Filters::default()
-                })
-            {
-                return Err(ApiError::bad_request(
-                    "filter_not_for_topics",
-                    "a topic subscription takes only min_capacity; age, dose, vaccine and fee are for vaccination sessions",
-                ));
-            }
-            Target::Topic { topic }
-        }
-        (None, Some(_), None, None, None) => {
-            return Err(ApiError::bad_request(
-                "missing_district",
-                "a state was given without a district",
-            ));
-        }
-        (None, None, Some(_), None, None) => {
-            return Err(ApiError::bad_request(
-                "missing_state",
-                "a district was given without its state",
-            ));
-        }
-        _ => {
-            return Err(ApiError::bad_request(
-                "invalid_target",
-                "give exactly one of: district_id, state and district, pincode, or topic",
-            ));
-        }
-    };
+    let target = app.locations.resolve(req.target()?).await?;
     let secret = req
         .channels
         .webhook
         .as_ref()
         .map(|_| Secret::generate().expose());
     let sub = new_subscription(target, req.filters, req.channels);
-    match app
+    let added = app
         .store
-        .add_subscription(&user.uid, &sub, secret.as_deref())
-        .await?
-    {
+        .add_subscription(&user.uid, &sub, secret.as_deref());
+    match added.await? {
         NewUserSub::Added => {
             tracing::info!(sub = %sub.id, "subscribed");
-            let location = format!("/v1/subscriptions/{}", sub.id);
-            let created = CreatedSubscription {
-                subscription: sub,
-                webhook_secret: secret,
-            };
-            Ok((
-                StatusCode::CREATED,
-                [(header::LOCATION, location)],
-                Json(created),
-            )
-                .into_response())
+            Ok(created(sub, secret))
         }
         NewUserSub::Duplicate => Err(ApiError::Conflict(format!(
             "you already watch {} with these filters ({}) as subscription {}",
@@ -213,6 +166,17 @@ async fn create(
             ),
         )),
     }
+}
+
+/// The 201 answer: the subscription, where it lives, and its webhook secret.
+fn created(subscription: Subscription, webhook_secret: Option<String>) -> Response {
+    let location = format!("/v1/subscriptions/{}", subscription.id);
+    let body = CreatedSubscription {
+        subscription,
+        webhook_secret,
+    };
+    let headers = [(header::LOCATION, location)];
+    (StatusCode::CREATED, headers, Json(body)).into_response()
 }
 
 /// Stops a subscription.
@@ -233,11 +197,8 @@ async fn remove(
 ) -> Result<StatusCode, ApiError> {
     let doc = load_user(&app, &user).await?;
     let not_found = || ApiError::NotFound(format!("you have no subscription with id '{id}'"));
-    let sub = doc
-        .subscriptions()
-        .into_iter()
-        .find(|s| s.id == id)
-        .ok_or_else(not_found)?;
+    let sid = SubscriptionId::parse(&id).map_err(|_| not_found())?;
+    let sub = doc.subscription(&sid).ok_or_else(not_found)?;
     if !app.store.remove_subscription(&user.uid, &sub).await? {
         return Err(not_found());
     }

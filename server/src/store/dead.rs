@@ -5,6 +5,15 @@
 use super::queue::{Entry, Queue};
 use super::{Store, StoreError};
 
+/// A dead letter: its id in the dead-letter stream, the job as it was
+/// queued (JSON) and the last error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeadJob {
+    pub id: String,
+    pub body: String,
+    pub error: String,
+}
+
 impl Store {
     /// Out of attempts: move the job to the dead-letter stream with its last error.
     pub async fn dead_letter_job(
@@ -39,12 +48,8 @@ impl Store {
         Ok(())
     }
 
-    /// The dead letters, oldest first: (id, job JSON, last error).
-    pub async fn dead_jobs(
-        &self,
-        q: Queue,
-        count: usize,
-    ) -> Result<Vec<(String, String, String)>, StoreError> {
+    /// The dead letters, oldest first.
+    pub async fn dead_jobs(&self, q: Queue, count: usize) -> Result<Vec<DeadJob>, StoreError> {
         let entries: Vec<Entry> = redis::cmd("XRANGE")
             .arg(self.key(&format!("{}:dead", q.stream())))
             .arg("-")
@@ -63,7 +68,11 @@ impl Store {
                         .map(|(_, v)| v.clone())
                         .unwrap_or_default()
                 };
-                (id, get("j"), get("e"))
+                DeadJob {
+                    body: get("j"),
+                    error: get("e"),
+                    id,
+                }
             })
             .collect())
     }

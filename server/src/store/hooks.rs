@@ -6,11 +6,15 @@
 
 use super::{Queue, Store, StoreError, UserDoc};
 use redis::AsyncCommands;
-use redis_hack_shared::WebhookStatus;
+use redis_hack_shared::{SubscriptionId, UserId, WebhookStatus};
 use std::collections::HashMap;
 
 impl Store {
-    pub async fn hook_status(&self, uid: &str, sid: &str) -> Result<WebhookStatus, StoreError> {
+    pub async fn hook_status(
+        &self,
+        uid: &UserId,
+        sid: &SubscriptionId,
+    ) -> Result<WebhookStatus, StoreError> {
         let h: HashMap<String, String> = self.conn().hgetall(self.hook_key(uid, sid)).await?;
         Ok(status_of(&h))
     }
@@ -18,8 +22,8 @@ impl Store {
     /// The user's document and the webhook's state, in one round trip.
     pub async fn user_and_hook(
         &self,
-        uid: &str,
-        sid: &str,
+        uid: &UserId,
+        sid: &SubscriptionId,
     ) -> Result<(Option<UserDoc>, WebhookStatus), StoreError> {
         let (raw, h): (Option<String>, HashMap<String, String>) = redis::pipe()
             .cmd("JSON.GET")
@@ -35,8 +39,8 @@ impl Store {
     /// crash in between leaves the job to be delivered again, never lost.)
     pub async fn hook_delivered(
         &self,
-        uid: &str,
-        sid: &str,
+        uid: &UserId,
+        sid: &SubscriptionId,
         now_ms: u64,
         result: &str,
         id: &str,
@@ -63,8 +67,8 @@ impl Store {
     /// A delivery failed; returns when the current failure streak began (ms).
     pub async fn hook_failed(
         &self,
-        uid: &str,
-        sid: &str,
+        uid: &UserId,
+        sid: &SubscriptionId,
         now_ms: u64,
         result: &str,
     ) -> Result<u64, StoreError> {
@@ -90,8 +94,8 @@ impl Store {
     /// is told once).
     pub async fn hook_disable(
         &self,
-        uid: &str,
-        sid: &str,
+        uid: &UserId,
+        sid: &SubscriptionId,
         now_ms: u64,
         why: &str,
     ) -> Result<bool, StoreError> {
@@ -103,7 +107,7 @@ impl Store {
         Ok(first)
     }
 
-    pub(super) fn hook_key(&self, uid: &str, sid: &str) -> String {
+    pub(super) fn hook_key(&self, uid: &UserId, sid: &SubscriptionId) -> String {
         self.key(&format!("hook:{uid}:{sid}"))
     }
 }

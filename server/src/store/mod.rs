@@ -14,24 +14,29 @@ mod fanout;
 mod history;
 mod hooks;
 mod keys;
+mod latest;
 mod limits;
 mod otp;
 mod poll;
 mod queue;
 mod stats;
+mod tokens;
 mod topics;
 mod users;
 
 pub use cache::CachedDoc;
 pub use conn::{Client, Conn, cluster_prefix};
+pub use dead::DeadJob;
 pub use depth::QueueDepth;
 pub use fanout::Subscriber;
-pub use history::Moment;
+pub use history::{Moment, Moments};
+pub use latest::Latest;
 pub use limits::Limit;
 pub use otp::{OtpCheck, OtpRecord};
-pub use poll::POLL_LEASE;
+pub use poll::{POLL_LEASE, PollState};
 pub use queue::{Queue, QueuedJob};
-pub use users::{MAX_SUBSCRIPTIONS, NewUserSub, TokenInfo, UserDoc};
+pub use tokens::TokenInfo;
+pub use users::{MAX_SUBSCRIPTIONS, NewUserSub, UserDoc};
 
 /// Why a store operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -46,6 +51,13 @@ pub enum StoreError {
     Command(#[source] redis::RedisError),
     #[error("stored data is not what this version expects: {0}")]
     Corrupt(String),
+    /// A value of ours that could not be written as JSON.
+    #[error("could not encode {what} as JSON: {source}")]
+    Encode {
+        what: &'static str,
+        #[source]
+        source: serde_json::Error,
+    },
 }
 
 impl From<redis::RedisError> for StoreError {
@@ -143,6 +155,11 @@ impl Store {
     fn key(&self, rest: &str) -> String {
         format!("{}{rest}", self.prefix)
     }
+}
+
+/// `value` as JSON, for a key or a script argument.
+fn to_json<T: serde::Serialize>(what: &'static str, value: &T) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(|source| StoreError::Encode { what, source })
 }
 
 /// Milliseconds since the Unix epoch.

@@ -2,9 +2,9 @@
 //! (`h`, salt `s`), the attempts so far (`n`) and the district asked for at
 //! registration (`d`, the resolved target as JSON), expiring with the code.
 
-use super::{Store, StoreError};
+use super::{Store, StoreError, to_json};
 use redis::AsyncCommands;
-use redis_hack_shared::Target;
+use redis_hack_shared::{EmailAddress, Target};
 use std::sync::LazyLock;
 
 /// What `register` stores for a code; the code itself is never stored.
@@ -38,13 +38,13 @@ impl Store {
     /// Stores a new code for `email`, replacing any earlier one.
     pub async fn put_otp(
         &self,
-        email: &str,
+        email: &EmailAddress,
         record: &OtpRecord,
         ttl_secs: u64,
     ) -> Result<(), StoreError> {
         let key = self.otp_key(email);
         let district = match &record.target {
-            Some(t) => serde_json::to_string(t).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            Some(t) => to_json("the registered target", t)?,
             None => String::new(),
         };
         let () = redis::pipe()
@@ -71,7 +71,10 @@ impl Store {
 
     /// Counts an attempt and returns the stored code, or `None` when there is
     /// no live code for `email`.
-    pub async fn count_otp_attempt(&self, email: &str) -> Result<Option<OtpCheck>, StoreError> {
+    pub async fn count_otp_attempt(
+        &self,
+        email: &EmailAddress,
+    ) -> Result<Option<OtpCheck>, StoreError> {
         let reply: Option<(u32, String, String, String)> = COUNT_ATTEMPT
             .key(self.otp_key(email))
             .invoke_async(&mut self.conn())
@@ -87,12 +90,12 @@ impl Store {
     }
 
     /// Deletes the code; true when this call removed it (so a code is used once).
-    pub async fn take_otp(&self, email: &str) -> Result<bool, StoreError> {
+    pub async fn take_otp(&self, email: &EmailAddress) -> Result<bool, StoreError> {
         let removed: u32 = self.conn().del(self.otp_key(email)).await?;
         Ok(removed == 1)
     }
 
-    fn otp_key(&self, email: &str) -> String {
+    fn otp_key(&self, email: &EmailAddress) -> String {
         self.key(&format!("otp:{email}"))
     }
 }

@@ -7,11 +7,14 @@
 //!   the last poll's time (`at`) and outcome (`status`).
 //! - `{p}seen:{target}`: hash session id -> what the last poll saw of it (JSON),
 //!   expiring a week after the last write (sessions are at most 7 days ahead).
-//! - `{p}latest:{target}`: hash with the open sessions of the last fetch (`b`,
-//!   JSON) and when the target was last checked (`t`, ms), for `slots`.
+//!
+//! (`{p}latest:{target}`, what `slots` shows, is in `latest`.)
 
-use super::{Store, StoreError};
+use super::{Store, StoreError, to_json};
 use redis::AsyncCommands;
+use redis_hack_shared::TargetKey;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use std::collections::HashMap;
 use std::sync::LazyLock;
 use std::time::Duration;
@@ -36,24 +39,73 @@ return claimed
 
 /// How long a claimed district stays reserved for its poller.
 pub const POLL_LEASE: Duration = Duration::from_secs(60);
-const SEEN_TTL_SECS: i64 = 8 * 24 * 3600;
+/// Sessions are at most 7 days ahead; what was seen of them is kept a day longer.
+pub(super) const SEEN_TTL_SECS: i64 = 8 * 24 * 3600;
+
+/// What the poller keeps about one target in `{p}poll:{target}`. Writing it
+/// sets the fields that are `Some` and leaves the others as they are.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PollState {
+    /// The upstream's validators of the version last fetched (`etag`, `lm`).
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+    /// When it was last polled, ms (`at`).
+    pub at_ms: Option<u64>,
+    /// How that poll went: `200`, `304` or the error (`status`).
+    pub status: Option<String>,
+    /// The interval the scheduler gave it, s (`every`).
+    pub every_secs: Option<u64>,
+}
+
+impl PollState {
+    fn from_hash(mut h: HashMap<String, String>) -> Self {
+        let num = |k: &str| h.get(k).and_then(|v| v.parse().ok());
+        let (at_ms, every_secs) = (num("at"), num("every"));
+        Self {
+            etag: h.remove("etag"),
+            last_modified: h.remove("lm"),
+            at_ms,
+            status: h.remove("status"),
+            every_secs,
+        }
+    }
+
+    fn fields(&self) -> Vec<(&'static str, String)> {
+        let num = |v: Option<u64>| v.map(|n| n.to_string());
+        [
+            ("etag", self.etag.clone()),
+            ("lm", self.last_modified.clone()),
+            ("at", num(self.at_ms)),
+            ("status", self.status.clone()),
+            ("every", num(self.every_secs)),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| Some((k, v?)))
+        .collect()
+    }
+}
 
 impl Store {
-    /// Watched targets (`d:{id}`, `p:{pin}`) with their subscription counts.
-    pub async fn watched_targets(&self) -> Result<Vec<(String, f64)>, StoreError> {
-        Ok(self
+    /// Watched targets with their subscription counts. A member this version
+    /// cannot read is left out: it could not be polled anyway.
+    pub async fn watched_targets(&self) -> Result<Vec<(TargetKey, f64)>, StoreError> {
+        let members: Vec<(String, f64)> = self
             .conn()
             .zrange_withscores(self.key("targets"), 0, -1)
-            .await?)
+            .await?;
+        Ok(members
+            .into_iter()
+            .filter_map(|(t, w)| Some((TargetKey::parse(&t).ok()?, w)))
+            .collect())
     }
 
     /// Reserves up to `limit` of `targets` that are due at `now_ms`.
     pub async fn claim_due(
         &self,
-        targets: &[String],
+        targets: &[TargetKey],
         now_ms: u64,
         limit: usize,
-    ) -> Result<Vec<String>, StoreError> {
+    ) -> Result<Vec<TargetKey>, StoreError> {
         if targets.is_empty() {
             return Ok(Vec::new());
         }
@@ -62,58 +114,74 @@ impl Store {
             .arg(POLL_LEASE.as_millis() as u64)
             .arg(limit);
         for t in targets {
-            call.arg(t);
+            call.arg(t.to_string());
         }
-        Ok(call.invoke_async(&mut self.conn()).await?)
+        let claimed: Vec<String> = call.invoke_async(&mut self.conn()).await?;
+        claimed
+            .iter()
+            .map(|t| TargetKey::parse(t).map_err(|e| StoreError::Corrupt(e.to_string())))
+            .collect()
     }
 
     /// Sets when `target` is next due.
-    pub async fn schedule_poll(&self, target: &str, at_ms: u64) -> Result<(), StoreError> {
+    pub async fn schedule_poll(&self, target: &TargetKey, at_ms: u64) -> Result<(), StoreError> {
         let () = self
             .conn()
-            .zadd(self.key("poll:next"), target, at_ms)
+            .zadd(self.key("poll:next"), target.to_string(), at_ms)
             .await?;
         Ok(())
     }
 
-    pub async fn poll_state(&self, target: &str) -> Result<HashMap<String, String>, StoreError> {
-        Ok(self
-            .conn()
-            .hgetall(self.key(&format!("poll:{target}")))
-            .await?)
+    pub async fn poll_state(&self, target: &TargetKey) -> Result<PollState, StoreError> {
+        let h: HashMap<String, String> = self.conn().hgetall(self.poll_key(target)).await?;
+        Ok(PollState::from_hash(h))
     }
 
+    /// Writes the fields of `state` that are set.
     pub async fn set_poll_state(
         &self,
-        target: &str,
-        fields: &[(&str, String)],
+        target: &TargetKey,
+        state: &PollState,
     ) -> Result<(), StoreError> {
+        let fields = state.fields();
+        if fields.is_empty() {
+            return Ok(());
+        }
         let () = self
             .conn()
-            .hset_multiple(self.key(&format!("poll:{target}")), fields)
+            .hset_multiple(self.poll_key(target), &fields)
             .await?;
         Ok(())
     }
 
-    /// What the last poll of `target` saw: session id -> JSON.
-    pub async fn seen(&self, target: &str) -> Result<HashMap<String, String>, StoreError> {
-        Ok(self
-            .conn()
-            .hgetall(self.key(&format!("seen:{target}")))
-            .await?)
+    /// What the last poll of `target` saw, by session id; entries this
+    /// version cannot read are left out (the session counts as new).
+    pub async fn seen<T: DeserializeOwned>(
+        &self,
+        target: &TargetKey,
+    ) -> Result<HashMap<String, T>, StoreError> {
+        let raw: HashMap<String, String> = self.conn().hgetall(self.seen_key(target)).await?;
+        Ok(raw
+            .into_iter()
+            .filter_map(|(id, json)| Some((id, serde_json::from_str(&json).ok()?)))
+            .collect())
     }
 
     /// Replaces what was seen of `target`.
-    pub async fn set_seen(
+    pub async fn set_seen<T: Serialize>(
         &self,
-        target: &str,
-        seen: &[(String, String)],
+        target: &TargetKey,
+        seen: &HashMap<String, T>,
     ) -> Result<(), StoreError> {
-        let key = self.key(&format!("seen:{target}"));
+        let fields = seen
+            .iter()
+            .map(|(id, s)| Ok((id.as_str(), to_json("what a poll saw", s)?)))
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let key = self.seen_key(target);
         let mut pipe = redis::pipe();
         pipe.atomic().del(&key).ignore();
-        if !seen.is_empty() {
-            pipe.hset_multiple(&key, seen)
+        if !fields.is_empty() {
+            pipe.hset_multiple(&key, &fields)
                 .ignore()
                 .expire(&key, SEEN_TTL_SECS)
                 .ignore();
@@ -122,35 +190,11 @@ impl Store {
         Ok(())
     }
 
-    /// Remembers the open sessions of the latest fetch of `target`.
-    pub async fn set_latest(
-        &self,
-        target: &str,
-        sessions_json: Option<&str>,
-        checked_ms: u64,
-    ) -> Result<(), StoreError> {
-        let key = self.key(&format!("latest:{target}"));
-        let mut pipe = redis::pipe();
-        pipe.atomic().hset(&key, "t", checked_ms).ignore();
-        if let Some(body) = sessions_json {
-            pipe.hset(&key, "b", body).ignore();
-        }
-        let () = pipe
-            .expire(&key, SEEN_TTL_SECS)
-            .ignore()
-            .query_async(&mut self.conn())
-            .await?;
-        Ok(())
+    fn poll_key(&self, target: &TargetKey) -> String {
+        self.key(&format!("poll:{target}"))
     }
 
-    /// The open sessions (JSON) and check time of `target`'s latest fetch.
-    pub async fn latest(&self, target: &str) -> Result<(Option<String>, Option<u64>), StoreError> {
-        let (body, at): (Option<String>, Option<u64>) = redis::cmd("HMGET")
-            .arg(self.key(&format!("latest:{target}")))
-            .arg("b")
-            .arg("t")
-            .query_async(&mut self.conn())
-            .await?;
-        Ok((body, at))
+    fn seen_key(&self, target: &TargetKey) -> String {
+        self.key(&format!("seen:{target}"))
     }
 }

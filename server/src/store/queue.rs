@@ -21,6 +21,11 @@ pub enum Queue {
 }
 
 impl Queue {
+    /// `email` or `webhook`: the channel it delivers on (also its consumer group).
+    pub fn name(self) -> &'static str {
+        self.group()
+    }
+
     pub(super) fn stream(self) -> &'static str {
         match self {
             Self::Email => "alerts",

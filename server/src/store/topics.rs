@@ -3,12 +3,13 @@
 
 use super::{Store, StoreError};
 use redis::AsyncCommands;
+use redis_hack_shared::TopicName;
 
 const KEEP_SECS: u64 = 8 * 24 * 3600;
 
 impl Store {
     /// Marks the opening as announced; false when it was already.
-    pub async fn mark_published(&self, topic: &str, id: &str) -> Result<bool, StoreError> {
+    pub async fn mark_published(&self, topic: &TopicName, id: &str) -> Result<bool, StoreError> {
         let set: Option<String> = redis::cmd("SET")
             .arg(self.published_key(topic, id))
             .arg(1)
@@ -21,12 +22,12 @@ impl Store {
     }
 
     /// Forgets the mark again (queueing failed), so the publisher can retry.
-    pub async fn unmark_published(&self, topic: &str, id: &str) -> Result<(), StoreError> {
+    pub async fn unmark_published(&self, topic: &TopicName, id: &str) -> Result<(), StoreError> {
         let _: u32 = self.conn().del(self.published_key(topic, id)).await?;
         Ok(())
     }
 
-    fn published_key(&self, topic: &str, id: &str) -> String {
+    fn published_key(&self, topic: &TopicName, id: &str) -> String {
         self.key(&format!("pub:{topic}:{id}"))
     }
 }

@@ -1,8 +1,7 @@
-//! Users, their subscriptions and their tokens.
+//! Users and their subscriptions (their tokens are in `tokens`).
 //!
 //! - `{p}user:{uid}`: one RedisJSON document per user, subscriptions inside.
 //! - `{p}email:{email}`: normalised email -> uid.
-//! - `{p}tok:{sha256(token)}`: hash with the uid (`u`), device (`d`), created (`c`).
 //! - `{p}idx:d:{district_id}` / `{p}idx:p:{pincode}`: hash of `{uid}:{sid}` ->
 //!   the subscription's filters (JSON), the poller's fan-out list, readable
 //!   without opening any user document; `{p}targets`: sorted set of watched targets
@@ -10,9 +9,10 @@
 //!   subscriptions are indexed the same way (`idx:t:{topic}`) but are not
 //!   polled, so they stay out of `targets`.
 
-use super::{Store, StoreError, now_ms};
-use redis::AsyncCommands;
-use redis_hack_shared::{Channels, Filters, Subscription, Target};
+use super::{Store, StoreError, now_ms, to_json};
+use redis_hack_shared::{
+    Channels, EmailAddress, Filters, Subscription, SubscriptionId, Target, UserId,
+};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
@@ -21,7 +21,7 @@ use std::sync::LazyLock;
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct UserDoc {
     #[serde(rename = "e")]
-    pub email: String,
+    pub email: EmailAddress,
     /// Seconds since the epoch.
     #[serde(rename = "c")]
     pub created_at: u64,
@@ -29,7 +29,7 @@ pub struct UserDoc {
     #[serde(rename = "m")]
     pub modified_ms: u64,
     #[serde(rename = "s", default)]
-    subs: BTreeMap<String, StoredSub>,
+    subs: BTreeMap<SubscriptionId, StoredSub>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -57,7 +57,7 @@ fn is_default<T: Default + PartialEq>(value: &T) -> bool {
 impl UserDoc {
     /// Subscriptions, oldest first.
     pub fn subscriptions(&self) -> Vec<Subscription> {
-        let mut entries: Vec<(&String, &StoredSub)> = self.subs.iter().collect();
+        let mut entries: Vec<(&SubscriptionId, &StoredSub)> = self.subs.iter().collect();
         entries.sort_by_key(|(id, s)| (s.created_ms, *id));
         entries
             .into_iter()
@@ -74,12 +74,12 @@ impl UserDoc {
     }
 
     /// One subscription by id.
-    pub fn subscription(&self, sid: &str) -> Option<Subscription> {
-        self.subscriptions().into_iter().find(|s| s.id == sid)
+    pub fn subscription(&self, sid: &SubscriptionId) -> Option<Subscription> {
+        self.subscriptions().into_iter().find(|s| s.id == *sid)
     }
 
     /// The signing secret of subscription `sid`'s webhook.
-    pub fn webhook_secret(&self, sid: &str) -> Option<&str> {
+    pub fn webhook_secret(&self, sid: &SubscriptionId) -> Option<&str> {
         self.subs.get(sid)?.webhook_secret.as_deref()
     }
 }
@@ -90,11 +90,6 @@ pub enum NewUserSub {
     Added,
     Duplicate,
     LimitReached,
-}
-
-/// Who a bearer token belongs to.
-pub struct TokenInfo {
-    pub uid: String,
 }
 
 // Adds a subscription only if its id (a digest of target and filters) is new,
@@ -142,20 +137,28 @@ pub const MAX_SUBSCRIPTIONS: u32 = 50;
 
 impl Store {
     /// The uid for `email`, creating the user on first verification.
-    pub async fn ensure_user(&self, email: &str, new_uid: &str) -> Result<String, StoreError> {
+    pub async fn ensure_user(
+        &self,
+        email: &EmailAddress,
+        new_uid: &UserId,
+    ) -> Result<UserId, StoreError> {
         let email_key = self.key(&format!("email:{email}"));
         let mut conn = self.conn();
         let previous: Option<String> = redis::cmd("SET")
             .arg(&email_key)
-            .arg(new_uid)
+            .arg(new_uid.as_str())
             .arg("NX")
             .arg("GET")
             .query_async(&mut conn)
             .await?;
-        let uid = previous.unwrap_or_else(|| new_uid.to_owned());
+        let uid = match previous {
+            Some(known) => UserId::parse(&known)
+                .map_err(|e| StoreError::Corrupt(format!("the uid of {email}: {e}")))?,
+            None => new_uid.clone(),
+        };
         let now = now_ms();
         let doc = UserDoc {
-            email: email.to_owned(),
+            email: email.clone(),
             created_at: now / 1000,
             modified_ms: now,
             subs: BTreeMap::new(),
@@ -164,14 +167,14 @@ impl Store {
         let _: Option<String> = redis::cmd("JSON.SET")
             .arg(self.user_key(&uid))
             .arg("$")
-            .arg(to_json(&doc)?)
+            .arg(to_json("a user document", &doc)?)
             .arg("NX")
             .query_async(&mut conn)
             .await?;
         Ok(uid)
     }
 
-    pub async fn user(&self, uid: &str) -> Result<Option<UserDoc>, StoreError> {
+    pub async fn user(&self, uid: &UserId) -> Result<Option<UserDoc>, StoreError> {
         let raw: Option<String> = redis::cmd("JSON.GET")
             .arg(self.user_key(uid))
             .query_async(&mut self.conn())
@@ -182,7 +185,7 @@ impl Store {
     /// Adds `sub` (with its webhook's secret, if it has a webhook).
     pub async fn add_subscription(
         &self,
-        uid: &str,
+        uid: &UserId,
         sub: &Subscription,
         webhook_secret: Option<&str>,
     ) -> Result<NewUserSub, StoreError> {
@@ -198,12 +201,12 @@ impl Store {
             .key(self.index_key(&sub.target))
             .key(self.key("targets"))
             .arg(format!("$.s.{}", sub.id))
-            .arg(to_json(&stored)?)
+            .arg(to_json("a subscription", &stored)?)
             .arg(now_ms())
             .arg(format!("{uid}:{}", sub.id))
-            .arg(sub.target.key())
+            .arg(sub.target.key().to_string())
             .arg(MAX_SUBSCRIPTIONS)
-            .arg(to_json(&sub.filters)?)
+            .arg(to_json("filters", &sub.filters)?)
             .invoke_async(&mut self.conn())
             .await?;
         match outcome {
@@ -217,7 +220,7 @@ impl Store {
     /// Removes `sub` from the user and from the indexes; false if it was already gone.
     pub async fn remove_subscription(
         &self,
-        uid: &str,
+        uid: &UserId,
         sub: &Subscription,
     ) -> Result<bool, StoreError> {
         let removed: i64 = REMOVE_SUB
@@ -228,46 +231,14 @@ impl Store {
             .arg(format!("$.s.{}", sub.id))
             .arg(now_ms())
             .arg(format!("{uid}:{}", sub.id))
-            .arg(sub.target.key())
+            .arg(sub.target.key().to_string())
             .invoke_async(&mut self.conn())
             .await?;
         Ok(removed == 1)
     }
 
-    pub async fn put_token(
-        &self,
-        token_hash: &str,
-        uid: &str,
-        device: &str,
-    ) -> Result<(), StoreError> {
-        let fields = [
-            ("u", uid.to_owned()),
-            ("d", device.to_owned()),
-            ("c", (now_ms() / 1000).to_string()),
-        ];
-        let () = self
-            .conn()
-            .hset_multiple(self.token_key(token_hash), &fields)
-            .await?;
-        Ok(())
-    }
-
-    pub async fn token(&self, token_hash: &str) -> Result<Option<TokenInfo>, StoreError> {
-        let uid: Option<String> = self.conn().hget(self.token_key(token_hash), "u").await?;
-        Ok(uid.map(|uid| TokenInfo { uid }))
-    }
-
-    pub async fn delete_token(&self, token_hash: &str) -> Result<(), StoreError> {
-        let _: u32 = self.conn().del(self.token_key(token_hash)).await?;
-        Ok(())
-    }
-
-    pub(super) fn user_key(&self, uid: &str) -> String {
+    pub(super) fn user_key(&self, uid: &UserId) -> String {
         self.key(&format!("user:{uid}"))
-    }
-
-    fn token_key(&self, hash: &str) -> String {
-        self.key(&format!("tok:{hash}"))
     }
 
     fn index_key(&self, target: &Target) -> String {
@@ -275,12 +246,8 @@ impl Store {
     }
 }
 
-fn to_json<T: Serialize>(value: &T) -> Result<String, StoreError> {
-    serde_json::to_string(value).map_err(|e| StoreError::Corrupt(e.to_string()))
-}
-
 /// A user document as `JSON.GET` returned it (nil: no such user).
-pub(super) fn parse_user(uid: &str, raw: Option<String>) -> Result<Option<UserDoc>, StoreError> {
+pub(super) fn parse_user(uid: &UserId, raw: Option<String>) -> Result<Option<UserDoc>, StoreError> {
     raw.map(|r| {
         serde_json::from_str(&r).map_err(|e| StoreError::Corrupt(format!("user {uid}: {e}")))
     })

@@ -3,7 +3,7 @@
 //! number or a string, slots may be strings or objects, unknown fields are
 //! ignored, and a session listed under two centres is kept once.
 
-use redis_hack_shared::{FeeType, Session};
+use redis_hack_shared::{DistrictId, FeeType, Session};
 use serde::Deserialize;
 use serde_json::Value;
 use std::collections::HashSet;
@@ -63,7 +63,7 @@ struct RawSession {
 }
 
 /// Parses a calendar body; `district_id` fills in centres that do not say theirs.
-pub fn parse(body: &[u8], district_id: u32) -> Result<Vec<Session>, serde_json::Error> {
+pub fn parse(body: &[u8], district_id: DistrictId) -> Result<Vec<Session>, serde_json::Error> {
     let value: Value = serde_json::from_slice(body)?;
     if !value.is_object() {
         // serde would read a JSON array as a struct; a calendar is always an object.
@@ -84,7 +84,7 @@ pub fn parse(body: &[u8], district_id: u32) -> Result<Vec<Session>, serde_json::
     Ok(sessions)
 }
 
-fn to_session(center: &Center, raw: &RawSession, paid: bool, district_id: u32) -> Session {
+fn to_session(center: &Center, raw: &RawSession, paid: bool, district_id: DistrictId) -> Session {
     let total = count(raw.available_capacity);
     let fee = center
         .vaccine_fees
@@ -98,7 +98,7 @@ fn to_session(center: &Center, raw: &RawSession, paid: bool, district_id: u32) -
         center_name: center.name.trim().to_owned(),
         address: center.address.trim().to_owned(),
         pincode: text_of(&center.pincode),
-        district_id: center.district_id.unwrap_or(district_id),
+        district_id: center.district_id.map_or(district_id, DistrictId::new),
         date: raw.date.clone(),
         vaccine: raw.vaccine.trim().to_uppercase(),
         min_age: raw.min_age_limit,
@@ -163,7 +163,7 @@ mod tests {
 
     #[test]
     fn real_shaped_payloads_map_to_sessions() {
-        let sessions = parse(BODY.as_bytes(), 97).unwrap();
+        let sessions = parse(BODY.as_bytes(), DistrictId::new(97)).unwrap();
         assert_eq!(
             sessions.len(),
             2,
@@ -191,7 +191,7 @@ mod tests {
         );
         assert_eq!(
             (s2.district_id, s2.fee_type, s2.max_age),
-            (97, FeeType::Free, None)
+            (DistrictId::new(97), FeeType::Free, None)
         );
     }
 
@@ -203,10 +203,10 @@ mod tests {
             "[]",
             r#"{"centers":[{"name":"no id"}]}"#,
         ] {
-            assert!(parse(bad.as_bytes(), 1).is_err(), "{bad}");
+            assert!(parse(bad.as_bytes(), DistrictId::new(1)).is_err(), "{bad}");
         }
         assert!(
-            parse(b"{}", 1).unwrap().is_empty(),
+            parse(b"{}", DistrictId::new(1)).unwrap().is_empty(),
             "no centres is an empty calendar"
         );
     }

@@ -8,7 +8,7 @@ mod fetch;
 
 use fetch::Fetch;
 pub use fetch::Validators;
-use redis_hack_shared::{District, Session, State};
+use redis_hack_shared::{District, DistrictId, Pincode, Session, State};
 use serde::Deserialize;
 use std::time::Duration;
 
@@ -104,7 +104,7 @@ impl CowinClient {
             .districts
             .into_iter()
             .map(|d| District {
-                district_id: d.district_id,
+                district_id: d.district_id.into(),
                 district_name: d.district_name.trim().to_owned(),
             })
             .collect())
@@ -113,7 +113,7 @@ impl CowinClient {
     /// Sessions for the 7 days from `date` (DD-MM-YYYY) in a district, conditionally.
     pub async fn calendar_by_district(
         &self,
-        district_id: u32,
+        district_id: DistrictId,
         date: &str,
         known: &Validators,
     ) -> Result<Calendar, UpstreamError> {
@@ -126,19 +126,20 @@ impl CowinClient {
     /// Sessions for the 7 days from `date` at one pincode, conditionally.
     pub async fn calendar_by_pin(
         &self,
-        pincode: &str,
+        pincode: &Pincode,
         date: &str,
         known: &Validators,
     ) -> Result<Calendar, UpstreamError> {
         let path =
             format!("/appointment/sessions/public/calendarByPin?pincode={pincode}&date={date}");
-        self.calendar(&path, 0, known).await
+        // Centres name their district; a pincode query has none to fall back on.
+        self.calendar(&path, DistrictId::default(), known).await
     }
 
     async fn calendar(
         &self,
         path: &str,
-        district_id: u32,
+        district_id: DistrictId,
         known: &Validators,
     ) -> Result<Calendar, UpstreamError> {
         Ok(match self.fetch(path, known).await? {

@@ -1,19 +1,20 @@
 //! The webhook worker: the handler of the `webhook` queue. It signs and POSTs
 //! each job to its subscription's URL and records how the webhook is doing.
-//! Retries follow `WEBHOOK_RETRY_SCHEDULE` (±10% jitter), waiting longer when
-//! the receiver's `Retry-After` says so; a 410 Gone disables the webhook at
-//! once, and so does failing without a success for `WEBHOOK_DISABLE_AFTER`;
-//! its owner is emailed then. Exhausted and undeliverable jobs are
-//! dead-lettered; jobs for a disabled webhook too, so an operator can replay them.
+//! What follows an attempt (retry, dead-letter, disable) is decided in
+//! `decide`; when a webhook is disabled its owner is emailed. Exhausted and
+//! undeliverable jobs are dead-lettered; jobs for a disabled webhook too, so
+//! an operator can replay them.
 
 use super::client::{Delivery, HookClient};
+use super::decide::{HookPolicy, next_step, summary};
 use super::sign::Secret;
-use crate::delivery::{Handler, Outcome, Pump, WebhookJob};
+use crate::delivery::step::jitter;
+use crate::delivery::{DeliveryError, Handler, Outcome, Pump, Step, WebhookJob, settle};
 use crate::mail::Mailer;
 use crate::metrics;
-use crate::store::{Queue, QueuedJob, Store, StoreError, now_ms};
-use redis_hack_shared::EmailAddress;
-use std::time::{Duration, Instant};
+use crate::store::{Queue, QueuedJob, Store, UserDoc, now_ms};
+use redis_hack_shared::{EmailAddress, WebhookUrl};
+use std::time::Instant;
 
 /// The webhook worker: the pump over the `webhook` queue.
 pub type WebhookWorker = Pump<WebhookHandler>;
@@ -22,122 +23,120 @@ pub struct WebhookHandler {
     pub store: Store,
     pub mailer: Mailer,
     pub client: HookClient,
-    /// Waits before the 2nd, 3rd, ... attempt; dead-lettered after the last.
-    pub schedule: Vec<Duration>,
-    pub disable_after: Duration,
+    pub policy: HookPolicy,
+}
+
+/// Where a job goes: the subscription's URL and secret, and who owns it.
+struct Receiver {
+    url: WebhookUrl,
+    secret: String,
+    owner: EmailAddress,
+}
+
+impl Receiver {
+    /// The webhook of the job's subscription, if the subscription still has one.
+    fn of(user: Option<UserDoc>, job: &WebhookJob) -> Option<Self> {
+        let user = user?;
+        Some(Self {
+            url: user.subscription(&job.sid)?.channels.webhook?,
+            secret: user.webhook_secret(&job.sid)?.to_owned(),
+            owner: user.email,
+        })
+    }
 }
 
 impl Handler for WebhookHandler {
     const QUEUE: Queue = Queue::Webhook;
 
-    async fn handle(&self, queued: QueuedJob) -> Result<Outcome, StoreError> {
-        let store = &self.store;
-        let queued_id = queued.id.as_str();
-        let dead = |body: String, why: String| async move {
-            store
-                .dead_letter_job(Queue::Webhook, queued_id, &body, &why)
-                .await
-                .map(|()| Outcome::Dead)
+    async fn handle(&self, queued: QueuedJob) -> Result<Outcome, DeliveryError> {
+        let (store, id, body) = (&self.store, &queued.id, &queued.body);
+        let give_up = move |why: String| async move {
+            settle(store, Queue::Webhook, id, &Step::Dead(why), body).await
         };
-        let mut job: WebhookJob = match serde_json::from_str(&queued.body) {
+        let job: WebhookJob = match serde_json::from_str(&queued.body) {
             Ok(job) => job,
-            Err(e) => return dead(queued.body.clone(), format!("unreadable job: {e}")).await,
+            Err(e) => return Ok(give_up(format!("unreadable job: {e}")).await?),
         };
         let (user, status) = store.user_and_hook(&job.uid, &job.sid).await?;
-        let target = user.as_ref().and_then(|u| {
-            let url = u.subscription(&job.sid)?.channels.webhook?;
-            Some((u, url, u.webhook_secret(&job.sid)?.to_owned()))
-        });
-        let Some((user, url, secret)) = target else {
+        let Some(receiver) = Receiver::of(user, &job) else {
             store.ack_job(Queue::Webhook, &queued.id).await?;
             return Ok(Outcome::Dropped); // unsubscribed since
         };
-        let (uid, sid) = (job.uid.clone(), job.sid.clone());
         if status.disabled_at.is_some() {
             let why = status.disabled_reason.unwrap_or_default();
-            let dead = dead(queued.body.clone(), format!("webhook disabled: {why}")).await;
-            return dead.map(|_| Outcome::Disabled);
+            give_up(format!("webhook disabled: {why}")).await?;
+            return Ok(Outcome::Disabled);
         }
-        let Ok(secret) = Secret::parse(&secret) else {
-            return dead(
-                queued.body.clone(),
-                "the stored signing secret is unusable".into(),
-            )
-            .await;
+        let Ok(secret) = Secret::parse(&receiver.secret) else {
+            return Ok(give_up("the stored signing secret is unusable".into()).await?);
         };
         let started = Instant::now();
         let result = self
             .client
-            .deliver(url.as_str(), &secret, &job.msg_id, &job.body)
+            .deliver(receiver.url.as_str(), &secret, &job.msg_id, &job.body)
             .await;
         metrics::attempt(Queue::Webhook, started.elapsed());
-        let now = now_ms();
-        let (summary, retry_after) = match result {
-            Delivery::Delivered(code) => {
-                store
-                    .hook_delivered(&uid, &sid, now, &code.to_string(), &queued.id)
-                    .await?;
-                metrics::accepted(Queue::Webhook, job.detected_at_ms);
-                tracing::info!(sub = %sid, msg = %job.msg_id, "webhook delivered");
-                return Ok(Outcome::Delivered);
-            }
-            Delivery::Gone => {
-                store.hook_failed(&uid, &sid, now, "410").await?;
-                let why = "the receiver answered 410 Gone";
-                self.disable(&user.email, &uid, &sid, url.as_str(), why)
-                    .await?;
-                let dead = dead(queued.body.clone(), why.into()).await;
-                return dead.map(|_| Outcome::Disabled);
-            }
-            Delivery::Failed(result) => (result, None),
-            Delivery::Retry { result, after } => (result, Some(after)),
-        };
-        let since = store.hook_failed(&uid, &sid, now, &summary).await?;
-        tracing::warn!(sub = %sid, msg = %job.msg_id, result = %summary, attempt = job.attempt + 1, "webhook delivery failed");
-        let failing_for = Duration::from_millis(now.saturating_sub(since));
-        if failing_for >= self.disable_after {
-            let why = format!(
-                "it failed for {} h without a success (last: {summary})",
-                failing_for.as_secs() / 3600
-            );
-            self.disable(&user.email, &uid, &sid, url.as_str(), &why)
-                .await?;
-            let dead = dead(queued.body.clone(), why).await;
-            return dead.map(|_| Outcome::Disabled);
-        }
-        let wait = match (retry_after, self.schedule.get(job.attempt as usize)) {
-            (Some(after), Some(step)) => {
-                let step = step.mul_f64(rand::random_range(0.9..1.1));
-                step.max(after.unwrap_or_default().min(Duration::from_secs(86_400)))
-            }
-            _ => return dead(queued.body.clone(), summary).await, // not retryable, or out of attempts
-        };
-        job.attempt += 1;
-        let due = now + wait.as_millis() as u64;
-        store
-            .retry_job_later(Queue::Webhook, &queued.id, &job.to_json()?, due)
-            .await?;
-        Ok(Outcome::Retried)
+        self.settle(&queued, job, &receiver, &result).await
     }
 }
 
 impl WebhookHandler {
+    /// Records how the attempt went and acknowledges, retries, dead-letters
+    /// or disables accordingly.
+    async fn settle(
+        &self,
+        queued: &QueuedJob,
+        mut job: WebhookJob,
+        receiver: &Receiver,
+        result: &Delivery,
+    ) -> Result<Outcome, DeliveryError> {
+        let (store, now) = (&self.store, now_ms());
+        let (uid, sid) = (&job.uid, &job.sid);
+        let Some(failed) = summary(result) else {
+            let code = match result {
+                Delivery::Delivered(code) => code.to_string(),
+                _ => String::new(),
+            };
+            store
+                .hook_delivered(uid, sid, now, &code, &queued.id)
+                .await?;
+            metrics::accepted(Queue::Webhook, job.detected_at_ms);
+            tracing::info!(sub = %sid, msg = %job.msg_id, "webhook delivered");
+            return Ok(Outcome::Delivered);
+        };
+        let since = store.hook_failed(uid, sid, now, &failed).await?;
+        let step = next_step(job.attempt, result, &self.policy, since, now, jitter(0.1));
+        tracing::warn!(sub = %sid, msg = %job.msg_id, result = %failed, attempt = job.attempt + 1, "webhook delivery failed");
+        if let Step::Disable(why) = &step {
+            self.disable(receiver, &job, why).await?;
+        }
+        let body = match step {
+            Step::Retry { .. } => {
+                job.attempt += 1;
+                job.to_json()?
+            }
+            _ => queued.body.clone(),
+        };
+        Ok(settle(store, Queue::Webhook, &queued.id, &step, &body).await?)
+    }
+
     /// Disables the webhook and, the first time, tells its owner by email.
     async fn disable(
         &self,
-        email: &str,
-        uid: &str,
-        sid: &str,
-        url: &str,
+        receiver: &Receiver,
+        job: &WebhookJob,
         why: &str,
-    ) -> Result<(), StoreError> {
-        if !self.store.hook_disable(uid, sid, now_ms(), why).await? {
+    ) -> Result<(), DeliveryError> {
+        let sid = &job.sid;
+        if !self
+            .store
+            .hook_disable(&job.uid, sid, now_ms(), why)
+            .await?
+        {
             return Ok(());
         }
         tracing::warn!(sub = %sid, reason = %why, "webhook disabled");
-        let Ok(to) = EmailAddress::parse(email) else {
-            return Ok(());
-        };
+        let url = &receiver.url;
         let text = format!(
             "redis-hack turned off the webhook of your subscription {sid}:\n  {url}\nbecause {why}.\n\n\
              Nothing more is sent to it. Email alerts, if on, continue. To use a webhook again, \
@@ -147,11 +146,8 @@ impl WebhookHandler {
             "<!doctype html><html><body><pre>{}</pre></body></html>",
             text.replace('<', "&lt;")
         );
-        if let Err(e) = self
-            .mailer
-            .send(&to, "Your redis-hack webhook was turned off", text, html)
-            .await
-        {
+        let subject = "Your redis-hack webhook was turned off";
+        if let Err(e) = self.mailer.send(&receiver.owner, subject, text, html).await {
             tracing::warn!(error = %e, "could not email the owner of a disabled webhook");
         }
         Ok(())

@@ -9,7 +9,7 @@ use redis_hack_server::alerts::Worker;
 use redis_hack_server::delivery::AlertJob;
 use redis_hack_server::store::{Queue, Store};
 use redis_hack_server::workers::delivery_workers;
-use redis_hack_shared::{FeeType, Session};
+use redis_hack_shared::{FeeType, Session, SubscriptionId, TargetKey, UserId};
 use serde_json::Value;
 use std::time::Duration;
 
@@ -66,7 +66,7 @@ async fn user_with_job(app: &TestApp) -> (String, AlertJob) {
         center_name: "PHC Danapur".into(),
         address: "Main Road".into(),
         pincode: "801503".into(),
-        district_id: 97,
+        district_id: 97.into(),
         date: "01-06-2031".into(),
         vaccine: "COVAXIN".into(),
         min_age: 18,
@@ -82,9 +82,9 @@ async fn user_with_job(app: &TestApp) -> (String, AlertJob) {
         id: AlertJob::new_id(),
         openings: vec![],
         routed: false,
-        uid,
-        target: "d:97".into(),
-        sids: vec![subs["subscriptions"][0]["id"].as_str().unwrap().to_owned()],
+        uid: UserId::parse(&uid).unwrap(),
+        target: TargetKey::parse("d:97").unwrap(),
+        sids: vec![serde_json::from_value(subs["subscriptions"][0]["id"].clone()).unwrap()],
         sessions: vec![session],
         fetched_at_ms: 1_900_000_000_000,
         upstream_date: None,
@@ -188,7 +188,7 @@ async fn a_job_out_of_attempts_is_dead_lettered_and_can_be_replayed() {
     assert_eq!(down.run_once(NO_WAIT).await.unwrap().dead, 1);
     let dead = down.store.dead_jobs(Queue::Email, 10).await.unwrap();
     assert_eq!(dead.len(), 1);
-    let (id, _, error) = &dead[0];
+    let (id, error) = (&dead[0].id, &dead[0].error);
     assert!(!error.is_empty(), "the last error is kept for the operator");
     let listed = redis_hack_server::ops::dead_letters(&down.store)
         .await
@@ -230,7 +230,7 @@ async fn a_job_out_of_attempts_is_dead_lettered_and_can_be_replayed() {
 async fn an_alert_for_a_subscription_removed_since_detection_is_dropped() {
     let app = spawn_app().await;
     let (email, mut job) = user_with_job(&app).await;
-    job.sids = vec!["sgone0000".into()];
+    job.sids = vec![SubscriptionId::parse("sgone0000").unwrap()];
     let w = worker(&app, "w1", &env_or_explain("TEST_SMTP_URL"), quick_policy()).await;
     enqueue(&w, &job).await;
     assert_eq!(w.run_once(NO_WAIT).await.unwrap().dropped, 1);

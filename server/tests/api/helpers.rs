@@ -5,7 +5,9 @@
 use redis_hack_server::app::Roles;
 use redis_hack_server::store::{Client, Conn, Store};
 use redis_hack_server::{Application, Settings};
-use redis_hack_shared::{Channels, Filters, Subscription, Target};
+use redis_hack_shared::{
+    Channels, EmailAddress, Filters, Subscription, SubscriptionId, Target, UserId,
+};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::time::Duration;
@@ -270,9 +272,11 @@ pub fn code_in(message: &Value) -> String {
 /// straight in the store: for tests that need many subscribers, where signing
 /// each up over HTTP would test the rate limits instead. Returns the uid.
 pub async fn subscriber(store: &Store, email: &str, target: Target) -> String {
-    let uid = store.ensure_user(email, &hex(8)).await.unwrap();
+    let email = EmailAddress::parse(email).unwrap();
+    let uid = UserId::parse(&hex(8)).unwrap();
+    let uid = store.ensure_user(&email, &uid).await.unwrap();
     let sub = Subscription {
-        id: format!("s{}", hex(4)),
+        id: SubscriptionId::parse(&format!("s{}", hex(4))).unwrap(),
         target,
         filters: Filters::default(),
         channels: Channels::default(),
@@ -281,13 +285,13 @@ pub async fn subscriber(store: &Store, email: &str, target: Target) -> String {
         webhook: None,
     };
     store.add_subscription(&uid, &sub, None).await.unwrap();
-    uid
+    uid.to_string()
 }
 
 /// A district target; the names do not matter to the poller.
 pub fn district(district_id: u32) -> Target {
     Target::District {
-        district_id,
+        district_id: district_id.into(),
         district_name: "D".into(),
         state_name: "S".into(),
     }

@@ -1,12 +1,11 @@
-//! Location identifiers: CoWIN state and district ids, and Indian pincodes.
+//! Location identifiers: CoWIN state ids and Indian pincodes (district ids
+//! are a newtype in `ids`).
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// A CoWIN state id.
 pub type StateId = u32;
-/// A CoWIN district id.
-pub type DistrictId = u32;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("'{0}' is not a valid pincode: it must be 6 digits and not start with 0")]

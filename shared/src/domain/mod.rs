@@ -3,6 +3,7 @@
 
 mod email;
 mod filters;
+mod ids;
 mod location;
 mod otp;
 mod topic;
@@ -10,7 +11,8 @@ mod webhook;
 
 pub use email::{EmailAddress, EmailError};
 pub use filters::{AgeLimit, Dose, FeeType, FilterError, Filters, MinCapacity, Vaccine};
-pub use location::{DistrictId, Pincode, PincodeError, StateId};
+pub use ids::{DistrictId, IdError, SubscriptionId, UserId};
+pub use location::{Pincode, PincodeError, StateId};
 pub use otp::{OtpCode, OtpCodeError};
 pub use topic::{TopicError, TopicName};
 pub use webhook::{WebhookUrl, WebhookUrlError};

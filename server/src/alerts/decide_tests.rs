@@ -1,0 +1,88 @@
+use super::*;
+use redis_hack_shared::{Channels, Filters, TargetKey, UserId, WebhookUrl};
+
+fn sub(id: &str, email: bool, webhook: bool) -> Subscription {
+    Subscription {
+        id: SubscriptionId::parse(id).unwrap(),
+        target: redis_hack_shared::Target::Topic {
+            topic: redis_hack_shared::TopicName::parse("cs101").unwrap(),
+        },
+        filters: Filters::default(),
+        channels: Channels {
+            email,
+            webhook: webhook.then(|| WebhookUrl::parse("https://example.com/h").unwrap()),
+        },
+        created_at: 0,
+        history: Default::default(),
+        webhook: None,
+    }
+}
+
+fn job(sids: &[&str]) -> AlertJob {
+    AlertJob {
+        id: "j1".into(),
+        uid: UserId::parse("u1").unwrap(),
+        target: TargetKey::parse("t:cs101").unwrap(),
+        sids: sids
+            .iter()
+            .map(|s| SubscriptionId::parse(s).unwrap())
+            .collect(),
+        sessions: vec![],
+        openings: vec![],
+        fetched_at_ms: 0,
+        upstream_date: None,
+        detected_at_ms: 0,
+        attempt: 0,
+        routed: false,
+    }
+}
+
+#[test]
+fn an_alert_reaches_only_the_subscriptions_still_there_each_by_its_channels() {
+    let now = vec![
+        sub("s1", true, false),
+        sub("s2", false, true),
+        sub("s3", true, true),
+    ];
+    let routing = route(&job(&["s1", "s2", "s3", "s9"]), now);
+    let hooks: Vec<&str> = routing.hooks().map(|s| s.id.as_str()).collect();
+    assert_eq!(hooks, ["s2", "s3"]);
+    let email: Vec<String> = routing.email_ids().iter().map(|s| s.to_string()).collect();
+    assert_eq!(email, ["s1", "s3"]);
+    assert_eq!(
+        route(&job(&["s1"]), vec![sub("s2", true, false)]).matched,
+        vec![]
+    );
+}
+
+#[test]
+fn a_job_without_email_is_routed_or_dropped() {
+    let webhook_only = route(&job(&["s2"]), vec![sub("s2", false, true)]);
+    assert_eq!(webhook_only.without_email(), Outcome::Routed);
+    let gone = route(&job(&["s2"]), vec![]);
+    assert_eq!(gone.without_email(), Outcome::Dropped);
+}
+
+#[test]
+fn a_failed_send_backs_off_doubling_up_to_the_cap_then_is_dead() {
+    let p = RetryPolicy::default();
+    for (failures, secs) in [(1, 5), (2, 10), (3, 20), (7, 320)] {
+        assert_eq!(
+            p.next_step(failures, 1_000, 1.0, "421"),
+            Step::Retry {
+                due_ms: 1_000 + secs * 1000
+            },
+            "after failure {failures}"
+        );
+    }
+    assert_eq!(p.backoff(20), Duration::from_secs(900), "capped");
+    assert_eq!(
+        p.next_step(1, 0, 1.2, "421"),
+        Step::Retry { due_ms: 6_000 },
+        "jitter stretches the wait"
+    );
+    assert_eq!(
+        p.next_step(8, 0, 1.0, "550 no such user"),
+        Step::Dead("550 no such user".into())
+    );
+}
