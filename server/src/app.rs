@@ -52,7 +52,6 @@ impl Application {
         let store = Store::connect(settings.redis_url.expose(), &settings.key_prefix)
             .await
             .context("REDIS_URL")?;
-        let mailer = mailer(&settings)?;
         let upstream = CowinClient::new(&settings.cowin_api_url).context("COWIN_API_URL")?;
         let name = format!("{}-{}", hostname(), std::process::id());
         let poller = roles.poller.then(|| Poller {
@@ -61,24 +60,12 @@ impl Application {
             config: settings.poll,
             id: name.clone(),
         });
-        let links = unsubscribe_links(&store, &settings).await?;
         let worker = match roles.worker {
             true => Some(delivery_workers(&store, &settings, &name).await?),
             false => None,
         };
         let grace = settings.delivery.shutdown_grace;
-        let state = AppState {
-            locations: Locations::new(store.clone(), upstream),
-            settings: Arc::new(settings),
-            store,
-            mailer,
-            links,
-            roles,
-        };
-        let router = match roles.api {
-            true => routes::router(state),
-            false => routes::ops_router(state),
-        };
+        let router = serve(settings, roles, store, upstream).await?;
         Ok(Self {
             listener,
             router,
@@ -125,7 +112,11 @@ impl Application {
             // The listener failing is the only way serving ends by itself.
             done = &mut http => return done.map_err(std::io::Error::other)?,
         }
-        tracing::info!(grace = ?self.grace, "shutting down: no new work; finishing what is in flight");
+        let grace_s = self.grace.as_secs();
+        tracing::info!(
+            grace_s,
+            "shutting down: no new work; finishing what is in flight"
+        );
         stop.send_replace(true);
         let drain = async {
             while tasks.join_next().await.is_some() {}
@@ -141,6 +132,27 @@ impl Application {
         }
         Ok(())
     }
+}
+
+/// The router `roles` serve, with the state every handler reaches.
+async fn serve(
+    settings: Settings,
+    roles: Roles,
+    store: Store,
+    upstream: CowinClient,
+) -> anyhow::Result<axum::Router> {
+    let state = AppState {
+        mailer: mailer(&settings)?,
+        links: unsubscribe_links(&store, &settings).await?,
+        locations: Locations::new(store.clone(), upstream),
+        settings: Arc::new(settings),
+        store,
+        roles,
+    };
+    Ok(match roles.api {
+        true => routes::router(state),
+        false => routes::ops_router(state),
+    })
 }
 
 fn hostname() -> String {

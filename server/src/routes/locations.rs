@@ -55,7 +55,7 @@ async fn states(State(app): State<AppState>, headers: HeaderMap) -> Result<Respo
         super::errors::UpstreamErrors,
         super::errors::StorageErrors,
     ))]
-#[tracing::instrument(skip(app, headers))]
+#[tracing::instrument(skip_all, fields(%state_id))]
 async fn districts(
     State(app): State<AppState>,
     Path(state_id): Path<String>,

@@ -45,24 +45,8 @@ impl CowinClient {
         if let Some(date) = &known.last_modified {
             request = request.header(header::IF_MODIFIED_SINCE, date);
         }
-        let mut response = request.send().await?;
+        let response = request.send().await?;
         let status = response.status();
-        if status == StatusCode::NOT_MODIFIED {
-            return Ok(Fetch::NotModified);
-        }
-        if status == StatusCode::FORBIDDEN || status == StatusCode::TOO_MANY_REQUESTS {
-            let retry_after = response
-                .headers()
-                .get(header::RETRY_AFTER)
-                .and_then(|v| v.to_str().ok());
-            return Err(UpstreamError::RateLimited {
-                status,
-                retry_after: retry_after.and_then(parse_retry_after),
-            });
-        }
-        if !status.is_success() {
-            return Err(UpstreamError::Status(status));
-        }
         let header_text = |name| {
             response
                 .headers()
@@ -70,30 +54,49 @@ impl CowinClient {
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_owned)
         };
+        if status == StatusCode::NOT_MODIFIED {
+            return Ok(Fetch::NotModified);
+        }
+        if status == StatusCode::FORBIDDEN || status == StatusCode::TOO_MANY_REQUESTS {
+            let retry_after = header_text(header::RETRY_AFTER);
+            return Err(UpstreamError::RateLimited {
+                status,
+                retry_after: retry_after.as_deref().and_then(parse_retry_after),
+            });
+        }
+        if !status.is_success() {
+            return Err(UpstreamError::Status(status));
+        }
         let validators = Validators {
             etag: header_text(header::ETAG),
             last_modified: header_text(header::LAST_MODIFIED),
         };
         let date = header_text(header::DATE);
-        if response
-            .content_length()
-            .is_some_and(|n| n as usize > MAX_BODY)
-        {
-            return Err(UpstreamError::TooLarge);
-        }
-        let mut bytes = Vec::new();
-        while let Some(chunk) = response.chunk().await? {
-            if bytes.len() + chunk.len() > MAX_BODY {
-                return Err(UpstreamError::TooLarge);
-            }
-            bytes.extend_from_slice(&chunk);
-        }
         Ok(Fetch::Body {
-            bytes,
+            bytes: read_capped(response).await?,
             validators,
             date,
         })
     }
+}
+
+/// The body, refused once it passes `MAX_BODY` (read chunk by chunk, so a
+/// huge answer is never held whole).
+async fn read_capped(mut response: reqwest::Response) -> Result<Vec<u8>, UpstreamError> {
+    if response
+        .content_length()
+        .is_some_and(|n| n as usize > MAX_BODY)
+    {
+        return Err(UpstreamError::TooLarge);
+    }
+    let mut bytes = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        if bytes.len() + chunk.len() > MAX_BODY {
+            return Err(UpstreamError::TooLarge);
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(bytes)
 }
 
 /// `Retry-After` is either seconds or an HTTP date.

@@ -27,13 +27,20 @@ pub enum UpstreamError {
     Status(reqwest::StatusCode),
     #[error("the CoWIN API sent more than {MAX_BODY} bytes")]
     TooLarge,
-    #[error("the CoWIN API refused with {status} (rate limit); retry after {retry_after:?}")]
+    #[error("the CoWIN API refused with {status} (rate limit){}", wait_hint(*retry_after))]
     RateLimited {
         status: reqwest::StatusCode,
         retry_after: Option<Duration>,
     },
     #[error("the CoWIN API sent a body that is not the expected JSON: {0}")]
     Shape(#[from] serde_json::Error),
+}
+
+/// `; retry after N s`, when the upstream said.
+fn wait_hint(retry_after: Option<Duration>) -> String {
+    retry_after.map_or(String::new(), |d| {
+        format!("; retry after {} s", d.as_secs())
+    })
 }
 
 #[derive(Deserialize)]

@@ -90,3 +90,35 @@ async fn districts_of_an_unknown_or_malformed_state_id_are_clear_errors() {
     let (code, _) = error_of(app.get("/v1/states/bihar/districts").await, 400).await;
     assert_eq!(code, "invalid_state_id");
 }
+
+#[tokio::test]
+async fn states_and_districts_are_listed_by_name() {
+    let app = spawn_app().await;
+    let names = |body: &Value, list: &str, field: &str| -> Vec<String> {
+        let items = body[list].as_array().unwrap().iter();
+        items
+            .map(|i| i[field].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let states: Value = app.get("/v1/states").await.json().await.unwrap();
+    let state_names = names(&states, "states", "state_name");
+    assert!(
+        state_names.is_sorted_by_key(|n| n.to_lowercase()),
+        "{state_names:?}"
+    );
+    let bihar = states["states"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["state_name"] == "Bihar")
+        .unwrap();
+    let path = format!("/v1/states/{}/districts", bihar["state_id"]);
+    let districts: Value = app.get(&path).await.json().await.unwrap();
+    let district_names = names(&districts, "districts", "district_name");
+    assert!(district_names.len() > 30);
+    assert!(
+        district_names.is_sorted_by_key(|n| n.to_lowercase()),
+        "{district_names:?}"
+    );
+    assert_eq!(district_names[0], "Araria");
+}

@@ -105,3 +105,34 @@ async fn a_publisher_without_a_key_is_refused_before_the_body_is_read() {
         .await;
     assert_eq!(r.status(), 401, "{}", r.text().await.unwrap());
 }
+
+/// The responses `method path` documents.
+fn documented(doc: &Value, method: &str, path: &str) -> BTreeSet<String> {
+    let responses = doc["paths"][path][method]["responses"].as_object();
+    responses.expect("responses").keys().cloned().collect()
+}
+
+#[tokio::test]
+async fn an_unknown_district_id_is_answered_as_the_document_says() {
+    let app = spawn_app_with(&[]).await;
+    let doc: Value = app.get("/openapi.json").await.json().await.unwrap();
+    let unknown = json!({"email": crate::helpers::unique_email(), "district_id": 999_999});
+    let status = app.post("/v1/register", &unknown).await.status();
+    let token = app.signed_up(&crate::helpers::unique_email()).await;
+    let subscribed = app
+        .authed(reqwest::Method::POST, "/v1/subscriptions", &token)
+        .json(&json!({"district_id": 999_999}))
+        .send()
+        .await
+        .unwrap()
+        .status();
+    for (path, got) in [("/v1/register", status), ("/v1/subscriptions", subscribed)] {
+        assert_eq!(got, 422, "{path}");
+        let answers = documented(&doc, "post", path);
+        assert!(answers.contains("422"), "{path} documents {answers:?}");
+        assert!(
+            !answers.contains("404"),
+            "{path} documents a 404 it never answers: {answers:?}"
+        );
+    }
+}
