@@ -72,11 +72,11 @@ pub struct SlotsResponse {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DistrictSlots {
-    pub district_id: crate::DistrictId,
+    pub district_id: crate::domain::DistrictId,
     pub district_name: String,
     /// When the server last checked this district (ms since the epoch); none if never.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checked_at: Option<u64>,
     /// Sessions with at least one open slot.
-    pub sessions: Vec<crate::Session>,
+    pub sessions: Vec<crate::session::Session>,
 }

@@ -198,3 +198,21 @@ impl Store {
         self.key(&format!("seen:{target}"))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_poll_state_writes_only_its_set_fields_and_reads_back() {
+        let state = PollState {
+            at_ms: Some(1_000),
+            status: Some("304".into()),
+            ..PollState::default()
+        };
+        let fields = state.fields();
+        assert_eq!(fields, [("at", "1000".into()), ("status", "304".into())]);
+        let hash = fields.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+        assert_eq!(PollState::from_hash(hash), state);
+    }
+}
