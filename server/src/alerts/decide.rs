@@ -3,7 +3,7 @@
 //! ([`route`]), and what to do after a failed send ([`RetryPolicy`]).
 
 use crate::delivery::{AlertJob, Outcome, Step};
-use redis_hack_shared::{Subscription, SubscriptionId};
+use redis_hack_shared::{Subscription, SubscriptionId, Target};
 use std::time::Duration;
 
 /// How failed emails are retried.
@@ -68,6 +68,13 @@ impl Routing {
     /// Their ids, for the history and the unsubscribe link.
     pub fn email_ids(&self) -> Vec<SubscriptionId> {
         self.by_email().iter().map(|s| s.id.clone()).collect()
+    }
+
+    /// What the email is about: the first of them's target; none when no
+    /// email goes out.
+    pub fn email_about(&self) -> Option<&Target> {
+        let first = self.matched.iter().find(|s| s.channels.email);
+        first.map(|s| &s.target)
     }
 
     /// What a job that sends no email came to: handed to webhooks, or

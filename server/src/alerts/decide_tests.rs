@@ -49,6 +49,9 @@ fn an_alert_reaches_only_the_subscriptions_still_there_each_by_its_channels() {
     assert_eq!(hooks, ["s2", "s3"]);
     let email: Vec<String> = routing.email_ids().iter().map(|s| s.to_string()).collect();
     assert_eq!(email, ["s1", "s3"]);
+    assert_eq!(routing.email_about(), Some(&routing.matched[0].target));
+    let webhook_only = route(&job(&["s2"]), vec![sub("s2", false, true)]);
+    assert_eq!(webhook_only.email_about(), None, "no email goes out");
     assert_eq!(
         route(&job(&["s1"]), vec![sub("s2", true, false)]).matched,
         vec![]

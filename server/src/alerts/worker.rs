@@ -14,8 +14,15 @@ use crate::mail::{ListUnsubscribe, Mailer};
 use crate::metrics;
 use crate::store::{Moment, Queue, QueuedJob, Store, now_ms};
 use crate::unsubscribe::UnsubscribeLinks;
-use redis_hack_shared::EmailAddress;
+use redis_hack_shared::{EmailAddress, SubscriptionId, Target};
 use std::time::Instant;
+
+/// Who an alert email goes to, about what, for which subscriptions.
+struct Recipient<'a> {
+    email: &'a EmailAddress,
+    about: &'a Target,
+    sids: Vec<SubscriptionId>,
+}
 
 /// The email worker: the pump over the `email` queue with [`EmailHandler`].
 pub type Worker = Pump<EmailHandler>;
@@ -50,11 +57,16 @@ impl Handler for EmailHandler {
         if !job.routed && self.route_to_webhooks(&queued, &mut job, &routing).await? {
             return Ok(routing.without_email());
         }
-        if routing.by_email().is_empty() {
+        let Some(about) = routing.email_about() else {
             store.ack_job(Queue::Email, &queued.id).await?;
             return Ok(routing.without_email());
-        }
-        self.send(&queued, job, &user.email, &routing).await
+        };
+        let to = Recipient {
+            email: &user.email,
+            about,
+            sids: routing.email_ids(),
+        };
+        self.send(&queued, job, to).await
     }
 }
 
@@ -89,15 +101,17 @@ impl EmailHandler {
         &self,
         queued: &QueuedJob,
         mut job: AlertJob,
-        to: &EmailAddress,
-        routing: &Routing,
+        to: Recipient<'_>,
     ) -> Result<Outcome, DeliveryError> {
-        let sids = routing.email_ids();
+        let Recipient {
+            email: to,
+            about,
+            sids,
+        } = to;
         let unsubscribe = ListUnsubscribe {
             url: self.links.url(&job.uid, &sids),
             mailto: self.unsubscribe_mailto.clone(),
         };
-        let about = &routing.by_email()[0].target;
         let (subject, text, html) = render(&job, about, &unsubscribe.url);
         let started = Instant::now();
         let sent = self

@@ -56,12 +56,13 @@ pub fn next_step(
     }
 }
 
-/// A short summary of a failed attempt for the webhook's state (`410` for Gone).
-pub fn summary(result: &Delivery) -> Option<String> {
+/// What an attempt got, as the webhook's state shows it: the status code,
+/// or what went wrong (`timeout`, `refused: ...`).
+pub fn summary(result: &Delivery) -> String {
     match result {
-        Delivery::Delivered(_) => None,
-        Delivery::Gone => Some("410".into()),
-        Delivery::Failed(s) | Delivery::Retry { result: s, .. } => Some(s.clone()),
+        Delivery::Delivered(code) => code.to_string(),
+        Delivery::Gone => "410".into(),
+        Delivery::Failed(s) | Delivery::Retry { result: s, .. } => s.clone(),
     }
 }
 

@@ -91,22 +91,18 @@ impl WebhookHandler {
         result: &Delivery,
     ) -> Result<Outcome, DeliveryError> {
         let (store, now) = (&self.store, now_ms());
-        let (uid, sid) = (&job.uid, &job.sid);
-        let Some(failed) = summary(result) else {
-            let code = match result {
-                Delivery::Delivered(code) => code.to_string(),
-                _ => String::new(),
-            };
+        let (uid, sid, got) = (&job.uid, &job.sid, summary(result));
+        if let Delivery::Delivered(_) = result {
             store
-                .hook_delivered(uid, sid, now, &code, &queued.id)
+                .hook_delivered(uid, sid, now, &got, &queued.id)
                 .await?;
             metrics::accepted(Queue::Webhook, job.detected_at_ms);
             tracing::info!(sub = %sid, msg = %job.msg_id, "webhook delivered");
             return Ok(Outcome::Delivered);
-        };
-        let since = store.hook_failed(uid, sid, now, &failed).await?;
+        }
+        let since = store.hook_failed(uid, sid, now, &got).await?;
         let step = next_step(job.attempt, result, &self.policy, since, now, jitter(0.1));
-        tracing::warn!(sub = %sid, msg = %job.msg_id, result = %failed, attempt = job.attempt + 1, "webhook delivery failed");
+        tracing::warn!(sub = %sid, msg = %job.msg_id, result = %got, attempt = job.attempt + 1, "webhook delivery failed");
         if let Step::Disable(why) = &step {
             self.disable(receiver, &job, why).await?;
         }
