@@ -3,7 +3,9 @@
 //! CoWIN location metadata with conditional GET.
 //!
 //! Start with [`app::Application`]; the HTTP surface is in `routes`, storage in
-//! `store` (the only module that talks to Redis), email in `mail`.
+//! `store` (the only module that talks to Redis), email in `mail`, the queues
+//! both workers share in `delivery` (the workers are `alerts` and `webhook`).
+//! A module imports only modules below it; ARCHITECTURE.md lists them bottom up.
 
 pub mod alerts;
 pub mod app;
