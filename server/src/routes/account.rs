@@ -176,7 +176,10 @@ async fn verify(
         }
         return Err(ApiError::unauthorized(
             "wrong_code",
-            format!("the code is wrong; {left} tries left"),
+            format!(
+                "the code is wrong; {left} {} left",
+                if left == 1 { "try" } else { "tries" }
+            ),
         ));
     }
     // Deleting decides the race between two correct attempts: one wins.
