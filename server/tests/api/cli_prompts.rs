@@ -1,8 +1,9 @@
 //! The CLI at a terminal, typed into as a person would (see `pty`): the
 //! email prompt, the choice to watch a district or skip, the state and
 //! district picker (search, a search that matches nothing, Esc back and
-//! Esc to cancel, Ctrl-C), the subscription picker of `unsubscribe`, and the
-//! spinner on stderr. Ctrl-C and Esc leave the cursor shown and exit 130.
+//! Esc to cancel, Ctrl-C), the subscription picker of `unsubscribe`, the
+//! spinner on stderr, and Ctrl-C while waiting for the server. Ctrl-C and
+//! Esc leave the cursor shown and exit 130.
 
 use crate::cli::Cli;
 use crate::helpers::{TestApp, spawn_app, unique_email};
@@ -208,4 +209,22 @@ async fn unsubscribe_without_an_id_at_a_terminal_offers_your_subscriptions() {
         .map(|s| s["id"].as_str().unwrap())
         .collect();
     assert!(!ids.contains(&id.as_str()) && ids.len() == 1, "{listed}");
+}
+
+#[tokio::test]
+async fn ctrl_c_while_waiting_for_the_server_ends_at_once_with_130() {
+    // A server that takes the connection and never answers (the CLI would wait 30 s).
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let cli = Cli::new(&format!("http://{}", silent.local_addr().unwrap()));
+    let email = unique_email();
+    let mut t = Terminal::start(
+        &cli,
+        &["register", "--email", &email, "--district-id", "97"],
+    );
+    t.expect("Requesting a code…").await;
+    t.send(CTRL_C).await;
+    let (code, shown) = t.finish().await;
+    assert_eq!(code, Some(130), "{shown:?}");
+    assert!(shown.contains("error: interrupted"), "{shown:?}");
+    drop(silent);
 }
