@@ -44,7 +44,8 @@ pub struct Cli {
         value_parser = address::parse_server
     )]
     pub server: String,
-    /// Print machine-readable JSON instead of text.
+    /// Print one JSON document on stdout instead of text; a failure prints
+    /// {"error": {"code", "message"}} (the exit code stays the same).
     #[arg(long, global = true)]
     pub json: bool,
     #[command(subcommand)]
