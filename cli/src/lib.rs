@@ -1,14 +1,20 @@
 //! redis-hack, the command-line client: register an email address, verify it
 //! with the emailed code, and manage what you watch.
 //!
-//! `main` parses the command line (clap exits 2 on usage errors), runs one
-//! command on a small tokio runtime, and prints any error once, as a sentence,
-//! exiting 1. `completions` and `man` need no server, config or runtime.
+//! `main` parses the command line, runs one command on a small tokio
+//! runtime (with Ctrl-C caught on its worker thread), and reports any failure
+//! once: a sentence, with `--json` also a JSON document, and the exit code of
+//! its kind (`failure` has the table). `completions` and `man` need no
+//! server, config or runtime.
 
+pub mod address;
 pub mod client;
 mod commands;
 pub mod config;
+pub mod failure;
+mod interrupt;
 mod output;
+mod picker;
 mod prompt;
 mod style;
 
@@ -27,15 +33,19 @@ pub const VERSION: &str = concat!(
 #[derive(Debug, Parser)]
 #[command(name = "redis-hack", version = VERSION, about)]
 pub struct Cli {
-    /// The redis-hack server to talk to.
+    /// The redis-hack server to talk to; without a scheme, http:// for
+    /// localhost and 127.0.0.1, https:// for anything else.
     #[arg(
         long,
         global = true,
         env = "REDIS_HACK_SERVER",
-        default_value = "http://127.0.0.1:8080"
+        hide_env_values = true,
+        default_value = address::DEFAULT_SERVER,
+        value_parser = address::parse_server
     )]
     pub server: String,
-    /// Print machine-readable JSON instead of text.
+    /// Print one JSON document on stdout instead of text; a failure prints
+    /// {"error": {"code", "message"}} (the exit code stays the same).
     #[arg(long, global = true)]
     pub json: bool,
     #[command(subcommand)]
@@ -64,63 +74,78 @@ pub enum Command {
 pub struct Context {
     pub client: client::ApiClient,
     pub paths: config::Paths,
+    /// The server's URL, with its scheme, as given.
     pub server: String,
     pub json: bool,
     /// Prompts and spinners only when a person is at a terminal.
     pub interactive: bool,
 }
 
+impl Context {
+    /// A command line to suggest: `redis-hack REST`, with `--server` when
+    /// the server is not the default one.
+    pub fn command(&self, rest: &str) -> String {
+        if address::same_server(&self.server, address::DEFAULT_SERVER) {
+            format!("redis-hack {rest}")
+        } else {
+            format!("redis-hack --server {} {rest}", self.server)
+        }
+    }
+}
+
 /// Runs the command line and returns the process exit code.
 pub fn main() -> ExitCode {
     style::init();
+    let json = failure::json_requested(std::env::args_os());
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
+        Err(e) if json && e.use_stderr() => {
+            let _ = output::json(&redis_hack_shared::ErrorBody::new(
+                failure::USAGE,
+                failure::clap_sentence(&e),
+            ));
+            return ExitCode::from(u8::try_from(style::print_clap(&e)).unwrap_or(2));
+        }
         // Help and --version are "errors" too, printed to stdout with code 0.
         Err(e) => return ExitCode::from(u8::try_from(style::print_clap(&e)).unwrap_or(2)),
     };
-    match cli.command {
+    let json = cli.json;
+    let result = match cli.command {
         Command::Completions { shell } => {
-            let mut command = <Cli as clap::CommandFactory>::command();
-            // Into a buffer first: clap_complete panics on a closed pipe, and
-            // `output::line` ends quietly instead.
-            let mut script = Vec::new();
-            clap_complete::generate(shell, &mut command, "redis-hack", &mut script);
-            output::line(String::from_utf8_lossy(&script).trim_end());
-            return ExitCode::SUCCESS;
+            completions(shell);
+            Ok(())
         }
-        Command::Man(args) => {
-            return match commands::man::run(args, cli.json) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(e) => fail(e),
-            };
-        }
-        _ => {}
-    }
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => return fail(anyhow::anyhow!("cannot start the async runtime: {e}")),
+        Command::Man(args) => commands::man::run(args, json),
+        _ => tokio::runtime::Builder::new_multi_thread()
+            // One worker: it catches Ctrl-C while a prompt blocks the main thread.
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .map_err(|e| anyhow::anyhow!("cannot start the async runtime: {e}"))
+            .and_then(|runtime| runtime.block_on(run(cli))),
     };
-    match runtime.block_on(run(cli)) {
+    match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => fail(e),
+        Err(e) => failure::Failure::of(e).report(json),
     }
 }
 
-fn fail(e: anyhow::Error) -> ExitCode {
-    eprintln!("{} {e:#}", style::error_prefix());
-    ExitCode::FAILURE
+fn completions(shell: clap_complete::Shell) {
+    let mut command = <Cli as clap::CommandFactory>::command();
+    // Into a buffer first: clap_complete panics on a closed pipe, and
+    // `output::line` ends quietly instead.
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut command, "redis-hack", &mut script);
+    output::line(String::from_utf8_lossy(&script).trim_end());
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
-    let server = cli.server.trim_end_matches('/').to_owned();
+    interrupt::watch(cli.json)?;
     let ctx = Context {
-        client: client::ApiClient::new(&server)?,
+        client: client::ApiClient::new(&cli.server)?,
         paths: config::Paths::resolve()?,
         interactive: prompt::is_interactive(),
-        server,
+        server: cli.server,
         json: cli.json,
     };
     match cli.command {

@@ -17,7 +17,7 @@ pub fn line(text: &str) {
 }
 
 /// Whole seconds from `ms` (since the epoch) to now.
-pub fn seconds_since(ms: u64) -> u64 {
+fn seconds_since(ms: u64) -> u64 {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as u64);
@@ -171,7 +171,10 @@ mod tests {
         let t = table(&subs);
         let lines: Vec<&str> = t.lines().collect();
         assert_eq!(lines.len(), 3);
-        assert!(lines[1].contains("Patna, Bihar (district 97)") && lines[1].contains("any"));
+        assert!(
+            lines[1].contains("Patna, Bihar (district 97)")
+                && lines[1].contains("all ages, doses and vaccines")
+        );
         assert!(lines[2].contains("pincode 110001") && lines[2].contains("18+, free"));
         let col = lines[0].find("WATCHING").unwrap();
         assert_eq!(&lines[2][col..col + 7], "pincode", "columns line up");

@@ -1,11 +1,11 @@
 //! Talking to a person: whether one is at the terminal, asking for missing
-//! values (dialoguer), picking a state and district, and spinners (indicatif)
-//! on stderr while waiting for the network.
+//! values (dialoguer), a yes-or-no style choice, and spinners (indicatif) on
+//! stderr while waiting for the network. The fuzzy pickers are in `picker`.
 
 use crate::Context;
-use crate::client::ClientError;
-use anyhow::bail;
-use dialoguer::{FuzzySelect, Input};
+use crate::failure::Failure;
+use crate::interrupt;
+use dialoguer::{Input, Select};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::future::Future;
 use std::io::IsTerminal;
@@ -27,73 +27,61 @@ pub async fn waiting<T>(ctx: &Context, message: &str, work: impl Future<Output =
             .unwrap_or_else(|_| ProgressStyle::default_spinner()),
     );
     spinner.set_message(message.to_owned());
+    // Drawn at once, not at the first tick: a fast answer still shows what we waited for.
+    spinner.tick();
     spinner.enable_steady_tick(Duration::from_millis(80));
     let result = work.await;
     spinner.finish_and_clear();
     result
 }
 
-/// The flag's value, or (at a terminal) the answer to `question`.
-pub fn value_or_ask(
+/// The flag's value, or (at a terminal) the answer to `question`, asked
+/// again until `parse` accepts it. Without a terminal a missing flag is a
+/// usage error.
+pub fn ask<T, E: std::fmt::Display>(
     ctx: &Context,
-    value: Option<String>,
+    value: Option<T>,
     flag: &str,
     question: &str,
-) -> anyhow::Result<String> {
+    parse: impl Fn(&str) -> Result<T, E>,
+) -> anyhow::Result<T> {
     if let Some(v) = value {
         return Ok(v);
     }
     if !ctx.interactive {
-        bail!("{flag} is required when not running in a terminal");
+        return Err(
+            Failure::usage(format!("{flag} is required when not running in a terminal")).into(),
+        );
     }
-    Ok(Input::<String>::new()
+    let answer = Input::<String>::new()
         .with_prompt(question)
-        .interact_text()?)
+        .validate_with(|s: &String| parse(s).map(drop).map_err(|e| e.to_string()))
+        .interact_text();
+    let answer = answered(answer)?;
+    parse(&answer).map_err(|e| anyhow::anyhow!("{e}"))
 }
 
-/// Asks for a state and then a district from the server's lists (fuzzy search);
-/// `state_hint` preselects a state when it names one.
-pub async fn pick_district(
-    ctx: &Context,
-    state_hint: Option<&str>,
-) -> anyhow::Result<redis_hack_shared::DistrictId> {
-    let states = waiting(ctx, "Loading states…", ctx.client.states())
-        .await
-        .map_err(ClientError::into_anyhow)?
-        .states;
-    let names: Vec<&str> = states.iter().map(|s| s.state_name.as_str()).collect();
-    let hinted =
-        state_hint.and_then(|h| names.iter().position(|n| n.eq_ignore_ascii_case(h.trim())));
-    let index = match hinted {
-        Some(i) => i,
-        None => FuzzySelect::new()
-            .with_prompt("State (type to search)")
-            .items(&names)
-            .default(0)
-            .interact()?,
-    };
-    let state = &states[index];
-    let districts = waiting(
-        ctx,
-        "Loading districts…",
-        ctx.client.districts(state.state_id),
-    )
-    .await
-    .map_err(ClientError::into_anyhow)?
-    .districts;
-    let names: Vec<&str> = districts.iter().map(|d| d.district_name.as_str()).collect();
-    let prompt = format!("District in {} (type to search)", state.state_name);
-    let index = FuzzySelect::new()
-        .with_prompt(prompt)
-        .items(&names)
+/// Asks to choose one of `options`; Esc cancels the command.
+pub fn choose(question: &str, options: &[&str]) -> anyhow::Result<usize> {
+    let choice = Select::new()
+        .with_prompt(question)
+        .items(options)
         .default(0)
-        .interact()?;
-    Ok(districts[index].district_id)
+        .interact_opt();
+    answered(choice)?.ok_or_else(|| Failure::cancelled().into())
 }
 
-impl ClientError {
-    /// For `?` in commands: the error already reads as a sentence.
-    pub fn into_anyhow(self) -> anyhow::Error {
-        anyhow::Error::new(self)
+/// A prompt's answer; Ctrl-C read by the prompt ends the program (exit 130)
+/// with the terminal restored, any other terminal error is reported.
+pub fn answered<T>(result: dialoguer::Result<T>) -> anyhow::Result<T> {
+    match result {
+        Ok(v) => Ok(v),
+        Err(dialoguer::Error::IO(e)) if e.kind() == std::io::ErrorKind::Interrupted => {
+            interrupt::leave(Failure::interrupted())
+        }
+        Err(dialoguer::Error::IO(e)) => {
+            interrupt::restore_terminal();
+            Err(anyhow::anyhow!("cannot read from the terminal: {e}"))
+        }
     }
 }

@@ -81,7 +81,9 @@ pub fn bad(text: &str) -> String {
 }
 
 /// Prints a clap error or help/version text to the stream clap chose, in
-/// colour only where the rule allows, and returns clap's exit code.
+/// colour only where the rule allows, and returns clap's exit code. An
+/// error's first paragraph is put on one line, so it reads as one sentence
+/// like every other error (the usage and the tip follow as clap wrote them).
 pub fn print_clap(e: &clap::Error) -> i32 {
     use std::io::Write;
     let stream = if e.use_stderr() {
@@ -90,11 +92,14 @@ pub fn print_clap(e: &clap::Error) -> i32 {
         Stream::Stdout
     };
     let styled = e.render();
-    let text = if enabled(stream) {
+    let mut text = if enabled(stream) {
         styled.ansi().to_string()
     } else {
         styled.to_string()
     };
+    if e.use_stderr() {
+        text = first_paragraph_on_one_line(&text);
+    }
     // A closed pipe (`redis-hack --help | head -1`) is not an error.
     let _ = match stream {
         Stream::Stdout => std::io::stdout().lock().write_all(text.as_bytes()),
@@ -103,9 +108,33 @@ pub fn print_clap(e: &clap::Error) -> i32 {
     e.exit_code()
 }
 
+/// `text` with the lines of its first paragraph joined by single spaces.
+pub fn first_paragraph_on_one_line(text: &str) -> String {
+    let join = |p: &str| {
+        p.lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    match text.split_once("\n\n") {
+        Some((head, tail)) => format!("{}\n\n{tail}", join(head)),
+        None => format!("{}\n", join(text)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::allowed;
+    use super::{allowed, first_paragraph_on_one_line};
+
+    #[test]
+    fn a_clap_error_reads_as_one_line_before_its_usage() {
+        let clap = "error: invalid value 'tcsh' for '<SHELL>'\n  [possible values: bash, zsh]\n\nFor more information, try '--help'.\n";
+        assert_eq!(
+            first_paragraph_on_one_line(clap),
+            "error: invalid value 'tcsh' for '<SHELL>' [possible values: bash, zsh]\n\nFor more information, try '--help'.\n"
+        );
+    }
     use std::ffi::OsStr;
 
     #[test]

@@ -1,6 +1,6 @@
 //! `redis-hack logout`: revoke this device's token and forget it.
 
-use crate::client::ClientError;
+use crate::client::{ApiClient, ClientError};
 use crate::prompt::waiting;
 use crate::style::warning_prefix;
 use crate::{Context, output};
@@ -16,11 +16,14 @@ pub async fn run(ctx: &Context, _args: Args) -> anyhow::Result<()> {
         if ctx.json {
             return output::json(&json!({"logged_out": false}));
         }
-        output::line("You were not logged in.");
+        output::line("Nobody was signed in on this machine.");
         return Ok(());
     };
-    // The local token goes whatever the server says: logging out must always work.
-    match waiting(ctx, "Signing out…", ctx.client.logout(&creds.token)).await {
+    // The token goes back to the server that issued it, whichever --server
+    // this run names; and the local copy goes whatever that server says:
+    // logging out must always work.
+    let client = ApiClient::new(&creds.server)?;
+    match waiting(ctx, "Signing out…", client.logout(&creds.token)).await {
         Ok(()) => {}
         Err(e) if e.status() == Some(StatusCode::UNAUTHORIZED) => {}
         Err(e @ ClientError::Unreachable { .. }) => {

@@ -2,9 +2,11 @@
 //! latest check (it never makes the server call CoWIN). Sends the cached
 //! ETag; on a 304 shows the cached copy.
 
-use super::session;
+use super::{session, signed_in};
+use crate::address::same_server;
 use crate::client::Conditional;
 use crate::config::SlotsCache;
+use crate::failure::{self, Failure};
 use crate::prompt::waiting;
 use crate::{Context, output};
 use redis_hack_shared::SlotsResponse;
@@ -22,14 +24,15 @@ pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
     let cached = ctx
         .paths
         .load_slots_cache()
-        .filter(|c| c.server == ctx.server && c.query == args.district_id);
+        .filter(|c| same_server(&c.server, &ctx.server) && c.query == args.district_id);
     let etag = cached.as_ref().map(|c| c.etag.as_str());
     let response = match waiting(
         ctx,
         "Loading…",
         ctx.client.slots(&creds.token, args.district_id, etag),
     )
-    .await?
+    .await
+    .map_err(|e| signed_in(ctx, &creds, e))?
     {
         Conditional::Fresh { response, etag } => {
             if let Some(etag) = etag {
@@ -48,9 +51,13 @@ pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
                 eprintln!("unchanged since the last check; showing the cached copy");
                 c.response
             }
-            None => anyhow::bail!(
-                "the server said nothing changed, but there is no cached copy; run slots again"
-            ),
+            None => {
+                return Err(Failure::new(
+                    failure::UNEXPECTED_ANSWER,
+                    "the server said nothing changed, but there is no cached copy; run slots again",
+                )
+                .into());
+            }
         },
     };
     if ctx.json {
@@ -67,7 +74,7 @@ fn render(slots: &SlotsResponse) -> String {
     let mut out = Vec::new();
     for d in &slots.districts {
         let checked = match d.checked_at {
-            Some(ms) => format!("checked {} s ago", crate::output::seconds_since(ms)),
+            Some(ms) => format!("checked {}", output::ago(Some(ms))),
             None => "not checked yet".into(),
         };
         out.push(format!(

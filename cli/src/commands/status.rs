@@ -5,12 +5,15 @@
 //! Exits 1 only when the server cannot be reached, naming it; a short connect
 //! timeout keeps that quick.
 
+use super::sign_in_commands;
+use crate::address::same_server;
 use crate::client::{ApiClient, ClientError, Readiness};
 use crate::config::Credentials;
+use crate::failure::{self, Failure};
 use crate::prompt::waiting;
 use crate::style::{bad, bold, good};
 use crate::{Context, output};
-use redis_hack_shared::ReadyCheck;
+use redis_hack_shared::{ErrorDetail, ReadyCheck};
 use reqwest::StatusCode;
 use serde::Serialize;
 use std::time::Duration;
@@ -27,8 +30,8 @@ pub struct Args {}
 struct Report {
     server: String,
     reachable: bool,
-    /// Why it is not reachable.
-    error: Option<String>,
+    /// Why it is not reachable: `{code, message}` as every `--json` error.
+    error: Option<ErrorDetail>,
     readiness: Ready,
     session: Session,
 }
@@ -80,10 +83,14 @@ pub async fn run(ctx: &Context, _args: Args) -> anyhow::Result<()> {
     if ctx.json {
         output::json(&report)?;
     } else {
-        output::line(&render(&report));
+        output::line(&render(&report, ctx));
     }
     match report.error {
-        Some(error) => anyhow::bail!("{error}"),
+        Some(error) => Err(Failure {
+            reported: ctx.json,
+            ..Failure::new(&error.code, error.message)
+        }
+        .into()),
         None => Ok(()),
     }
 }
@@ -103,19 +110,14 @@ async fn check(client: &ApiClient, server: &str, creds: Option<&Credentials>) ->
             server: creds.map(|c| c.server.clone()),
             token: match creds {
                 None => Token::None,
-                Some(c) if c.server != server => Token::OtherServer,
+                Some(c) if !same_server(&c.server, server) => Token::OtherServer,
                 Some(_) => Token::Unchecked,
             },
             detail: None,
         },
     };
     if let Err(e) = client.health().await {
-        report.error = Some(match e {
-            ClientError::Unreachable { .. } => e.to_string(),
-            e => format!(
-                "the server at {server} did not answer GET /healthz as redis-hack does: {e}"
-            ),
-        });
+        report.error = Some(health_error(e, server));
         return report;
     }
     report.reachable = true;
@@ -144,6 +146,22 @@ async fn check(client: &ApiClient, server: &str, creds: Option<&Credentials>) ->
     report
 }
 
+/// Why `GET /healthz` failed, as every `--json` error reads.
+fn health_error(e: ClientError, server: &str) -> ErrorDetail {
+    let (code, message) = match e {
+        ClientError::Unreachable { .. } => (failure::UNREACHABLE, e.to_string()),
+        e => (
+            failure::UNEXPECTED_ANSWER,
+            format!("the server at {server} did not answer GET /healthz as redis-hack does: {e}"),
+        ),
+    };
+    ErrorDetail {
+        code: code.into(),
+        message,
+        suggestions: Vec::new(),
+    }
+}
+
 /// Asks the server about the token, if there is one for this server.
 async fn token(client: &ApiClient, creds: Option<&Credentials>) -> Option<(Token, Option<String>)> {
     let creds = creds?;
@@ -154,7 +172,7 @@ async fn token(client: &ApiClient, creds: Option<&Credentials>) -> Option<(Token
     })
 }
 
-fn render(r: &Report) -> String {
+fn render(r: &Report, ctx: &Context) -> String {
     let label = |l: &str| bold(&format!("{l:<10}"));
     let server = if r.reachable {
         format!("{} ({})", r.server, good("reachable"))
@@ -170,7 +188,7 @@ fn render(r: &Report) -> String {
     [
         format!("{} {server}", label("Server:")),
         format!("{} {ready}", label("Ready:")),
-        format!("{} {}", label("Signed in:"), session(&r.session)),
+        format!("{} {}", label("Signed in:"), session(&r.session, ctx)),
     ]
     .join("\n")
 }
@@ -192,18 +210,20 @@ fn checks(checks: &[ReadyCheck]) -> String {
     }
 }
 
-fn session(s: &Session) -> String {
+fn session(s: &Session, ctx: &Context) -> String {
     let email = s.email.as_deref().unwrap_or_default();
     let other = s.server.as_deref().unwrap_or_default();
     match s.token {
-        Token::None => "no; sign in with redis-hack register and redis-hack verify".into(),
+        Token::None => format!("nobody; sign in with: {}", sign_in_commands(ctx, None)),
         Token::Valid => format!("{email} ({})", good("token accepted")),
         Token::Rejected => format!(
-            "{email}, but {} (expired or revoked); run redis-hack register and redis-hack verify again",
-            bad("the server no longer accepts the token")
+            "{email}, but {} (it expired or was revoked); sign in again with: {}",
+            bad("the server no longer accepts the token"),
+            sign_in_commands(ctx, Some(email))
         ),
         Token::OtherServer => format!(
-            "{email} on {other}, not on this server; pass --server {other} or verify again here"
+            "{email} on {other}, not on this server; pass --server {other}, or sign in here with: {}",
+            sign_in_commands(ctx, Some(email))
         ),
         Token::Unchecked => format!(
             "{email} (token not checked: {})",

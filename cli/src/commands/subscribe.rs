@@ -1,13 +1,14 @@
 //! `redis-hack subscribe`: watch a district, a pincode or a publisher's topic,
 //! with optional filters, by email and/or a signed webhook.
 
-use super::{District, DistrictArgs, session};
-use crate::prompt::{pick_district, waiting};
+use super::{District, DistrictArgs, session, signed_in};
+use crate::failure::Failure;
+use crate::picker::pick_district;
+use crate::prompt::waiting;
 use crate::{Context, output};
-use anyhow::bail;
 use redis_hack_shared::{
-    AgeLimit, Channels, CreateSubscriptionRequest, Dose, FeeType, Filters, MinCapacity, Pincode,
-    TopicName, Vaccine, WebhookUrl,
+    AgeLimit, Channels, CreateSubscriptionRequest, CreatedSubscription, Dose, FeeType, Filters,
+    MinCapacity, Pincode, TopicName, Vaccine, WebhookUrl,
 };
 
 /// Watch a district (or a pincode) for open slots that match your filters.
@@ -45,45 +46,65 @@ pub struct Args {
 }
 
 pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
+    // The command line first: a usage error needs no sign-in.
+    let district = args.district.given(ctx)?;
+    let targeted = args.topic.is_some() || args.pincode.is_some();
+    if !targeted && matches!(district, District::None) && !ctx.interactive {
+        return Err(Failure::usage(
+            "--district-id, --state and --district, --pincode or --topic is required when not running in a terminal",
+        )
+        .into());
+    }
     let creds = session(ctx)?;
-    let filters = Filters {
-        age: args.age,
-        dose: args.dose,
-        vaccine: args.vaccine,
-        fee: args.fee,
-        min_capacity: args.min_capacity,
-    };
+    let req = request(ctx, args, district).await?;
+    let created = waiting(
+        ctx,
+        "Subscribing…",
+        ctx.client.subscribe(&creds.token, &req),
+    )
+    .await
+    .map_err(|e| signed_in(ctx, &creds, e))?;
+    if ctx.json {
+        return output::json(&created);
+    }
+    print(&created);
+    Ok(())
+}
+
+/// The request the flags describe; at a terminal, a district from the picker.
+async fn request(
+    ctx: &Context,
+    args: Args,
+    district: District,
+) -> anyhow::Result<CreateSubscriptionRequest> {
     let mut req = CreateSubscriptionRequest {
-        filters,
+        filters: Filters {
+            age: args.age,
+            dose: args.dose,
+            vaccine: args.vaccine,
+            fee: args.fee,
+            min_capacity: args.min_capacity,
+        },
         channels: Channels {
             email: !args.no_email,
             webhook: args.webhook,
         },
         ..Default::default()
     };
-    match (args.pincode, args.district.given()?) {
-        _ if args.topic.is_some() => req.topic = args.topic,
-        (Some(pincode), _) => req.pincode = Some(pincode),
-        (None, Some(District::Id(id))) => req.district_id = Some(id.into()),
-        (None, Some(District::Names(s, d))) => (req.state, req.district) = (Some(s), Some(d)),
-        (None, None) if ctx.interactive => {
-            req.district_id = Some(pick_district(ctx, args.district.state.as_deref()).await?);
+    match (args.topic, args.pincode, district) {
+        (Some(topic), _, _) => req.topic = Some(topic),
+        (None, Some(pincode), _) => req.pincode = Some(pincode),
+        (None, None, District::Id(id)) => req.district_id = Some(id),
+        (None, None, District::Names(s, d)) => (req.state, req.district) = (Some(s), Some(d)),
+        (None, None, District::Pick { state_hint }) => {
+            req.district_id = Some(pick_district(ctx, state_hint.as_deref()).await?);
         }
-        (None, None) => {
-            bail!(
-                "--district-id, --state and --district, --pincode or --topic is required when not running in a terminal"
-            )
-        }
+        (None, None, District::None) => req.district_id = Some(pick_district(ctx, None).await?),
     }
-    let created = waiting(
-        ctx,
-        "Subscribing…",
-        ctx.client.subscribe(&creds.token, &req),
-    )
-    .await?;
-    if ctx.json {
-        return output::json(&created);
-    }
+    Ok(req)
+}
+
+fn print(created: &CreatedSubscription) {
     let sub = &created.subscription;
     output::line(&format!(
         "Watching {} ({}) as {}.",
@@ -97,7 +118,6 @@ pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
              the base64 after v1, in the webhook-signature header (any Standard Webhooks library does it)."
         ));
     }
-    Ok(())
 }
 
 fn parse_topic(s: &str) -> Result<TopicName, String> {

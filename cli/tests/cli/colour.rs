@@ -57,7 +57,7 @@ fn help_and_errors_are_coloured_on_a_terminal() {
     );
     let error = on_a_terminal("list", &[]);
     assert!(
-        error.contains(&format!("{ESC}[1;31merror:{ESC}[0m not logged in")),
+        error.contains(&format!("{ESC}[1;31merror:{ESC}[0m nobody is signed in")),
         "our error prefix is red: {error:?}"
     );
     let status = on_a_terminal("status", &[]);

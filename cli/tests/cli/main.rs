@@ -5,6 +5,7 @@
 
 mod colour;
 mod completions;
+mod help;
 mod man;
 mod version;
 

@@ -188,7 +188,10 @@ async fn take_code(app: &AppState, req: &VerifyRequest) -> Result<OtpRecord, Api
         Verdict::Right => Err(no_code()),
         Verdict::Wrong { left } => Err(ApiError::unauthorized(
             "wrong_code",
-            format!("the code is wrong; {left} tries left"),
+            format!(
+                "the code is wrong; {left} {} left",
+                if left == 1 { "try" } else { "tries" }
+            ),
         )),
         Verdict::Invalidated => {
             app.store.take_otp(email).await?;

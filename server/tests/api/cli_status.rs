@@ -2,7 +2,8 @@
 //! token the server accepts, after `logout`, with a token revoked elsewhere,
 //! against a server that is not ready (its SMTP server is down)
 //! and one that is not running (exit 1, naming the URL, quickly); and
-//! `--json` giving exactly one JSON document on stdout for every command.
+//! `--json` giving exactly one JSON document on stdout for every command,
+//! errors included.
 
 use crate::cli::{Cli, failure};
 use crate::helpers::{TestApp, spawn_app, spawn_app_with};
@@ -45,7 +46,10 @@ async fn status_when_nobody_is_signed_in_names_the_server_and_how_to_sign_in() {
         "{text}"
     );
     assert!(
-        text.contains("redis-hack register and redis-hack verify"),
+        text.contains(&format!(
+            "nobody; sign in with: redis-hack --server {} register --email EMAIL && ",
+            app.base_url
+        )),
         "{text}"
     );
     let (report, _) = cli.json(&["status"]).await;
@@ -111,7 +115,10 @@ async fn status_with_a_revoked_token_says_to_register_and_verify_again() {
         "{text}"
     );
     assert!(
-        text.contains("run redis-hack register and redis-hack verify again"),
+        text.contains(&format!(
+            "sign in again with: redis-hack --server {} register --email {email} && ",
+            app.base_url
+        )),
         "{text}"
     );
     let (report, _) = cli.json(&["status"]).await;
@@ -145,7 +152,14 @@ async fn status_of_a_server_that_is_not_running_exits_1_naming_the_url() {
     let report: Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
     assert_eq!(report["reachable"], false);
     assert_eq!(report["server"], url.as_str());
-    assert!(report["error"].as_str().unwrap().contains(&url), "{report}");
+    assert_eq!(report["error"]["code"], "unreachable", "{report}");
+    let message = report["error"]["message"].as_str().unwrap();
+    assert!(message.contains(&url), "{report}");
+    assert_eq!(
+        stderr.trim_end(),
+        format!("error: {message}"),
+        "one error, said once"
+    );
 }
 
 #[tokio::test]
@@ -181,9 +195,11 @@ async fn every_command_prints_exactly_one_json_document_with_json() {
     let out = cli.run(&["list", "--json"]).await;
     let stderr = failure(&out, 1);
     assert!(
-        out.stdout.is_empty() && stderr.starts_with("error: not logged in"),
+        stderr.starts_with("error: nobody is signed in"),
         "errors go to stderr, as text: {stderr}"
     );
+    let error: Value = serde_json::from_slice(&out.stdout).expect("an error is one JSON document");
+    assert_eq!(error["error"]["code"], "not_signed_in", "{error}");
 
     cli.sign_in(&app).await;
     let (sub, _) = cli.json(&["subscribe", "--pincode", "110001"]).await;

@@ -186,7 +186,8 @@ pub struct Filters {
 }
 
 impl fmt::Display for Filters {
-    /// A compact human summary, e.g. `18+, dose 1, COVAXIN, free, >=5`; `any` when empty.
+    /// A compact human summary, e.g. `18+, dose 1, COVAXIN, free, >=5`; when
+    /// empty, what that means to a newcomer: `all ages, doses and vaccines`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut parts = Vec::new();
         if let Some(a) = self.age {
@@ -205,7 +206,7 @@ impl fmt::Display for Filters {
             parts.push(format!(">={}", c.get()));
         }
         if parts.is_empty() {
-            f.write_str("any")
+            f.write_str("all ages, doses and vaccines")
         } else {
             f.write_str(&parts.join(", "))
         }

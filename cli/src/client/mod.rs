@@ -1,54 +1,20 @@
 //! The HTTP client for the redis-hack API. One function, `send`, turns every
-//! non-2xx answer into a `ClientError` that reads as a sentence, with the
-//! server's suggestions and `Retry-After` when it sent them.
+//! non-2xx answer into a `ClientError` (in `error`) that reads as a sentence,
+//! with the server's suggestions and `Retry-After` when it sent them.
+
+mod error;
+
+pub use error::ClientError;
+use error::{failure, json, root_cause};
 
 use redis_hack_shared::{
-    CreateSubscriptionRequest, CreatedSubscription, DistrictsResponse, ErrorBody, HealthResponse,
+    CreateSubscriptionRequest, CreatedSubscription, DistrictsResponse, HealthResponse,
     ReadyResponse, RegisterRequest, RegisterResponse, SlotsResponse, StatesResponse,
     SubscriptionsResponse, VerifyRequest, VerifyResponse,
 };
 use reqwest::{Method, RequestBuilder, StatusCode, header};
 use serde::de::DeserializeOwned;
 use std::time::Duration;
-
-/// Why a request did not give the expected answer.
-#[derive(Debug, thiserror::Error)]
-pub enum ClientError {
-    #[error("cannot reach the server at {url}: {reason}")]
-    Unreachable { url: String, reason: String },
-    #[error("{}", api_message(.body, .retry_after))]
-    Api {
-        status: StatusCode,
-        body: ErrorBody,
-        retry_after: Option<u64>,
-    },
-    #[error("the server answered {status} without an explanation: {text}")]
-    Unexpected { status: StatusCode, text: String },
-}
-
-fn api_message(body: &ErrorBody, retry_after: &Option<u64>) -> String {
-    let mut message = body.error.message.clone();
-    if !body.error.suggestions.is_empty() && !message.contains(&body.error.suggestions[0]) {
-        message.push_str(&format!(
-            "; did you mean: {}?",
-            body.error.suggestions.join(", ")
-        ));
-    }
-    if let Some(secs) = retry_after {
-        message.push_str(&format!("; try again in {secs} seconds"));
-    }
-    message
-}
-
-impl ClientError {
-    /// The HTTP status of an API error.
-    pub fn status(&self) -> Option<StatusCode> {
-        match self {
-            Self::Api { status, .. } | Self::Unexpected { status, .. } => Some(*status),
-            Self::Unreachable { .. } => None,
-        }
-    }
-}
 
 /// The result of a conditional GET.
 pub enum Conditional<T> {
@@ -244,47 +210,4 @@ impl ApiClient {
             reason: root_cause(e),
         }
     }
-}
-
-/// The error an unwanted answer stands for: the server's explanation when it sent one.
-async fn failure(response: reqwest::Response) -> ClientError {
-    let status = response.status();
-    let retry_after = response
-        .headers()
-        .get(header::RETRY_AFTER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse().ok());
-    let text = response.text().await.unwrap_or_default();
-    match serde_json::from_str::<ErrorBody>(&text) {
-        Ok(body) => ClientError::Api {
-            status,
-            body,
-            retry_after,
-        },
-        Err(_) => ClientError::Unexpected {
-            status,
-            text: text.chars().take(200).collect(),
-        },
-    }
-}
-
-async fn json<T: DeserializeOwned>(response: reqwest::Response) -> Result<T, ClientError> {
-    let status = response.status();
-    let text = response.text().await.map_err(|e| ClientError::Unexpected {
-        status,
-        text: e.to_string(),
-    })?;
-    serde_json::from_str(&text).map_err(|e| ClientError::Unexpected {
-        status,
-        text: format!("the answer is not what this version of redis-hack expects ({e})"),
-    })
-}
-
-/// The innermost error message ("Connection refused", "dns error", ...).
-fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut current = e;
-    while let Some(next) = current.source() {
-        current = next;
-    }
-    current.to_string()
 }
