@@ -3,12 +3,9 @@
 //! Request bodies refuse unknown fields, so a typo in a field name is an error
 //! rather than a silently ignored filter.
 
-use crate::delivery::WebhookStatus;
-use crate::domain::{
-    DistrictId, EmailAddress, Filters, OtpCode, Pincode, StateId, SubscriptionId, TopicName,
-    WebhookUrl,
-};
-use crate::target::{Target, TargetFields, TargetSpec, TargetSpecError};
+use crate::domain::{DistrictId, EmailAddress, OtpCode, StateId};
+use crate::subscription::Subscription;
+use crate::target::{TargetFields, TargetSpec, TargetSpecError};
 use serde::{Deserialize, Serialize};
 
 /// How long an emailed code stays valid.
@@ -101,125 +98,6 @@ pub struct VerifyResponse {
     pub subscriptions: Vec<Subscription>,
 }
 
-/// Where alerts go: email (on unless turned off) and/or a signed webhook.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(deny_unknown_fields)]
-pub struct Channels {
-    #[serde(default = "yes")]
-    pub email: bool,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub webhook: Option<WebhookUrl>,
-}
-
-fn yes() -> bool {
-    true
-}
-
-impl Default for Channels {
-    fn default() -> Self {
-        Self {
-            email: true,
-            webhook: None,
-        }
-    }
-}
-
-/// `POST /v1/subscriptions`: exactly one of `district_id`, `state` + `district`
-/// names, `pincode`, or `topic`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(deny_unknown_fields)]
-pub struct CreateSubscriptionRequest {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub district_id: Option<DistrictId>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub state: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub district: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pincode: Option<Pincode>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub topic: Option<TopicName>,
-    #[serde(default)]
-    pub filters: Filters,
-    #[serde(default)]
-    pub channels: Channels,
-}
-
-impl CreateSubscriptionRequest {
-    /// The one target the request names.
-    pub fn target(&self) -> Result<TargetSpec, TargetSpecError> {
-        let fields = TargetFields {
-            district_id: self.district_id,
-            state: self.state.as_deref(),
-            district: self.district.as_deref(),
-            pincode: self.pincode.as_ref(),
-            topic: self.topic.as_ref(),
-        };
-        TargetSpec::for_subscription(fields, &self.filters)
-    }
-}
-
-/// The `201` answer to `POST /v1/subscriptions`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct CreatedSubscription {
-    #[serde(flatten)]
-    pub subscription: Subscription,
-    /// The webhook's signing secret (`whsec_...`), shown this once only.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub webhook_secret: Option<String>,
-}
-
-/// One thing a user watches.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct Subscription {
-    /// Stable for the same target and filters, so a duplicate is detectable.
-    pub id: SubscriptionId,
-    pub target: Target,
-    pub filters: Filters,
-    pub channels: Channels,
-    /// Seconds since the Unix epoch.
-    pub created_at: u64,
-    /// What the alert engine last did for it; empty until the poller runs.
-    #[serde(default, skip_serializing_if = "History::is_empty")]
-    pub history: History,
-    /// The webhook's delivery state, when the subscription has a webhook.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub webhook: Option<WebhookStatus>,
-}
-
-/// Answers "why did I not get an alert?": times in ms since the Unix epoch.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct History {
-    /// The last poll of the subscription's district or pincode.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_poll_at: Option<u64>,
-    /// The last time a session opened that matched its filters.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_match_at: Option<u64>,
-    /// The last alert email the SMTP server accepted for it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_alert_at: Option<u64>,
-}
-
-impl History {
-    pub fn is_empty(&self) -> bool {
-        *self == Self::default()
-    }
-}
-
-/// `GET /v1/subscriptions`
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct SubscriptionsResponse {
-    pub email: EmailAddress,
-    pub subscriptions: Vec<Subscription>,
-}
-
 /// `GET /healthz`
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -260,12 +138,5 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("unknown field `distrct`"), "{err}");
-    }
-
-    #[test]
-    fn channels_default_to_email() {
-        let r: CreateSubscriptionRequest = serde_json::from_str(r#"{"pincode":"800001"}"#).unwrap();
-        assert!(r.channels.email);
-        assert_eq!(r.filters, Filters::default());
     }
 }

@@ -1,18 +1,19 @@
 //! Bodies for delivery beyond email: a webhook's state as `list` shows it,
 //! and the publisher API (`POST /v1/topics/{topic}/openings`).
 
+use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
 
-/// How a subscription's webhook is doing. Times in ms since the Unix epoch.
+/// How a subscription's webhook is doing.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WebhookStatus {
     /// The last delivery the receiver answered with a 2xx.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_delivery_at: Option<u64>,
+    pub last_delivery_at: Option<Timestamp>,
     /// The last attempt, successful or not.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_attempt_at: Option<u64>,
+    pub last_attempt_at: Option<Timestamp>,
     /// What the last attempt got: `200`, `500`, `timeout`, `refused: ...`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_result: Option<String>,
@@ -21,7 +22,7 @@ pub struct WebhookStatus {
     pub consecutive_failures: u32,
     /// Set once the webhook is disabled; nothing is sent to it after that.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub disabled_at: Option<u64>,
+    pub disabled_at: Option<Timestamp>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disabled_reason: Option<String>,
 }

@@ -10,16 +10,24 @@ pub mod api;
 pub mod delivery;
 pub mod domain;
 pub mod error;
+pub mod feed;
 #[cfg(feature = "openapi")]
 mod openapi;
 pub mod session;
 pub mod status;
+pub mod subscription;
 pub mod target;
+pub mod time;
 
 pub use api::*;
 pub use delivery::*;
 pub use domain::*;
 pub use error::{ErrorBody, ErrorDetail};
+pub use feed::{FeedEvent, FeedKind};
 pub use session::Session;
 pub use status::*;
+pub use subscription::*;
 pub use target::*;
+pub use time::{
+    LocalTime, QuietHours, QuietHoursError, TimeZoneError, TimeZoneName, Timestamp, TimestampError,
+};

@@ -8,6 +8,7 @@ use crate::domain::{
     AgeLimit, DistrictId, Dose, EmailAddress, MinCapacity, OtpCode, Pincode, SubscriptionId,
     TopicName, Vaccine, WebhookUrl,
 };
+use crate::time::{QuietHours, TimeZoneName, Timestamp};
 use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 use utoipa::openapi::{RefOr, schema::SchemaFormat};
 
@@ -108,4 +109,24 @@ schema!(
     string("A subscription's id, as `list` shows it.")
         .pattern(Some(r"^[a-z0-9]{1,64}$"))
         .examples(["s1a2b3c4d"])
+);
+schema!(
+    Timestamp,
+    string("An instant, RFC 3339 in UTC with milliseconds.")
+        .format(Some(SchemaFormat::KnownFormat(
+            utoipa::openapi::KnownFormat::DateTime,
+        )))
+        .examples(["2026-12-02T04:30:00.123Z"])
+);
+schema!(
+    TimeZoneName,
+    string("An IANA time zone name.")
+        .max_length(Some(64))
+        .examples(["Asia/Kolkata"])
+);
+schema!(
+    QuietHours,
+    string("A daily window HH:MM-HH:MM on a 24-hour clock, in the subscription's zone; it may wrap midnight.")
+        .pattern(Some(r"^\s*([01]?[0-9]|2[0-3]):[0-5][0-9]-([01]?[0-9]|2[0-3]):[0-5][0-9]\s*$"))
+        .examples(["22:00-07:00"])
 );

@@ -1,6 +1,7 @@
 //! `GET /v1/status`: how the poller and the alert queue are doing, for
 //! operators (and for the question "why did I not get an alert?").
 
+use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -51,14 +52,13 @@ pub struct TargetStatus {
     /// The interval the scheduler gave it at its last poll.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interval_secs: Option<u64>,
-    /// Milliseconds since the epoch.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_poll_at: Option<u64>,
+    pub last_poll_at: Option<Timestamp>,
     /// `200`, `304`, or the error of the last poll.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_status: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub next_poll_at: Option<u64>,
+    pub next_poll_at: Option<Timestamp>,
 }
 
 /// `GET /v1/slots[?district_id=N]`: what is open now in the user's districts,
@@ -74,9 +74,9 @@ pub struct SlotsResponse {
 pub struct DistrictSlots {
     pub district_id: crate::domain::DistrictId,
     pub district_name: String,
-    /// When the server last checked this district (ms since the epoch); none if never.
+    /// When the server last checked this district; none if never.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub checked_at: Option<u64>,
+    pub checked_at: Option<Timestamp>,
     /// Sessions with at least one open slot.
     pub sessions: Vec<crate::session::Session>,
 }
