@@ -30,9 +30,11 @@ STARTED_PIDS=()  # what this script started, in start order
 STARTED_NAMES=()
 STARTED_PIDFILES=()
 
-say() { printf '==> %s\n' "$*" >&2; }
+# Both tolerate a closed stderr (`| tee` that died): a failed write must not
+# stop a script (set -e) before it has stopped what it started.
+say() { printf '==> %s\n' "$*" >&2 || true; }
 die() {
-  printf 'error: %s\n' "$*" >&2
+  printf 'error: %s\n' "$*" >&2 || true
   exit 1
 }
 # elapsed SINCE: whole seconds since a `date +%s` value, for the timing lines.
@@ -291,6 +293,9 @@ wait_until() {
 # whatever is still there after 10 s. Safe to call twice (EXIT trap).
 stop_started() {
   local i
+  set +e # stop everything even if one step fails (this runs on exit)
+  # A second Ctrl-C must not cut the clean-up short and leave orphans.
+  trap '' INT TERM HUP
   for ((i = ${#STARTED_PIDS[@]} - 1; i >= 0; i--)); do
     stop_pid "${STARTED_NAMES[$i]}" "${STARTED_PIDS[$i]}"
     wait "${STARTED_PIDS[$i]}" 2>/dev/null || true
