@@ -49,7 +49,7 @@ ensure_maildev
 # The same package selection as scripts/test.sh, so neither rebuilds what the
 # other built (another selection can unify dependency features differently).
 say "building the server, the simulator and the CLI (debug; the first build takes a few minutes)"
-cargo build --workspace --bins || die "the build failed (see above)"
+cargo build --workspace "${BINS[@]}" || die "the build failed (see above)"
 
 lock_dir "$DEV" "another scripts/dev.sh"
 stop_stale "$DEV"
