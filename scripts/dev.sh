@@ -101,12 +101,14 @@ cat <<MSG || true
     # read the code at http://127.0.0.1:$WEB_PORT, then:
     ./target/debug/redis-hack verify --email you@example.com --code CODE
     ./target/debug/redis-hack subscribe --state "Bihar" --district "Gaya" --age 18
+    ./target/debug/redis-hack subscribe --pincode 800001 --age 18 --dose 1 --fee free
     ./target/debug/redis-hack list
     ./target/debug/redis-hack slots
     # --help on any command lists its options
 
-  The simulator opens a slot in Patna (district 97) every 45 s and the server polls it
-  every 10 s, so after verifying you will see alert emails arrive in the mail catcher.
+  The simulator opens a slot in Patna (district 97; its first centre is pincode 800001)
+  every 45 s and the server polls it every 10 s, so after verifying you will see alert
+  emails arrive in the mail catcher.
 
   Publisher openings (the dev key is dev-publisher-key-change-me):
     ./target/debug/redis-hack subscribe --topic cs101
