@@ -46,19 +46,19 @@ PY
 
 # members PGID: the pids in process group PGID (from /proc; no procps needed).
 members() {
-  local f line rest
+  local want="$1" f line rest
   for f in /proc/[0-9]*/stat; do
     { read -r line <"$f"; } 2>/dev/null || continue
     rest="${line##*) }" # after the command name, which may hold spaces
     # shellcheck disable=SC2086 # split into the stat fields on purpose
     set -- $rest
-    if [ "$1" != Z ] && [ "$3" = "$PGID_WANTED" ]; then
+    if [ "$1" != Z ] && [ "$3" = "$want" ]; then
       f="${f#/proc/}"
       echo "${f%/stat}"
     fi
   done
 }
-group_alive() { [ -n "$(PGID_WANTED="$1" members)" ]; }
+group_alive() { [ -n "$(members "$1")" ]; }
 describe() { # describe PID...: pid and command line, for failure messages
   local p
   for p in "$@"; do
@@ -104,7 +104,7 @@ start_stack() {
   for f in redis maildev simulator server; do
     [ -f "$CACHE/dev-$BASE/$f.pid" ] || die "$name: dev.sh wrote no $CACHE/dev-$BASE/$f.pid"
   done
-  say "$name: ready; $(PGID_WANTED="$GROUP" members | wc -l) processes in its group"
+  say "$name: ready; $(members "$GROUP" | wc -l) processes in its group"
 }
 
 # expect_all_stopped NAME: within STOP_SECS nothing of the group is left.
@@ -113,7 +113,7 @@ expect_all_stopped() {
   while group_alive "$GROUP"; do
     if [ "$SECONDS" -ge "$deadline" ]; then
       # shellcheck disable=SC2046 # one pid per word
-      left="$(describe $(PGID_WANTED="$GROUP" members))"
+      left="$(describe $(members "$GROUP"))"
       die "$name: still running $STOP_SECS s later:
 $left"
     fi
@@ -137,7 +137,7 @@ expect_all_stopped "Ctrl-C under | tee"
 
 # 2. The reader of the pipe goes away on its own.
 start_stack "tee killed" 'bash scripts/dev.sh 2>"$STACK_LOG.err" | tee "$STACK_LOG"'
-tee_pid="$(PGID_WANTED="$GROUP" members | while read -r p; do
+tee_pid="$(members "$GROUP" | while read -r p; do
   if [ "$(cat "/proc/$p/comm" 2>/dev/null)" = tee ]; then echo "$p"; fi
 done)"
 [ -n "$tee_pid" ] || die "tee killed: no tee in the stack's process group"
