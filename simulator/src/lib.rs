@@ -10,6 +10,7 @@
 pub mod conditional;
 mod control;
 mod locations;
+mod pincodes;
 mod sessions;
 mod world;
 
@@ -28,6 +29,12 @@ use tokio::net::TcpListener;
 
 /// The path every route hangs under, as on `https://cdn-api.co-vin.in/api/v2`.
 pub const API_ROOT: &str = "/api/v2";
+
+/// The first day of every calendar the simulator serves today, `DD-MM-YYYY`
+/// (today in India), as its `date` parameter expects.
+pub fn today() -> String {
+    world::date_of(world::india_today())
+}
 
 /// What the handlers share.
 #[derive(Clone)]

@@ -72,7 +72,8 @@ impl Sim {
     }
 }
 
-fn district_names() -> BTreeMap<u32, String> {
+/// Every district id and name in the embedded location snapshot.
+pub(crate) fn district_names() -> BTreeMap<u32, String> {
     #[derive(Deserialize)]
     struct Snapshot {
         states: Vec<StateEntry>,
@@ -133,21 +134,13 @@ async fn by_pin(State(sim): State<Arc<Sim>>, Query(q): Q, req: Request) -> Respo
     let Some(pin) = q.get("pincode").and_then(|v| v.parse::<u32>().ok()) else {
         return bad_request("pincode");
     };
-    calendar(&sim, peer(&req), req.headers().clone(), &q, |world, _| {
-        let mut changed = SystemTime::UNIX_EPOCH;
-        let centres: Vec<Centre> = world
-            .districts()
-            .flat_map(|d| {
-                changed = changed.max(d.changed);
-                d.centres
-                    .iter()
-                    .filter(|c| c.pincode == pin)
-                    .cloned()
-                    .collect::<Vec<_>>()
-            })
-            .collect();
-        Some((centres, changed))
-    })
+    calendar(
+        &sim,
+        peer(&req),
+        req.headers().clone(),
+        &q,
+        |world, first| Some(world.by_pincode(pin, first)),
+    )
     .await
 }
 

@@ -3,6 +3,7 @@
 //! change and close capacity through the control endpoints; every change
 //! bumps the district's version, which its ETag and Last-Modified follow.
 
+use crate::pincodes;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -70,10 +71,41 @@ impl World {
         )
     }
 
-    /// Every district generated so far, for pincode look-ups.
-    pub fn districts(&self) -> impl Iterator<Item = &District> {
-        self.districts.values()
+    /// The centres with pincode `pin` (their districts generated on first use,
+    /// like `district`) and when the newest of those districts last changed.
+    pub fn by_pincode(&mut self, pin: u32, first_day: i64) -> (Vec<Centre>, SystemTime) {
+        let ids: Vec<u32> = self
+            .names
+            .keys()
+            .copied()
+            .filter(|&id| (0..CENTRES).any(|i| pincode(id, i) == pin))
+            .collect();
+        let mut changed = SystemTime::UNIX_EPOCH;
+        let mut centres = Vec::new();
+        for id in ids {
+            if let Some(d) = self.district(id, first_day) {
+                changed = changed.max(d.changed);
+                centres.extend(d.centres.iter().filter(|c| c.pincode == pin).cloned());
+            }
+        }
+        (centres, changed)
     }
+}
+
+/// Centres per district.
+const CENTRES: usize = 3;
+
+/// Centre `centre`'s pincode in district `id`: the real one where
+/// `pincodes` knows it, else one made up from the ids (never a real one).
+pub fn pincode(id: u32, centre: usize) -> u32 {
+    if let Some(pin) = pincodes::real(id, centre) {
+        return pin;
+    }
+    let made_up = |n: u32| 110_000 + ((id * 97 + centre as u32 * 13 + n) % 740_000);
+    (0..)
+        .map(made_up)
+        .find(|pin| !pincodes::is_real(*pin))
+        .expect("a few made-up pincodes are not real ones")
 }
 
 fn generate(seed: u64, id: u32, name: &str, first_day: i64) -> District {
@@ -84,7 +116,7 @@ fn generate(seed: u64, id: u32, name: &str, first_day: i64) -> District {
         rng ^= rng << 17;
         rng
     };
-    let centres = (0..3u64)
+    let centres = (0..CENTRES as u64)
         .map(|i| {
             let center_id = u64::from(id) * 100 + i;
             let vaccine = VACCINES[(next() % 3) as usize];
@@ -118,7 +150,7 @@ fn generate(seed: u64, id: u32, name: &str, first_day: i64) -> District {
                     ["Station", "Hospital", "Market"][i as usize]
                 ),
                 district_name: name.to_owned(),
-                pincode: 110_000 + ((id * 97 + i as u32 * 13) % 740_000),
+                pincode: pincode(id, i as usize),
                 fee_type: if paid { "Paid".into() } else { "Free".into() },
                 sessions,
             }
@@ -215,5 +247,48 @@ mod tests {
                 .iter()
                 .all(|c| (100_000..1_000_000).contains(&c.pincode))
         );
+    }
+
+    fn every_district() -> BTreeMap<u32, String> {
+        crate::sessions::district_names()
+    }
+
+    #[test]
+    fn patnas_first_centre_has_the_real_pincode_of_patna_gpo() {
+        let mut world = World::new(1, every_district());
+        let patna = world.district(97, 18_779).unwrap().clone();
+        let pins: Vec<u32> = patna.centres.iter().map(|c| c.pincode).collect();
+        assert_eq!(pins, [800_001, 800_004, 800_020]);
+        let (found, _) = world.by_pincode(800_001, 18_779);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].district_name, "Patna");
+    }
+
+    #[test]
+    fn no_two_centres_anywhere_share_a_pincode() {
+        let names = every_district();
+        let mut seen = std::collections::HashMap::new();
+        for &id in names.keys() {
+            for i in 0..CENTRES {
+                let pin = pincode(id, i);
+                assert!((100_000..1_000_000).contains(&pin), "{pin}");
+                if let Some(other) = seen.insert(pin, (id, i)) {
+                    panic!("pincode {pin} of district {id} centre {i} is also {other:?}'s");
+                }
+            }
+        }
+        assert_eq!(seen.len(), names.len() * CENTRES);
+    }
+
+    #[test]
+    fn a_pincode_look_up_finds_a_district_nobody_asked_for_yet() {
+        let mut world = World::new(1, every_district());
+        let (found, changed) = world.by_pincode(700_016, 18_779);
+        assert_eq!(found.len(), 1, "Kolkata's Park Street centre");
+        assert_eq!(found[0].district_name, "Kolkata");
+        assert!(changed > SystemTime::UNIX_EPOCH);
+        let (none, changed) = world.by_pincode(999_999, 18_779);
+        assert!(none.is_empty());
+        assert_eq!(changed, SystemTime::UNIX_EPOCH);
     }
 }

@@ -166,3 +166,78 @@ fn the_binary_names_sim_bind_addr_when_it_cannot_listen() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("error: SIM_BIND_ADDR"), "stderr: {stderr}");
 }
+
+/// The pincode the README's "A session" subscribes to (`subscribe --pincode N`).
+fn readme_pincode() -> String {
+    let readme = include_str!("../../README.md");
+    let session = readme
+        .split("## A session")
+        .nth(1)
+        .expect("the README has a section \"## A session\"");
+    let at = session
+        .find("subscribe --pincode ")
+        .expect("the README's session subscribes to a pincode")
+        + "subscribe --pincode ".len();
+    let pin: String = session[at..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    assert_eq!(pin.len(), 6, "a 6-digit pincode after --pincode: {pin}");
+    pin
+}
+
+/// POST a JSON `body` to `url` and return the reply.
+async fn post(url: &str, body: &str) -> Reply {
+    let rest = url.strip_prefix("http://").expect("an http:// URL");
+    let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let mut stream = TcpStream::connect(host).await.unwrap();
+    let request = format!(
+        "POST {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut raw = String::new();
+    let read = stream.read_to_string(&mut raw);
+    tokio::time::timeout(Duration::from_secs(10), read)
+        .await
+        .expect("the simulator answered within 10 s")
+        .unwrap();
+    parse(&raw)
+}
+
+#[tokio::test]
+async fn the_readmes_pincode_is_a_patna_centre_whose_opening_calendar_by_pin_shows() {
+    let pin = readme_pincode();
+    let sim = start().await;
+    let by_pin = format!(
+        "{}/appointment/sessions/public/calendarByPin?pincode={pin}&date={}",
+        sim.base_url(),
+        cowin_sim::today()
+    );
+    // Asked first, before anything touched Patna: the pincode alone finds it.
+    let closed: serde_json::Value = serde_json::from_str(&get(&by_pin, &[]).await.body).unwrap();
+    let centres = closed["centers"].as_array().unwrap();
+    assert_eq!(centres.len(), 1, "one centre has pincode {pin}: {closed}");
+    assert_eq!(centres[0]["district_name"], "Patna");
+    assert_eq!(centres[0]["pincode"].to_string(), pin);
+    assert_eq!(centres[0]["sessions"].as_array().unwrap().len(), 7);
+
+    // What SIM_AUTO_OPEN opens first in the dev stack: Patna's first session.
+    let opened = post(
+        &format!("{}/control/open", sim.root_url()),
+        r#"{"district_id": 97, "dose1": 5}"#,
+    )
+    .await;
+    assert_eq!(opened.status, 200, "{}", opened.body);
+    let opened: serde_json::Value = serde_json::from_str(&opened.body).unwrap();
+    assert_eq!(opened["center"], centres[0]["name"]);
+
+    let open: serde_json::Value = serde_json::from_str(&get(&by_pin, &[]).await.body).unwrap();
+    let session = &open["centers"][0]["sessions"][0];
+    assert_eq!(session["session_id"], opened["session"]["session_id"]);
+    assert_eq!(session["available_capacity_dose1"], 5);
+    // The README's filters: 18+, free, dose 1.
+    assert_eq!(session["min_age_limit"], 18);
+    assert_eq!(open["centers"][0]["fee_type"], "Free");
+}

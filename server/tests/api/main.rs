@@ -30,6 +30,7 @@ mod receiver;
 mod register;
 mod reports;
 mod scale_out;
+mod server_cli;
 mod shutdown;
 mod simulated;
 mod sink;

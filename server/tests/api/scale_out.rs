@@ -34,11 +34,11 @@ fn server(prefix: &str, smtp: &str, cowin: &str, delivered: Arc<AtomicUsize>) ->
         .env("POLL_MAX_INTERVAL", "20s")
         .env("WORKER_CONCURRENCY", "8")
         .env("LOG", "warn,redis_hack_server::alerts=info")
-        .stdout(Stdio::piped())
+        .stderr(Stdio::piped()) // where the server logs
         .kill_on_drop(true)
         .spawn()
         .expect("start redis-hack-server");
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
     tokio::spawn(async move {
         while let Ok(Some(line)) = lines.next_line().await {
             if line.contains("alert delivered") {

@@ -129,3 +129,82 @@ async fn injected_faults_are_counted_and_polling_recovers() {
         "healthy again: {round:?}"
     );
 }
+
+/// The pincode the README's "A session" subscribes to (`subscribe --pincode N`).
+fn readme_pincode() -> String {
+    let readme = include_str!("../../../README.md");
+    let session = readme
+        .split("## A session")
+        .nth(1)
+        .expect("the README has a section \"## A session\"");
+    let at = session
+        .find("subscribe --pincode ")
+        .expect("the README's session subscribes to a pincode")
+        + "subscribe --pincode ".len();
+    session[at..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect()
+}
+
+#[tokio::test]
+async fn the_readmes_pincode_subscription_alerts_when_the_demo_opens_patna() {
+    let pin = readme_pincode();
+    assert_eq!(pin.len(), 6, "the README names a 6-digit pincode: {pin}");
+    // The dev stack's simulator: SIM_AUTO_OPEN=97:45, here every second.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let world = cowin_sim::Sim::new(1, None);
+    let sim = cowin_sim::Simulator::start_with(listener, world.clone()).await;
+    let auto_open = tokio::spawn(cowin_sim::auto_open(world, 97, Duration::from_secs(1)));
+    let app = spawn_app().await;
+    let email = unique_email();
+    let token = app.signed_up(&email).await;
+    // The README's line: subscribe --pincode N --age 18 --dose 1 --fee free.
+    let r = app
+        .authed(reqwest::Method::POST, "/v1/subscriptions", &token)
+        .json(&json!({"pincode": pin, "filters": {"age": 18, "dose": 1, "fee": "free"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201, "{:?}", r.text().await);
+    let (poller, worker) = parts(&app.prefix, &sim.base_url()).await;
+    let mut now = now_ms();
+    let mut queued = 0;
+    // Bounded: the first opening comes after a second; allow ten.
+    for _ in 0..20 {
+        queued += poller.poll_once(now).await.unwrap().alerts_queued;
+        if queued >= 2 {
+            break;
+        }
+        now += 70_000;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    auto_open.abort();
+    assert_eq!(queued, 2, "one alert for Patna, one for pincode {pin}");
+    let mut delivered = 0;
+    for _ in 0..10 {
+        delivered += worker
+            .run_once(Duration::from_millis(100))
+            .await
+            .unwrap()
+            .delivered;
+        if delivered >= 2 {
+            break;
+        }
+    }
+    assert_eq!(delivered, 2);
+    let msgs = app.mail.wait_for(&email, 3).await;
+    let subject = format!("pincode {pin}");
+    let alert = msgs
+        .iter()
+        .find(|m| m["subject"].as_str().unwrap_or("").contains(&subject))
+        .unwrap_or_else(|| panic!("no alert mail about {subject}: {msgs:#?}"));
+    assert!(
+        alert["text"]
+            .as_str()
+            .unwrap()
+            .contains(&format!(", {pin}\n")),
+        "the alert names the centre's pincode: {}",
+        alert["text"]
+    );
+}
