@@ -67,15 +67,13 @@ async fn one(
             Some(Secret::generate().expose()),
         ),
     };
-    let sub = Subscription {
-        id: SubscriptionId::parse(&format!("s{:08x}", rand::random::<u32>()))?,
+    let sub = Subscription::new(
+        SubscriptionId::parse(&format!("s{:08x}", rand::random::<u32>()))?,
         target,
-        filters: Filters::default(),
+        Filters::default(),
         channels,
-        created_at: 0,
-        history: Default::default(),
-        webhook: None,
-    };
+        redis_hack_shared::Timestamp::now(),
+    );
     store
         .add_subscription(&uid, &sub, secret.as_deref())
         .await?;

@@ -2,7 +2,7 @@
 //! (its header in bold on a terminal). A closed pipe (`redis-hack list | head`)
 //! ends the program quietly.
 
-use redis_hack_shared::Subscription;
+use redis_hack_shared::{Subscription, Timestamp};
 use serde::Serialize;
 use std::io::Write;
 
@@ -16,20 +16,12 @@ pub fn line(text: &str) {
     }
 }
 
-/// Whole seconds from `ms` (since the epoch) to now.
-fn seconds_since(ms: u64) -> u64 {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64);
-    now.saturating_sub(ms) / 1000
-}
-
-/// `never`, or how long ago `ms` (since the epoch) was: `42s ago`, `3m ago`, `2h ago`.
-pub fn ago(ms: Option<u64>) -> String {
-    let Some(ms) = ms else {
+/// `never`, or how long ago `at` was: `42s ago`, `3m ago`, `2h ago`.
+pub fn ago(at: Option<Timestamp>) -> String {
+    let Some(at) = at else {
         return "never".into();
     };
-    match seconds_since(ms) {
+    match Timestamp::now().as_ms().saturating_sub(at.as_ms()) / 1000 {
         s if s < 120 => format!("{s}s ago"),
         s if s < 7200 => format!("{}m ago", s / 60),
         s if s < 172_800 => format!("{}h ago", s / 3600),
@@ -143,30 +135,26 @@ mod tests {
     #[test]
     fn the_table_lines_up_columns_and_describes_each_subscription() {
         let subs = vec![
-            Subscription {
-                id: SubscriptionId::parse("s1").unwrap(),
-                target: Target::District {
+            Subscription::new(
+                SubscriptionId::parse("s1").unwrap(),
+                Target::District {
                     district_id: 97.into(),
                     district_name: "Patna".into(),
                     state_name: "Bihar".into(),
                 },
-                filters: Filters::default(),
-                channels: Channels::default(),
-                created_at: 0,
-                history: Default::default(),
-                webhook: None,
-            },
-            Subscription {
-                id: SubscriptionId::parse("s22222222").unwrap(),
-                target: Target::Pincode {
+                Filters::default(),
+                Channels::default(),
+                redis_hack_shared::Timestamp::from_ms(0),
+            ),
+            Subscription::new(
+                SubscriptionId::parse("s22222222").unwrap(),
+                Target::Pincode {
                     pincode: Pincode::parse("110001").unwrap(),
                 },
-                filters: serde_json::from_str(r#"{"age":18,"fee":"free"}"#).unwrap(),
-                channels: Channels::default(),
-                created_at: 0,
-                history: Default::default(),
-                webhook: None,
-            },
+                serde_json::from_str(r#"{"age":18,"fee":"free"}"#).unwrap(),
+                Channels::default(),
+                redis_hack_shared::Timestamp::from_ms(0),
+            ),
         ];
         let t = table(&subs);
         let lines: Vec<&str> = t.lines().collect();

@@ -35,7 +35,9 @@ impl FeedKind {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FeedEvent {
-    /// Where the event sits in the user's feed (also the SSE `id:`).
+    /// Where the event sits in the user's feed (also the SSE `id:`); empty
+    /// only before the server has stored it.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub id: String,
     #[serde(rename = "type")]
     pub kind: FeedKind,

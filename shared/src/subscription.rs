@@ -162,6 +162,36 @@ pub struct Subscription {
     pub webhook: Option<WebhookStatus>,
 }
 
+impl Subscription {
+    /// A subscription with the default alert behaviour: armed, every time,
+    /// with a follow-up, no quiet hours, times in `Asia/Kolkata`.
+    pub fn new(
+        id: SubscriptionId,
+        target: Target,
+        filters: Filters,
+        channels: Channels,
+        created_at: Timestamp,
+    ) -> Self {
+        Self {
+            id,
+            target,
+            filters,
+            channels,
+            created_at,
+            once: false,
+            armed: true,
+            disarmed_at: None,
+            followup: true,
+            quiet: None,
+            tz: TimeZoneName::default(),
+            held: 0,
+            open_now: None,
+            history: History::default(),
+            webhook: None,
+        }
+    }
+}
+
 /// Answers "why did I not get an alert?".
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -2,20 +2,18 @@ use super::*;
 use redis_hack_shared::{Channels, Filters, TargetKey, UserId, WebhookUrl};
 
 fn sub(id: &str, email: bool, webhook: bool) -> Subscription {
-    Subscription {
-        id: SubscriptionId::parse(id).unwrap(),
-        target: redis_hack_shared::Target::Topic {
+    Subscription::new(
+        SubscriptionId::parse(id).unwrap(),
+        redis_hack_shared::Target::Topic {
             topic: redis_hack_shared::TopicName::parse("cs101").unwrap(),
         },
-        filters: Filters::default(),
-        channels: Channels {
+        Filters::default(),
+        Channels {
             email,
             webhook: webhook.then(|| WebhookUrl::parse("https://example.com/h").unwrap()),
         },
-        created_at: 0,
-        history: Default::default(),
-        webhook: None,
-    }
+        redis_hack_shared::Timestamp::from_ms(0),
+    )
 }
 
 fn job(sids: &[&str]) -> AlertJob {

@@ -11,7 +11,7 @@ use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use redis_hack_shared::{
-    DistrictId, DistrictSlots, ErrorBody, SlotsResponse, Subscription, Target, TargetKey,
+    DistrictId, DistrictSlots, ErrorBody, SlotsResponse, Subscription, Target, TargetKey, Timestamp,
 };
 use std::collections::{BTreeMap, HashMap};
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -68,11 +68,16 @@ async fn slots(
         out.push(DistrictSlots {
             district_id,
             district_name,
-            checked_at: latest.checked_at,
+            checked_at: latest.checked_at.map(Timestamp::from_ms),
             sessions: latest.sessions,
         });
     }
-    let modified = out.iter().filter_map(|d| d.checked_at).max().unwrap_or(0) / 1000;
+    let modified = out
+        .iter()
+        .filter_map(|d| d.checked_at)
+        .max()
+        .map_or(0, Timestamp::as_ms)
+        / 1000;
     let body =
         serde_json::to_string(&SlotsResponse { districts: out }).map_err(anyhow::Error::from)?;
     let etag = etag_of(&body);

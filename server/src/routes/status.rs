@@ -7,7 +7,7 @@ use crate::state::AppState;
 use crate::store::{Queue, Store, now_ms};
 use axum::Json;
 use axum::extract::State;
-use redis_hack_shared::{BudgetStatus, QueueStatus, StatusResponse, TargetStatus};
+use redis_hack_shared::{BudgetStatus, QueueStatus, StatusResponse, TargetStatus, Timestamp};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -50,9 +50,9 @@ async fn targets(store: &Store) -> Result<Vec<TargetStatus>, ApiError> {
         let state = store.poll_state(&target).await?;
         targets.push(TargetStatus {
             interval_secs: state.every_secs,
-            last_poll_at: state.at_ms,
+            last_poll_at: state.at_ms.map(Timestamp::from_ms),
             last_status: state.status,
-            next_poll_at: next.get(&target).copied(),
+            next_poll_at: next.get(&target).copied().map(Timestamp::from_ms),
             subscriptions: weight as u64,
             target: target.to_string(),
         });

@@ -5,7 +5,7 @@ use super::conditional::{conditional_json, etag_of};
 use crate::error::ApiError;
 use crate::extract::{ApiJson, AuthUser};
 use crate::state::AppState;
-use crate::store::{MAX_SUBSCRIPTIONS, NewUserSub, UserDoc, now_ms};
+use crate::store::{MAX_SUBSCRIPTIONS, NewUserSub, UserDoc};
 use crate::webhook::sign::Secret;
 use axum::Json;
 use axum::extract::{Path, State};
@@ -13,7 +13,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use redis_hack_shared::{
     Channels, CreateSubscriptionRequest, CreatedSubscription, ErrorBody, Filters, History,
-    Subscription, SubscriptionId, SubscriptionsResponse, Target,
+    Subscription, SubscriptionId, SubscriptionsResponse, Target, Timestamp,
 };
 use sha2::{Digest, Sha256};
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -30,16 +30,14 @@ pub fn new_subscription(target: Target, filters: Filters, channels: Channels) ->
     let what = target.key();
     let filters_json = serde_json::to_string(&filters).unwrap_or_default();
     let digest = hex::encode(Sha256::digest(format!("{what}|{filters_json}").as_bytes()));
-    Subscription {
-        id: SubscriptionId::parse(&format!("s{}", &digest[..8]))
+    Subscription::new(
+        SubscriptionId::parse(&format!("s{}", &digest[..8]))
             .expect("'s' and hex digits make a subscription id"),
         target,
         filters,
         channels,
-        created_at: now_ms() / 1000,
-        history: Default::default(),
-        webhook: None,
-    }
+        Timestamp::now(),
+    )
 }
 
 /// The token's user document (gone if the account was deleted since).
@@ -75,6 +73,7 @@ async fn list(
     let subscriptions = with_history(&app, &user, doc.subscriptions()).await?;
     let body = SubscriptionsResponse {
         email: doc.email,
+        email_suspended: None,
         subscriptions,
     };
     let body = serde_json::to_string(&body).map_err(anyhow::Error::from)?;
@@ -99,9 +98,9 @@ async fn with_history(
         let poll = app.store.poll_state(&sub.target.key()).await?;
         let moments = history.get(&sub.id).copied().unwrap_or_default();
         sub.history = History {
-            last_poll_at: poll.at_ms,
-            last_match_at: moments.matched,
-            last_alert_at: moments.alerted,
+            last_poll_at: poll.at_ms.map(Timestamp::from_ms),
+            last_match_at: moments.matched.map(Timestamp::from_ms),
+            last_alert_at: moments.alerted.map(Timestamp::from_ms),
         };
         if sub.channels.webhook.is_some() {
             sub.webhook = Some(app.store.hook_status(&user.uid, &sub.id).await?);
@@ -146,7 +145,11 @@ async fn create(
         .webhook
         .as_ref()
         .map(|_| Secret::generate().expose());
-    let sub = new_subscription(target, req.filters, req.channels);
+    let mut sub = new_subscription(target, req.filters, req.channels);
+    sub.once = req.once;
+    sub.followup = req.followup;
+    sub.quiet = req.quiet;
+    sub.tz = req.tz.unwrap_or_default();
     let added = app
         .store
         .add_subscription(&user.uid, &sub, secret.as_deref());

@@ -6,7 +6,7 @@
 
 use super::{Queue, Store, StoreError, UserDoc};
 use redis::AsyncCommands;
-use redis_hack_shared::{SubscriptionId, UserId, WebhookStatus};
+use redis_hack_shared::{SubscriptionId, Timestamp, UserId, WebhookStatus};
 use std::collections::HashMap;
 
 impl Store {
@@ -113,13 +113,14 @@ impl Store {
 }
 
 fn status_of(h: &HashMap<String, String>) -> WebhookStatus {
-    let num = |k: &str| h.get(k).and_then(|v| v.parse().ok());
+    let num = |k: &str| h.get(k).and_then(|v| v.parse::<u64>().ok());
+    let at = |k: &str| num(k).map(Timestamp::from_ms);
     WebhookStatus {
-        last_delivery_at: num("ok"),
-        last_attempt_at: num("at"),
+        last_delivery_at: at("ok"),
+        last_attempt_at: at("at"),
         last_result: h.get("res").cloned(),
-        consecutive_failures: num("n").map_or(0, |n: u64| n as u32),
-        disabled_at: num("off"),
+        consecutive_failures: num("n").map_or(0, |n| n as u32),
+        disabled_at: at("off"),
         disabled_reason: h.get("why").cloned(),
     }
 }

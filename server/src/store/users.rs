@@ -11,7 +11,8 @@
 
 use super::{Store, StoreError, now_ms, to_json};
 use redis_hack_shared::{
-    Channels, EmailAddress, Filters, Subscription, SubscriptionId, Target, UserId,
+    Channels, EmailAddress, Filters, QuietHours, Subscription, SubscriptionId, Target,
+    TimeZoneName, Timestamp, UserId,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -48,6 +49,46 @@ struct StoredSub {
     /// The webhook's signing secret (`whsec_...`); the URL is in `channels`.
     #[serde(rename = "ws", default, skip_serializing_if = "Option::is_none")]
     webhook_secret: Option<String>,
+    /// How its alerts behave (issue 12); every default is left out.
+    #[serde(flatten)]
+    alerting: StoredAlerting,
+}
+
+/// A subscription's alert behaviour as stored: one-shot and when it
+/// disarmed (ms), follow-ups off, quiet hours and their zone.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+struct StoredAlerting {
+    #[serde(rename = "o", default, skip_serializing_if = "is_default")]
+    once: bool,
+    #[serde(rename = "da", default, skip_serializing_if = "Option::is_none")]
+    disarmed_ms: Option<u64>,
+    #[serde(rename = "nf", default, skip_serializing_if = "is_default")]
+    no_followup: bool,
+    #[serde(rename = "q", default, skip_serializing_if = "Option::is_none")]
+    quiet: Option<QuietHours>,
+    #[serde(rename = "z", default, skip_serializing_if = "Option::is_none")]
+    tz: Option<TimeZoneName>,
+}
+
+impl StoredAlerting {
+    fn of(sub: &Subscription) -> Self {
+        Self {
+            once: sub.once,
+            disarmed_ms: sub.disarmed_at.map(Timestamp::as_ms),
+            no_followup: !sub.followup,
+            quiet: sub.quiet,
+            tz: (!sub.tz.is_default()).then(|| sub.tz.clone()),
+        }
+    }
+
+    fn apply(&self, sub: &mut Subscription) {
+        sub.once = self.once;
+        sub.disarmed_at = self.disarmed_ms.map(Timestamp::from_ms);
+        sub.armed = self.disarmed_ms.is_none();
+        sub.followup = !self.no_followup;
+        sub.quiet = self.quiet;
+        sub.tz = self.tz.clone().unwrap_or_default();
+    }
 }
 
 fn is_default<T: Default + PartialEq>(value: &T) -> bool {
@@ -61,14 +102,16 @@ impl UserDoc {
         entries.sort_by_key(|(id, s)| (s.created_ms, *id));
         entries
             .into_iter()
-            .map(|(id, s)| Subscription {
-                id: id.clone(),
-                target: s.target.clone(),
-                filters: s.filters.clone(),
-                channels: s.channels.clone(),
-                created_at: s.created_ms / 1000,
-                history: Default::default(),
-                webhook: None,
+            .map(|(id, s)| {
+                let mut sub = Subscription::new(
+                    id.clone(),
+                    s.target.clone(),
+                    s.filters.clone(),
+                    s.channels.clone(),
+                    Timestamp::from_ms(s.created_ms),
+                );
+                s.alerting.apply(&mut sub);
+                sub
             })
             .collect()
     }
@@ -195,6 +238,7 @@ impl Store {
             channels: sub.channels.clone(),
             created_ms: now_ms(),
             webhook_secret: webhook_secret.map(str::to_owned),
+            alerting: StoredAlerting::of(sub),
         };
         let outcome: i64 = ADD_SUB
             .key(self.user_key(uid))

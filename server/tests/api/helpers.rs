@@ -275,15 +275,13 @@ pub async fn subscriber(store: &Store, email: &str, target: Target) -> String {
     let email = EmailAddress::parse(email).unwrap();
     let uid = UserId::parse(&hex(8)).unwrap();
     let uid = store.ensure_user(&email, &uid).await.unwrap();
-    let sub = Subscription {
-        id: SubscriptionId::parse(&format!("s{}", hex(4))).unwrap(),
+    let sub = Subscription::new(
+        SubscriptionId::parse(&format!("s{}", hex(4))).unwrap(),
         target,
-        filters: Filters::default(),
-        channels: Channels::default(),
-        created_at: 0,
-        history: Default::default(),
-        webhook: None,
-    };
+        Filters::default(),
+        Channels::default(),
+        redis_hack_shared::Timestamp::now(),
+    );
     store.add_subscription(&uid, &sub, None).await.unwrap();
     uid.to_string()
 }

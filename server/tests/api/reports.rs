@@ -3,6 +3,7 @@
 
 use crate::helpers::unique_email;
 use crate::poller::{MIN, rig};
+use redis_hack_shared::Timestamp;
 use reqwest::Method;
 use serde_json::json;
 use std::time::Duration;
@@ -73,8 +74,8 @@ async fn slots_show_what_the_last_poll_found_open_with_304s_and_no_upstream_call
     let later: serde_json::Value = get("/v1/slots").send().await.unwrap().json().await.unwrap();
     assert_eq!(
         later["districts"][0]["checked_at"],
-        1_900_000_000_000u64 + 2 * MIN,
-        "a 304 still counts as a check"
+        rfc3339(1_900_000_000_000u64 + 2 * MIN),
+        "a 304 still counts as a check, and times are RFC 3339"
     );
     assert_eq!(
         later["districts"][0]["sessions"],
@@ -138,8 +139,8 @@ async fn the_list_tells_when_a_subscription_was_polled_matched_and_alerted() {
     rig.poller.poll_once(t0).await.unwrap();
     let h = history().await;
     assert_eq!(
-        (h["last_poll_at"].as_u64(), h["last_match_at"].as_u64()),
-        (Some(t0), Some(t0)),
+        (&h["last_poll_at"], &h["last_match_at"]),
+        (&rfc3339(t0), &rfc3339(t0)),
         "{h}"
     );
     assert!(
@@ -147,5 +148,14 @@ async fn the_list_tells_when_a_subscription_was_polled_matched_and_alerted() {
         "matched, but not yet sent: {h}"
     );
     rig.deliver().await;
-    assert!(history().await["last_alert_at"].as_u64().is_some());
+    let at = history().await["last_alert_at"].clone();
+    assert!(
+        at.as_str().is_some_and(|t| Timestamp::parse(t).is_ok()),
+        "an RFC 3339 time: {at}"
+    );
+}
+
+/// `ms` as the API writes times: RFC 3339, as JSON.
+fn rfc3339(ms: u64) -> serde_json::Value {
+    serde_json::Value::String(Timestamp::from_ms(ms).to_string())
 }

@@ -1,0 +1,115 @@
+//! The live feed's storage: `{p}feed:{uid}`, one Redis Stream per user
+//! whose entries (field `e`) are `FeedEvent`s as JSON without their id (the
+//! stream id is the id). Every append trims entries older than
+//! [`FEED_KEEP`] and caps the stream at [`FEED_MAX`] entries, and pushes the
+//! key's expiry out, so an idle user's feed disappears by itself.
+
+use super::queue::Entry;
+use super::{Store, StoreError, now_ms, to_json};
+use redis_hack_shared::{FeedEvent, UserId};
+use std::time::Duration;
+
+/// How far back a reconnecting client can resume: at least a day, with an hour to spare.
+pub const FEED_KEEP: Duration = Duration::from_secs(25 * 3600);
+/// The most events one user's feed keeps, whatever their age.
+pub const FEED_MAX: usize = 10_000;
+
+impl Store {
+    /// Appends each event to its user's feed, pipelined 1,000 to a round trip.
+    pub async fn push_feed_events(&self, events: &[(UserId, FeedEvent)]) -> Result<(), StoreError> {
+        let oldest = now_ms().saturating_sub(FEED_KEEP.as_millis() as u64);
+        for chunk in events.chunks(1000) {
+            let mut pipe = redis::pipe();
+            for (uid, event) in chunk {
+                let key = self.feed_key(uid);
+                pipe.cmd("XADD")
+                    .arg(&key)
+                    .arg("MINID")
+                    .arg("~")
+                    .arg(oldest)
+                    .arg("*")
+                    .arg("e")
+                    .arg(to_json("a feed event", event)?)
+                    .ignore()
+                    .cmd("XTRIM")
+                    .arg(&key)
+                    .arg("MAXLEN")
+                    .arg("~")
+                    .arg(FEED_MAX)
+                    .ignore()
+                    .cmd("PEXPIRE")
+                    .arg(&key)
+                    .arg(FEED_KEEP.as_millis() as u64)
+                    .ignore();
+            }
+            let () = pipe.query_async(&mut self.conn()).await?;
+        }
+        Ok(())
+    }
+
+    /// Up to `count` events of `uid`'s feed after the event `after` (from the
+    /// oldest kept when `None`), oldest first. `after` must be a stream id
+    /// (`1733112345678-0`); check it with [`is_feed_id`] first.
+    pub async fn read_feed(
+        &self,
+        uid: &UserId,
+        after: Option<&str>,
+        count: usize,
+    ) -> Result<Vec<FeedEvent>, StoreError> {
+        let start = after.map_or_else(|| "-".to_owned(), |id| format!("({id}"));
+        let entries: Vec<Entry> = redis::cmd("XRANGE")
+            .arg(self.feed_key(uid))
+            .arg(start)
+            .arg("+")
+            .arg("COUNT")
+            .arg(count)
+            .query_async(&mut self.conn())
+            .await?;
+        entries.into_iter().map(to_event).collect()
+    }
+
+    fn feed_key(&self, uid: &UserId) -> String {
+        self.key(&format!("feed:{uid}"))
+    }
+}
+
+/// Whether `id` has the shape of a stream id, `MILLISECONDS-SEQUENCE`.
+pub fn is_feed_id(id: &str) -> bool {
+    let digits = |s: &str| (1..=20).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit());
+    id.split_once('-')
+        .is_some_and(|(ms, seq)| digits(ms) && digits(seq))
+}
+
+fn to_event((id, fields): Entry) -> Result<FeedEvent, StoreError> {
+    let json = fields
+        .into_iter()
+        .find_map(|(k, v)| (k == "e").then_some(v))
+        .ok_or_else(|| StoreError::Corrupt(format!("feed entry {id} has no event")))?;
+    let mut event: FeedEvent = serde_json::from_str(&json)
+        .map_err(|e| StoreError::Corrupt(format!("feed entry {id}: {e}")))?;
+    event.id = id;
+    Ok(event)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn feed_ids_are_stream_ids() {
+        assert!(is_feed_id("1733112345678-0"));
+        assert!(is_feed_id("0-1"));
+        for bad in [
+            "",
+            "-",
+            "1733112345678",
+            "17331-x",
+            "a-1",
+            "1-2-3",
+            "+",
+            "$",
+        ] {
+            assert!(!is_feed_id(bad), "{bad}");
+        }
+    }
+}
