@@ -42,7 +42,7 @@ pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
                 output::line("You are not watching anything, so there is nothing to stop.");
                 return Ok(());
             }
-            pick_subscription(&response.subscriptions)?.id.clone()
+            pick_subscription(&response.subscriptions)?.id.to_string()
         }
     };
     waiting(
