@@ -1,7 +1,9 @@
 //! `GET`, `POST /v1/subscriptions` and `DELETE /v1/subscriptions/{id}`, all
-//! for the bearer-token user. Listing supports ETag / Last-Modified and 304.
+//! for the bearer-token user. Listing supports ETag / Last-Modified and 304,
+//! both from the user's version, so a 304 reads nothing but the token and
+//! the version.
 
-use super::conditional::{conditional_json, etag_of};
+use super::conditional::Stamp;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, AuthUser};
 use crate::state::AppState;
@@ -52,15 +54,20 @@ pub async fn load_user(app: &AppState, user: &AuthUser) -> Result<UserDoc, ApiEr
     })
 }
 
+/// Names the list's representation in its ETags, so that a release which
+/// renders it differently does not answer 304 to a copy of the old one.
+const LIST_SALT: &str = concat!("subscriptions ", env!("CARGO_PKG_VERSION"));
+const LIST_CACHE: &str = "private, no-cache";
+
 /// The user's subscriptions, with what the alert engine last did for each.
 #[utoipa::path(get, path = "/subscriptions", tag = "subscriptions",
     security(("user_token" = [])),
     params(super::conditional::Validators),
     responses(
         (status = 200, description = "The subscriptions", body = SubscriptionsResponse,
-            headers(("ETag" = String, description = "Send it back as If-None-Match"),
-                ("Last-Modified" = String, description = "Send it back as If-Modified-Since"))),
-        (status = 304, description = "Unchanged since the validators sent",
+            headers(("ETag" = String, description = "Send it back as If-None-Match. Weak: it changes with everything the list shows except `last_poll_at`, so a 304 may come with an older poll time"),
+                ("Last-Modified" = String, description = "Send it back as If-Modified-Since; like the ETag, it ignores polls"))),
+        (status = 304, description = "Unchanged since the validators sent (poll times aside)",
             headers(("ETag" = String), ("Last-Modified" = String))),
         super::errors::AuthErrors,
         super::errors::StorageErrors,
@@ -71,6 +78,18 @@ async fn list(
     user: AuthUser,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
+    // The version is read before what it describes, so a body is never older
+    // than the version its ETag names (a change in between costs a 200 later).
+    let version = match app.store.version(&user.uid).await? {
+        Some(version) => {
+            let stamp = Stamp::of_version(&version, LIST_SALT);
+            if stamp.matches(&headers) {
+                return Ok(stamp.not_modified(LIST_CACHE));
+            }
+            version
+        }
+        None => app.store.bump_version(&user.uid).await?,
+    };
     let doc = load_user(&app, &user).await?;
     let subscriptions = with_history(&app, &user, doc.subscriptions()).await?;
     let body = SubscriptionsResponse {
@@ -78,14 +97,7 @@ async fn list(
         subscriptions,
     };
     let body = serde_json::to_string(&body).map_err(anyhow::Error::from)?;
-    let etag = etag_of(&body);
-    Ok(conditional_json(
-        &headers,
-        body,
-        &etag,
-        doc.modified_ms / 1000,
-        "private, no-cache",
-    ))
+    Ok(Stamp::of_version(&version, LIST_SALT).json(body, LIST_CACHE))
 }
 
 /// `subscriptions` with what the poller and the workers last did for each.

@@ -23,6 +23,7 @@ mod stats;
 mod tokens;
 mod topics;
 mod users;
+mod version;
 
 pub use cache::CachedDoc;
 pub use conn::{Client, Conn, cluster_prefix};
@@ -37,6 +38,7 @@ pub use poll::{POLL_LEASE, PollState};
 pub use queue::{Queue, QueuedJob};
 pub use tokens::TokenInfo;
 pub use users::{MAX_SUBSCRIPTIONS, NewUserSub, UserDoc};
+pub use version::Version;
 
 /// Why a store operation failed.
 #[derive(Debug, thiserror::Error)]

@@ -17,6 +17,7 @@ mod cli_webhooks;
 mod faults;
 mod health;
 mod helpers;
+mod listing;
 mod locations;
 mod logs;
 mod mail_pool;
