@@ -4,6 +4,7 @@
 //! which starts those services and sets `TEST_REDIS_URL`, `TEST_SMTP_URL` and
 //! `TEST_MAILDEV_URL`.
 
+mod alert_email;
 mod alerts;
 mod budget;
 mod cli;
@@ -41,4 +42,5 @@ mod topics;
 mod unsubscribe;
 mod upstream;
 mod verify;
+mod webhook_district;
 mod webhooks;
