@@ -7,7 +7,7 @@ use super::conditional::Stamp;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, AuthUser};
 use crate::state::AppState;
-use crate::store::{MAX_SUBSCRIPTIONS, NewUserSub, UserDoc, now_ms};
+use crate::store::{MAX_SUBSCRIPTIONS, NewUserSub, UserDoc, UserHistory, now_ms};
 use crate::webhook::sign::Secret;
 use axum::Json;
 use axum::extract::{Path, State};
@@ -15,9 +15,10 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use redis_hack_shared::{
     Channels, CreateSubscriptionRequest, CreatedSubscription, ErrorBody, Filters, History,
-    Subscription, SubscriptionId, SubscriptionsResponse, Target,
+    Subscription, SubscriptionId, SubscriptionsResponse, Target, TargetKey,
 };
 use sha2::{Digest, Sha256};
+use std::collections::HashMap;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -46,12 +47,14 @@ pub fn new_subscription(target: Target, filters: Filters, channels: Channels) ->
 
 /// The token's user document (gone if the account was deleted since).
 pub async fn load_user(app: &AppState, user: &AuthUser) -> Result<UserDoc, ApiError> {
-    app.store.user(&user.uid).await?.ok_or_else(|| {
-        ApiError::unauthorized(
-            "invalid_token",
-            "the account for this token no longer exists; register again",
-        )
-    })
+    app.store.user(&user.uid).await?.ok_or_else(account_gone)
+}
+
+fn account_gone() -> ApiError {
+    ApiError::unauthorized(
+        "invalid_token",
+        "the account for this token no longer exists; register again",
+    )
 }
 
 /// Names the list's representation in its ETags, so that a release which
@@ -90,8 +93,9 @@ async fn list(
         }
         None => app.store.bump_version(&user.uid).await?,
     };
-    let doc = load_user(&app, &user).await?;
-    let subscriptions = with_history(&app, &user, doc.subscriptions()).await?;
+    let (doc, history) = app.store.user_and_history(&user.uid).await?;
+    let doc = doc.ok_or_else(account_gone)?;
+    let subscriptions = with_state(&app, &user, doc.subscriptions(), &history).await?;
     let body = SubscriptionsResponse {
         email: doc.email,
         subscriptions,
@@ -100,24 +104,33 @@ async fn list(
     Ok(Stamp::of_version(&version, LIST_SALT).json(body, LIST_CACHE))
 }
 
-/// `subscriptions` with what the poller and the workers last did for each.
-async fn with_history(
+/// `subscriptions` with what the poller and the workers last did for each,
+/// read in one round trip.
+async fn with_state(
     app: &AppState,
     user: &AuthUser,
     mut subscriptions: Vec<Subscription>,
+    history: &UserHistory,
 ) -> Result<Vec<Subscription>, ApiError> {
-    let history = app.store.history(&user.uid).await?;
-    for sub in &mut subscriptions {
-        let poll = app.store.poll_state(&sub.target.key()).await?;
+    let targets: Vec<TargetKey> = subscriptions.iter().map(|s| s.target.key()).collect();
+    let hooks: Vec<SubscriptionId> = subscriptions
+        .iter()
+        .filter(|s| s.channels.webhook.is_some())
+        .map(|s| s.id.clone())
+        .collect();
+    let (polls, statuses) = app
+        .store
+        .polls_and_hooks(&user.uid, &targets, &hooks)
+        .await?;
+    let mut statuses = hooks.into_iter().zip(statuses).collect::<HashMap<_, _>>();
+    for (sub, poll) in subscriptions.iter_mut().zip(polls) {
         let moments = history.get(&sub.id).copied().unwrap_or_default();
         sub.history = History {
             last_poll_at: poll.at_ms,
             last_match_at: moments.matched,
             last_alert_at: moments.alerted,
         };
-        if sub.channels.webhook.is_some() {
-            sub.webhook = Some(app.store.hook_status(&user.uid, &sub.id).await?);
-        }
+        sub.webhook = statuses.remove(&sub.id);
     }
     Ok(subscriptions)
 }

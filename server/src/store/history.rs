@@ -1,11 +1,10 @@
 //! Per-user alert history: `{p}hist:{uid}`, a hash with `{sid}:m` (last time
 //! an opening matched the subscription) and `{sid}:a` (last alert the SMTP
-//! server accepted for it), in ms. Read by `list` to answer "why no alert?".
+//! server accepted for it), in ms. Read by `list` (`listing`) to answer "why no alert?".
 //! Each write bumps the user's version (`version`) in the same step.
 
 use super::version::{BUMP_LUA, query_with_scripts};
 use super::{Store, StoreError};
-use redis::AsyncCommands;
 use redis_hack_shared::{SubscriptionId, UserId};
 use std::collections::HashMap;
 use std::sync::LazyLock;
@@ -80,31 +79,25 @@ impl Store {
         }
         Ok(())
     }
+}
 
-    /// The user's history, per subscription (fields this version cannot read are left out).
-    pub async fn history(
-        &self,
-        uid: &UserId,
-    ) -> Result<HashMap<SubscriptionId, Moments>, StoreError> {
-        let raw: HashMap<String, u64> = self
-            .conn()
-            .hgetall(self.key(&format!("hist:{uid}")))
-            .await?;
-        let mut out: HashMap<SubscriptionId, Moments> = HashMap::new();
-        for (field, at) in raw {
-            let Some((sid, kind)) = field.rsplit_once(':') else {
-                continue;
-            };
-            let Ok(sid) = SubscriptionId::parse(sid) else {
-                continue;
-            };
-            let moments = out.entry(sid).or_default();
-            match kind {
-                "m" => moments.matched = Some(at),
-                "a" => moments.alerted = Some(at),
-                _ => {}
-            }
+/// A `hist:` hash as read, per subscription (fields this version cannot
+/// read are left out).
+pub(super) fn moments_of(raw: HashMap<String, u64>) -> HashMap<SubscriptionId, Moments> {
+    let mut out: HashMap<SubscriptionId, Moments> = HashMap::new();
+    for (field, at) in raw {
+        let Some((sid, kind)) = field.rsplit_once(':') else {
+            continue;
+        };
+        let Ok(sid) = SubscriptionId::parse(sid) else {
+            continue;
+        };
+        let moments = out.entry(sid).or_default();
+        match kind {
+            "m" => moments.matched = Some(at),
+            "a" => moments.alerted = Some(at),
+            _ => {}
         }
-        Ok(out)
     }
+    out
 }

@@ -7,7 +7,6 @@
 
 use super::version::{BUMP_LUA, query_with_scripts};
 use super::{Queue, Store, StoreError, UserDoc};
-use redis::AsyncCommands;
 use redis_hack_shared::{SubscriptionId, UserId, WebhookStatus};
 use std::collections::HashMap;
 use std::sync::LazyLock;
@@ -50,15 +49,6 @@ return 1",
 });
 
 impl Store {
-    pub async fn hook_status(
-        &self,
-        uid: &UserId,
-        sid: &SubscriptionId,
-    ) -> Result<WebhookStatus, StoreError> {
-        let h: HashMap<String, String> = self.conn().hgetall(self.hook_key(uid, sid)).await?;
-        Ok(status_of(&h))
-    }
-
     /// The user's document and the webhook's state, in one round trip.
     pub async fn user_and_hook(
         &self,
@@ -133,7 +123,7 @@ impl Store {
     }
 }
 
-fn status_of(h: &HashMap<String, String>) -> WebhookStatus {
+pub(super) fn status_of(h: &HashMap<String, String>) -> WebhookStatus {
     let num = |k: &str| h.get(k).and_then(|v| v.parse().ok());
     WebhookStatus {
         last_delivery_at: num("ok"),
