@@ -113,6 +113,7 @@ async fn breakdown(users: usize) -> anyhow::Result<Vec<(String, f64)>> {
         ("user:{uid} (JSON)", "user:*", 300),
         ("email:{email}", "email:*", 300),
         ("tok:{hash}", "tok:*", 300),
+        ("ver:{uid} (list validators)", "ver:*", 300),
         ("idx:d:{id} (all 500)", "idx:d:*", 0),
         ("targets", "targets", 0),
     ] {

@@ -1,11 +1,13 @@
 //! `GET`, `POST /v1/subscriptions` and `DELETE /v1/subscriptions/{id}`, all
-//! for the bearer-token user. Listing supports ETag / Last-Modified and 304.
+//! for the bearer-token user. Listing supports ETag / Last-Modified and 304,
+//! both from the user's version, so a 304 reads nothing but the token and
+//! the version.
 
-use super::conditional::{conditional_json, etag_of};
+use super::conditional::Stamp;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, AuthUser};
 use crate::state::AppState;
-use crate::store::{MAX_SUBSCRIPTIONS, NewUserSub, UserDoc};
+use crate::store::{MAX_SUBSCRIPTIONS, NewUserSub, UserDoc, UserHistory};
 use crate::webhook::sign::Secret;
 use axum::Json;
 use axum::extract::{Path, State};
@@ -13,9 +15,10 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use redis_hack_shared::{
     Channels, CreateSubscriptionRequest, CreatedSubscription, ErrorBody, Filters, History,
-    Subscription, SubscriptionId, SubscriptionsResponse, Target, Timestamp,
+    Subscription, SubscriptionId, SubscriptionsResponse, Target, TargetKey, Timestamp,
 };
 use sha2::{Digest, Sha256};
+use std::collections::HashMap;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -42,13 +45,20 @@ pub fn new_subscription(target: Target, filters: Filters, channels: Channels) ->
 
 /// The token's user document (gone if the account was deleted since).
 pub async fn load_user(app: &AppState, user: &AuthUser) -> Result<UserDoc, ApiError> {
-    app.store.user(&user.uid).await?.ok_or_else(|| {
-        ApiError::unauthorized(
-            "invalid_token",
-            "the account for this token no longer exists; register again",
-        )
-    })
+    app.store.user(&user.uid).await?.ok_or_else(account_gone)
 }
+
+fn account_gone() -> ApiError {
+    ApiError::unauthorized(
+        "invalid_token",
+        "the account for this token no longer exists; register again",
+    )
+}
+
+/// Names the list's representation in its ETags, so that a release which
+/// renders it differently does not answer 304 to a copy of the old one.
+const LIST_SALT: &str = concat!("subscriptions ", env!("CARGO_PKG_VERSION"));
+const LIST_CACHE: &str = "private, no-cache";
 
 /// The user's subscriptions, with what the alert engine last did for each.
 #[utoipa::path(get, path = "/subscriptions", tag = "subscriptions",
@@ -56,9 +66,9 @@ pub async fn load_user(app: &AppState, user: &AuthUser) -> Result<UserDoc, ApiEr
     params(super::conditional::Validators),
     responses(
         (status = 200, description = "The subscriptions", body = SubscriptionsResponse,
-            headers(("ETag" = String, description = "Send it back as If-None-Match"),
-                ("Last-Modified" = String, description = "Send it back as If-Modified-Since"))),
-        (status = 304, description = "Unchanged since the validators sent",
+            headers(("ETag" = String, description = "Send it back as If-None-Match. Weak: it changes with everything the list shows except `last_poll_at`, so a 304 may come with an older poll time"),
+                ("Last-Modified" = String, description = "Send it back as If-Modified-Since; like the ETag, it ignores polls"))),
+        (status = 304, description = "Unchanged since the validators sent (poll times aside)",
             headers(("ETag" = String), ("Last-Modified" = String))),
         super::errors::AuthErrors,
         super::errors::StorageErrors,
@@ -69,42 +79,57 @@ async fn list(
     user: AuthUser,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let doc = load_user(&app, &user).await?;
-    let subscriptions = with_history(&app, &user, doc.subscriptions()).await?;
+    // The version is read before what it describes, so a body is never older
+    // than the version its ETag names (a change in between costs a 200 later).
+    let version = match app.store.version(&user.uid).await? {
+        Some(version) => {
+            let stamp = Stamp::of_version(&version, LIST_SALT);
+            if stamp.matches(&headers) {
+                return Ok(stamp.not_modified(LIST_CACHE));
+            }
+            version
+        }
+        None => app.store.bump_version(&user.uid).await?,
+    };
+    let (doc, history) = app.store.user_and_history(&user.uid).await?;
+    let doc = doc.ok_or_else(account_gone)?;
+    let subscriptions = with_state(&app, &user, doc.subscriptions(), &history).await?;
     let body = SubscriptionsResponse {
         email: doc.email,
         email_suspended: None,
         subscriptions,
     };
     let body = serde_json::to_string(&body).map_err(anyhow::Error::from)?;
-    let etag = etag_of(&body);
-    Ok(conditional_json(
-        &headers,
-        body,
-        &etag,
-        doc.modified_ms / 1000,
-        "private, no-cache",
-    ))
+    Ok(Stamp::of_version(&version, LIST_SALT).json(body, LIST_CACHE))
 }
 
-/// `subscriptions` with what the poller and the workers last did for each.
-async fn with_history(
+/// `subscriptions` with what the poller and the workers last did for each,
+/// read in one round trip.
+async fn with_state(
     app: &AppState,
     user: &AuthUser,
     mut subscriptions: Vec<Subscription>,
+    history: &UserHistory,
 ) -> Result<Vec<Subscription>, ApiError> {
-    let history = app.store.history(&user.uid).await?;
-    for sub in &mut subscriptions {
-        let poll = app.store.poll_state(&sub.target.key()).await?;
+    let targets: Vec<TargetKey> = subscriptions.iter().map(|s| s.target.key()).collect();
+    let hooks: Vec<SubscriptionId> = subscriptions
+        .iter()
+        .filter(|s| s.channels.webhook.is_some())
+        .map(|s| s.id.clone())
+        .collect();
+    let (polls, statuses) = app
+        .store
+        .polls_and_hooks(&user.uid, &targets, &hooks)
+        .await?;
+    let mut statuses = hooks.into_iter().zip(statuses).collect::<HashMap<_, _>>();
+    for (sub, poll) in subscriptions.iter_mut().zip(polls) {
         let moments = history.get(&sub.id).copied().unwrap_or_default();
         sub.history = History {
             last_poll_at: poll.at_ms.map(Timestamp::from_ms),
             last_match_at: moments.matched.map(Timestamp::from_ms),
             last_alert_at: moments.alerted.map(Timestamp::from_ms),
         };
-        if sub.channels.webhook.is_some() {
-            sub.webhook = Some(app.store.hook_status(&user.uid, &sub.id).await?);
-        }
+        sub.webhook = statuses.remove(&sub.id);
     }
     Ok(subscriptions)
 }

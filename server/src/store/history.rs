@@ -1,11 +1,24 @@
 //! Per-user alert history: `{p}hist:{uid}`, a hash with `{sid}:m` (last time
 //! an opening matched the subscription) and `{sid}:a` (last alert the SMTP
-//! server accepted for it), in ms. Read by `list` to answer "why no alert?".
+//! server accepted for it), in ms. Read by `list` (`listing`) to answer "why no alert?".
+//! Each write bumps the user's version (`version`) in the same step.
 
+use super::version::{BUMP_LUA, query_with_scripts};
 use super::{Store, StoreError};
-use redis::AsyncCommands;
 use redis_hack_shared::{SubscriptionId, UserId};
 use std::collections::HashMap;
+use std::sync::LazyLock;
+
+// KEYS: hist, ver. ARGV: the time, then the fields to set to it.
+static RECORD: LazyLock<redis::Script> = LazyLock::new(|| {
+    redis::Script::new(&format!(
+        r#"{BUMP_LUA}
+for i = 2, #ARGV do redis.call('HSET', KEYS[1], ARGV[i], ARGV[1]) end
+bump(KEYS[2])
+return 1
+"#
+    ))
+});
 
 /// Which moment to record.
 #[derive(Debug, Clone, Copy)]
@@ -42,7 +55,7 @@ impl Store {
     }
 
     /// `record` for many users at once, pipelined 1,000 to a round trip (a
-    /// detection that matched 100,000 subscribers).
+    /// detection that matched 100,000 subscribers), one script per user.
     pub async fn record_many(
         &self,
         users: &[(&UserId, &[SubscriptionId])],
@@ -53,44 +66,38 @@ impl Store {
         for chunk in users.chunks(1000) {
             let mut pipe = redis::pipe();
             for (uid, sids) in chunk.iter().filter(|(_, sids)| !sids.is_empty()) {
-                let fields: Vec<(String, u64)> = sids
-                    .iter()
-                    .map(|sid| (format!("{sid}:{suffix}"), at_ms))
-                    .collect();
-                pipe.hset_multiple(self.key(&format!("hist:{uid}")), &fields)
-                    .ignore();
+                let mut call = RECORD.key(self.key(&format!("hist:{uid}")));
+                call.key(self.version_key(uid)).arg(at_ms);
+                for sid in *sids {
+                    call.arg(format!("{sid}:{suffix}"));
+                }
+                pipe.invoke_script(&call).ignore();
             }
             if !pipe.is_empty() {
-                let () = pipe.query_async(&mut self.conn()).await?;
+                let () = query_with_scripts(self, &pipe, &[&RECORD]).await?;
             }
         }
         Ok(())
     }
+}
 
-    /// The user's history, per subscription (fields this version cannot read are left out).
-    pub async fn history(
-        &self,
-        uid: &UserId,
-    ) -> Result<HashMap<SubscriptionId, Moments>, StoreError> {
-        let raw: HashMap<String, u64> = self
-            .conn()
-            .hgetall(self.key(&format!("hist:{uid}")))
-            .await?;
-        let mut out: HashMap<SubscriptionId, Moments> = HashMap::new();
-        for (field, at) in raw {
-            let Some((sid, kind)) = field.rsplit_once(':') else {
-                continue;
-            };
-            let Ok(sid) = SubscriptionId::parse(sid) else {
-                continue;
-            };
-            let moments = out.entry(sid).or_default();
-            match kind {
-                "m" => moments.matched = Some(at),
-                "a" => moments.alerted = Some(at),
-                _ => {}
-            }
+/// A `hist:` hash as read, per subscription (fields this version cannot
+/// read are left out).
+pub(super) fn moments_of(raw: HashMap<String, u64>) -> HashMap<SubscriptionId, Moments> {
+    let mut out: HashMap<SubscriptionId, Moments> = HashMap::new();
+    for (field, at) in raw {
+        let Some((sid, kind)) = field.rsplit_once(':') else {
+            continue;
+        };
+        let Ok(sid) = SubscriptionId::parse(sid) else {
+            continue;
+        };
+        let moments = out.entry(sid).or_default();
+        match kind {
+            "m" => moments.matched = Some(at),
+            "a" => moments.alerted = Some(at),
+            _ => {}
         }
-        Ok(out)
     }
+    out
 }

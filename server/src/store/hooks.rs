@@ -2,23 +2,53 @@
 //! `{p}hook:{uid}:{sid}` with `ok` (last 2xx, ms), `at` (last attempt, ms),
 //! `res` (its result), `n` (failures since the last success), `fs` (first
 //! failure of the current streak, ms), `off` (disabled at, ms) and `why`.
-//! Deleted with the subscription.
+//! Deleted with the subscription. Every write bumps the user's version
+//! (`version`) in the same step: `list` shows this state.
 
+use super::version::{BUMP_LUA, query_with_scripts};
 use super::{Queue, Store, StoreError, UserDoc};
-use redis::AsyncCommands;
 use redis_hack_shared::{SubscriptionId, Timestamp, UserId, WebhookStatus};
 use std::collections::HashMap;
+use std::sync::LazyLock;
+
+/// One of this module's scripts: KEYS are the hook's hash and the user's
+/// version, and `body` ends by returning.
+fn script(body: &str) -> redis::Script {
+    redis::Script::new(&format!("{BUMP_LUA}\n{body}"))
+}
+
+// ARGV: now, result.
+static DELIVERED: LazyLock<redis::Script> = LazyLock::new(|| {
+    script(
+        "redis.call('HSET', KEYS[1], 'ok', ARGV[1], 'at', ARGV[1], 'res', ARGV[2], 'n', 0)
+redis.call('HDEL', KEYS[1], 'fs')
+bump(KEYS[2])
+return 1",
+    )
+});
+
+// ARGV: now, result. Returns when the failure streak began.
+static FAILED: LazyLock<redis::Script> = LazyLock::new(|| {
+    script(
+        "redis.call('HSET', KEYS[1], 'at', ARGV[1], 'res', ARGV[2])
+redis.call('HINCRBY', KEYS[1], 'n', 1)
+redis.call('HSETNX', KEYS[1], 'fs', ARGV[1])
+bump(KEYS[2])
+return redis.call('HGET', KEYS[1], 'fs')",
+    )
+});
+
+// ARGV: now, why. Returns 1 only for the call that disabled it.
+static DISABLE: LazyLock<redis::Script> = LazyLock::new(|| {
+    script(
+        "if redis.call('HSETNX', KEYS[1], 'off', ARGV[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], 'why', ARGV[2])
+bump(KEYS[2])
+return 1",
+    )
+});
 
 impl Store {
-    pub async fn hook_status(
-        &self,
-        uid: &UserId,
-        sid: &SubscriptionId,
-    ) -> Result<WebhookStatus, StoreError> {
-        let h: HashMap<String, String> = self.conn().hgetall(self.hook_key(uid, sid)).await?;
-        Ok(status_of(&h))
-    }
-
     /// The user's document and the webhook's state, in one round trip.
     pub async fn user_and_hook(
         &self,
@@ -45,23 +75,12 @@ impl Store {
         result: &str,
         id: &str,
     ) -> Result<(), StoreError> {
-        let key = self.hook_key(uid, sid);
+        let mut call = DELIVERED.key(self.hook_key(uid, sid));
+        call.key(self.version_key(uid)).arg(now_ms).arg(result);
         let mut pipe = redis::pipe();
-        pipe.hset_multiple(
-            &key,
-            &[
-                ("ok", now_ms.to_string()),
-                ("at", now_ms.to_string()),
-                ("res", result.to_owned()),
-                ("n", "0".to_owned()),
-            ],
-        )
-        .ignore()
-        .hdel(&key, "fs")
-        .ignore();
+        pipe.invoke_script(&call).ignore();
         self.push_ack(&mut pipe, Queue::Webhook, id);
-        let () = pipe.query_async(&mut self.conn()).await?;
-        Ok(())
+        query_with_scripts(self, &pipe, &[&DELIVERED]).await
     }
 
     /// A delivery failed; returns when the current failure streak began (ms).
@@ -72,22 +91,13 @@ impl Store {
         now_ms: u64,
         result: &str,
     ) -> Result<u64, StoreError> {
-        let key = self.hook_key(uid, sid);
-        let (since,): (u64,) = redis::pipe()
-            .atomic()
-            .hset_multiple(
-                &key,
-                &[("at", now_ms.to_string()), ("res", result.to_owned())],
-            )
-            .ignore()
-            .hincr(&key, "n", 1)
-            .ignore()
-            .hset_nx(&key, "fs", now_ms)
-            .ignore()
-            .hget(&key, "fs")
-            .query_async(&mut self.conn())
-            .await?;
-        Ok(since)
+        Ok(FAILED
+            .key(self.hook_key(uid, sid))
+            .key(self.version_key(uid))
+            .arg(now_ms)
+            .arg(result)
+            .invoke_async(&mut self.conn())
+            .await?)
     }
 
     /// Disables the webhook; true only for the call that did it (so the owner
@@ -99,12 +109,13 @@ impl Store {
         now_ms: u64,
         why: &str,
     ) -> Result<bool, StoreError> {
-        let key = self.hook_key(uid, sid);
-        let first: bool = self.conn().hset_nx(&key, "off", now_ms).await?;
-        if first {
-            let () = self.conn().hset(&key, "why", why).await?;
-        }
-        Ok(first)
+        Ok(DISABLE
+            .key(self.hook_key(uid, sid))
+            .key(self.version_key(uid))
+            .arg(now_ms)
+            .arg(why)
+            .invoke_async(&mut self.conn())
+            .await?)
     }
 
     pub(super) fn hook_key(&self, uid: &UserId, sid: &SubscriptionId) -> String {
@@ -112,7 +123,7 @@ impl Store {
     }
 }
 
-fn status_of(h: &HashMap<String, String>) -> WebhookStatus {
+pub(super) fn status_of(h: &HashMap<String, String>) -> WebhookStatus {
     let num = |k: &str| h.get(k).and_then(|v| v.parse::<u64>().ok());
     let at = |k: &str| num(k).map(Timestamp::from_ms);
     WebhookStatus {

@@ -17,6 +17,7 @@ mod hooks;
 mod keys;
 mod latest;
 mod limits;
+mod listing;
 mod otp;
 mod poll;
 mod queue;
@@ -24,6 +25,7 @@ mod stats;
 mod tokens;
 mod topics;
 mod users;
+mod version;
 
 pub use cache::CachedDoc;
 pub use conn::{Client, Conn, cluster_prefix};
@@ -34,11 +36,13 @@ pub use feed::{FEED_KEEP, FEED_MAX, is_feed_id};
 pub use history::{Moment, Moments};
 pub use latest::Latest;
 pub use limits::Limit;
+pub use listing::UserHistory;
 pub use otp::{OtpCheck, OtpRecord};
 pub use poll::{POLL_LEASE, PollState};
 pub use queue::{Queue, QueuedJob};
 pub use tokens::TokenInfo;
 pub use users::{MAX_SUBSCRIPTIONS, NewUserSub, UserDoc};
+pub use version::Version;
 
 /// Why a store operation failed.
 #[derive(Debug, thiserror::Error)]

@@ -58,7 +58,7 @@ pub struct PollState {
 }
 
 impl PollState {
-    fn from_hash(mut h: HashMap<String, String>) -> Self {
+    pub(super) fn from_hash(mut h: HashMap<String, String>) -> Self {
         let num = |k: &str| h.get(k).and_then(|v| v.parse().ok());
         let (at_ms, every_secs) = (num("at"), num("every"));
         Self {
@@ -190,7 +190,7 @@ impl Store {
         Ok(())
     }
 
-    fn poll_key(&self, target: &TargetKey) -> String {
+    pub(super) fn poll_key(&self, target: &TargetKey) -> String {
         self.key(&format!("poll:{target}"))
     }
 

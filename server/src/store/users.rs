@@ -8,7 +8,10 @@
 //!   (`d:{id}` / `p:{pin}`) scored by their subscription count. Topic
 //!   subscriptions are indexed the same way (`idx:t:{topic}`) but are not
 //!   polled, so they stay out of `targets`.
+//!
+//! Adding and removing bump the user's version (`version`) in the same step.
 
+use super::version::BUMP_LUA;
 use super::{Store, StoreError, now_ms, to_json};
 use redis_hack_shared::{
     Channels, EmailAddress, Filters, QuietHours, Subscription, SubscriptionId, Target,
@@ -26,9 +29,6 @@ pub struct UserDoc {
     /// Seconds since the epoch.
     #[serde(rename = "c")]
     pub created_at: u64,
-    /// Milliseconds since the epoch of the last change; drives Last-Modified.
-    #[serde(rename = "m")]
-    pub modified_ms: u64,
     #[serde(rename = "s", default)]
     subs: BTreeMap<SubscriptionId, StoredSub>,
 }
@@ -137,9 +137,11 @@ pub enum NewUserSub {
 
 // Adds a subscription only if its id (a digest of target and filters) is new,
 // and indexes it in the same step, so index and document never disagree.
+// (Documents written before versions existed carry a field `m`, the time of
+// the last change; nothing reads it now.)
 static ADD_SUB: LazyLock<redis::Script> = LazyLock::new(|| {
-    redis::Script::new(
-        r#"
+    redis::Script::new(&format!(
+        r#"{BUMP_LUA}
 if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
 local n = redis.call('JSON.OBJLEN', KEYS[1], '$.s')[1]
 if n >= tonumber(ARGV[6]) then return -2 end
@@ -151,28 +153,28 @@ for _, v in ipairs(cjson.decode(redis.call('JSON.GET', KEYS[1], '$.s.*.c'))) do
 end
 if not redis.call('JSON.SET', KEYS[1], ARGV[1], ARGV[2], 'NX') then return 0 end
 redis.call('JSON.SET', KEYS[1], ARGV[1] .. '.c', string.format('%d', c))
-redis.call('JSON.SET', KEYS[1], '$.m', ARGV[3])
 redis.call('HSET', KEYS[2], ARGV[4], ARGV[7])
 if string.sub(ARGV[5], 1, 2) ~= 't:' then redis.call('ZINCRBY', KEYS[3], 1, ARGV[5]) end
+bump(KEYS[4])
 return 1
-"#,
-    )
+"#
+    ))
 });
 
 static REMOVE_SUB: LazyLock<redis::Script> = LazyLock::new(|| {
-    redis::Script::new(
-        r#"
+    redis::Script::new(&format!(
+        r#"{BUMP_LUA}
 if redis.call('JSON.DEL', KEYS[1], ARGV[1]) == 0 then return 0 end
-redis.call('JSON.SET', KEYS[1], '$.m', ARGV[2])
-redis.call('HDEL', KEYS[2], ARGV[3])
+redis.call('HDEL', KEYS[2], ARGV[2])
 redis.call('DEL', KEYS[4])
-if string.sub(ARGV[4], 1, 2) == 't:' then return 1 end
-if tonumber(redis.call('ZINCRBY', KEYS[3], -1, ARGV[4])) <= 0 then
-  redis.call('ZREM', KEYS[3], ARGV[4])
+bump(KEYS[5])
+if string.sub(ARGV[3], 1, 2) == 't:' then return 1 end
+if tonumber(redis.call('ZINCRBY', KEYS[3], -1, ARGV[3])) <= 0 then
+  redis.call('ZREM', KEYS[3], ARGV[3])
 end
 return 1
-"#,
-    )
+"#
+    ))
 });
 
 /// Most subscriptions one user may hold; keeps every document small.
@@ -199,11 +201,9 @@ impl Store {
                 .map_err(|e| StoreError::Corrupt(format!("the uid of {email}: {e}")))?,
             None => new_uid.clone(),
         };
-        let now = now_ms();
         let doc = UserDoc {
             email: email.clone(),
-            created_at: now / 1000,
-            modified_ms: now,
+            created_at: now_ms() / 1000,
             subs: BTreeMap::new(),
         };
         // NX: a user created earlier (or by a concurrent verify) is left untouched.
@@ -244,6 +244,7 @@ impl Store {
             .key(self.user_key(uid))
             .key(self.index_key(&sub.target))
             .key(self.key("targets"))
+            .key(self.version_key(uid))
             .arg(format!("$.s.{}", sub.id))
             .arg(to_json("a subscription", &stored)?)
             .arg(now_ms())
@@ -272,8 +273,8 @@ impl Store {
             .key(self.index_key(&sub.target))
             .key(self.key("targets"))
             .key(self.hook_key(uid, &sub.id))
+            .key(self.version_key(uid))
             .arg(format!("$.s.{}", sub.id))
-            .arg(now_ms())
             .arg(format!("{uid}:{}", sub.id))
             .arg(sub.target.key().to_string())
             .invoke_async(&mut self.conn())

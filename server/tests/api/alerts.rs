@@ -13,12 +13,12 @@ use redis_hack_shared::{FeeType, Session, SubscriptionId, TargetKey, UserId};
 use serde_json::Value;
 use std::time::Duration;
 
-const NO_WAIT: Duration = Duration::from_millis(10);
+pub const NO_WAIT: Duration = Duration::from_millis(10);
 
 /// Retry settings: how many attempts, and the back-off.
-type Policy = Vec<(&'static str, &'static str)>;
+pub type Policy = Vec<(&'static str, &'static str)>;
 
-async fn worker(app: &TestApp, name: &str, smtp_url: &str, policy: Policy) -> Worker {
+pub async fn worker(app: &TestApp, name: &str, smtp_url: &str, policy: Policy) -> Worker {
     let store = Store::connect(&env_or_explain("TEST_REDIS_URL"), &app.prefix)
         .await
         .unwrap();
@@ -33,7 +33,7 @@ async fn worker(app: &TestApp, name: &str, smtp_url: &str, policy: Policy) -> Wo
     delivery_workers(&store, &settings, name).await.unwrap().0
 }
 
-fn quick_policy() -> Policy {
+pub fn quick_policy() -> Policy {
     vec![
         ("RETRY_ATTEMPTS", "3"),
         ("RETRY_BASE", "10ms"),
@@ -44,7 +44,7 @@ fn quick_policy() -> Policy {
 const SMTP_DOWN: &str = "smtp://127.0.0.1:9";
 
 /// A verified user and an alert job for their registered district.
-async fn user_with_job(app: &TestApp) -> (String, AlertJob) {
+pub async fn user_with_job(app: &TestApp) -> (String, AlertJob) {
     let email = unique_email();
     let token = app.signed_up(&email).await;
     let subs: Value = app
@@ -94,7 +94,7 @@ async fn user_with_job(app: &TestApp) -> (String, AlertJob) {
     (email, job)
 }
 
-async fn enqueue(w: &Worker, job: &AlertJob) {
+pub async fn enqueue(w: &Worker, job: &AlertJob) {
     w.store.ensure_group(Queue::Email).await.unwrap();
     w.store
         .enqueue(Queue::Email, &serde_json::to_string(job).unwrap())

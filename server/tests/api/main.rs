@@ -4,6 +4,7 @@
 //! which starts those services and sets `TEST_REDIS_URL`, `TEST_SMTP_URL` and
 //! `TEST_MAILDEV_URL`.
 
+mod alert_email;
 mod alerts;
 mod budget;
 mod cli;
@@ -17,6 +18,7 @@ mod cli_webhooks;
 mod faults;
 mod health;
 mod helpers;
+mod listing;
 mod locations;
 mod logs;
 mod mail_pool;
@@ -41,4 +43,5 @@ mod topics;
 mod unsubscribe;
 mod upstream;
 mod verify;
+mod webhook_district;
 mod webhooks;

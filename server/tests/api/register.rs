@@ -191,3 +191,36 @@ async fn oversized_and_non_json_bodies_are_refused() {
         .unwrap();
     error_of(r, 415).await;
 }
+
+#[tokio::test]
+async fn a_sixth_code_for_one_address_within_the_hour_is_refused_but_others_are_not() {
+    let app = spawn_app().await;
+    let email = unique_email();
+    let mut redis = app.redis().await;
+    let minute = format!("{}rl:email-min:{email}", app.prefix);
+    for n in 1..=5 {
+        assert_eq!(app.register(&email).await.status(), 202, "code {n}");
+        // Skip the one-minute wait between codes rather than sleeping through it.
+        let _: u32 = redis.del(&minute).await.unwrap();
+    }
+    let r = app.register(&email).await;
+    let retry: u64 = r.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        (61..=3600).contains(&retry),
+        "the hour's window, not the minute's: retry-after {retry}"
+    );
+    let (code, _) = error_of(r, 429).await;
+    assert_eq!(code, "rate_limited");
+    assert_eq!(
+        app.mail.wait_for(&email, 5).await.len(),
+        5,
+        "five codes sent"
+    );
+    let other = unique_email();
+    assert_eq!(app.register(&other).await.status(), 202);
+    assert_eq!(app.mail.wait_for(&other, 1).await.len(), 1);
+}

@@ -8,13 +8,32 @@ use redis_hack_server::alerts::Worker;
 use redis_hack_server::poller::{PollConfig, Poller};
 use redis_hack_server::store::{Store, now_ms};
 use redis_hack_server::upstream::CowinClient;
+use redis_hack_server::webhook::WebhookWorker;
 use redis_hack_server::workers::delivery_workers;
 use serde_json::json;
 use std::time::Duration;
 
 async fn parts(prefix: &str, base_url: &str) -> (Poller, Worker) {
+    let (poller, worker, _) = pipeline(prefix, base_url, &[]).await;
+    (poller, worker)
+}
+
+/// A poller of `base_url` and both delivery workers on the keys of `prefix`,
+/// with `extra` settings (e.g. `WEBHOOK_ALLOW_PRIVATE` for a local receiver).
+pub async fn pipeline(
+    prefix: &str,
+    base_url: &str,
+    extra: &[(&str, &str)],
+) -> (Poller, Worker, WebhookWorker) {
     let smtp = env_or_explain("TEST_SMTP_URL");
-    let settings = Settings::from_vars(|k| (k == "SMTP_URL").then(|| smtp.clone())).unwrap();
+    let settings = Settings::from_vars(|k| match k {
+        "SMTP_URL" => Some(smtp.clone()),
+        _ => extra
+            .iter()
+            .find(|(n, _)| *n == k)
+            .map(|(_, v)| v.to_string()),
+    })
+    .unwrap();
     let store = Store::connect(&env_or_explain("TEST_REDIS_URL"), prefix)
         .await
         .unwrap();
@@ -25,8 +44,8 @@ async fn parts(prefix: &str, base_url: &str) -> (Poller, Worker) {
         config,
         id: "p".into(),
     };
-    let (worker, _) = delivery_workers(&store, &settings, "w").await.unwrap();
-    (poller, worker)
+    let (worker, webhooks) = delivery_workers(&store, &settings, "w").await.unwrap();
+    (poller, worker, webhooks)
 }
 
 #[tokio::test]

@@ -1,0 +1,55 @@
+//! What `list` shows, read in two round trips whatever the number of
+//! subscriptions: the user's document with its history (`hist:`), then every
+//! subscription's poll state (`poll:`) and webhook state (`hook:`). Its 304
+//! reads only the version (`version`).
+
+use super::history::{Moments, moments_of};
+use super::hooks::status_of;
+use super::users::parse_user;
+use super::{PollState, Store, StoreError, UserDoc};
+use redis_hack_shared::{SubscriptionId, TargetKey, UserId, WebhookStatus};
+use std::collections::HashMap;
+
+/// The user's history, per subscription.
+pub type UserHistory = HashMap<SubscriptionId, Moments>;
+
+impl Store {
+    /// The user's document (`None`: no such user) and history, in one round trip.
+    pub async fn user_and_history(
+        &self,
+        uid: &UserId,
+    ) -> Result<(Option<UserDoc>, UserHistory), StoreError> {
+        let (raw, history): (Option<String>, HashMap<String, u64>) = redis::pipe()
+            .cmd("JSON.GET")
+            .arg(self.user_key(uid))
+            .cmd("HGETALL")
+            .arg(self.key(&format!("hist:{uid}")))
+            .query_async(&mut self.conn())
+            .await?;
+        Ok((parse_user(uid, raw)?, moments_of(history)))
+    }
+
+    /// The poll state of each of `targets` and the webhook state of each of
+    /// the user's `hooks`, in that order, in one round trip.
+    pub async fn polls_and_hooks(
+        &self,
+        uid: &UserId,
+        targets: &[TargetKey],
+        hooks: &[SubscriptionId],
+    ) -> Result<(Vec<PollState>, Vec<WebhookStatus>), StoreError> {
+        let mut pipe = redis::pipe();
+        for target in targets {
+            pipe.cmd("HGETALL").arg(self.poll_key(target));
+        }
+        for sid in hooks {
+            pipe.cmd("HGETALL").arg(self.hook_key(uid, sid));
+        }
+        if pipe.is_empty() {
+            return Ok((Vec::new(), Vec::new()));
+        }
+        let mut hashes: Vec<HashMap<String, String>> = pipe.query_async(&mut self.conn()).await?;
+        let hooks = hashes.split_off(targets.len());
+        let polls = hashes.into_iter().map(PollState::from_hash).collect();
+        Ok((polls, hooks.iter().map(status_of).collect()))
+    }
+}
