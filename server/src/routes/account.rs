@@ -3,17 +3,17 @@
 //! revokes the token in use.
 
 use super::secrets::{hash_code, new_code, new_salt, new_token, new_uid, same_hash};
-use super::subscriptions::new_subscription;
+use super::subscriptions::{new_subscription, open_now_for};
 use crate::error::ApiError;
 use crate::extract::{ApiJson, AuthUser, ClientIp, hash_token};
 use crate::state::AppState;
-use crate::store::{Limit, OtpRecord};
+use crate::store::{Limit, NewUserSub, OtpRecord};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use redis_hack_shared::{
-    EmailAddress, ErrorBody, Filters, OTP_TTL_SECS, RegisterRequest, RegisterResponse,
-    VerifyRequest, VerifyResponse,
+    EmailAddress, ErrorBody, Filters, OTP_TTL_SECS, RegisterRequest, RegisterResponse, Session,
+    Subscription, SubscriptionId, VerifyRequest, VerifyResponse,
 };
 use std::net::IpAddr;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -124,10 +124,14 @@ async fn verify(
 ) -> Result<Json<VerifyResponse>, ApiError> {
     let record = take_code(&app, &req).await?;
     let uid = app.store.ensure_user(&req.email, &new_uid()).await?;
+    let mut registered = None;
     if let Some(target) = record.target {
         let sub = new_subscription(target, Filters::default(), Default::default());
-        // A re-registration naming a district already watched changes nothing.
-        app.store.add_subscription(&uid, &sub, None).await?;
+        // A re-registration naming a district already watched changes nothing
+        // (and alerts nothing: what is open was announced the first time).
+        let added = app.store.add_subscription(&uid, &sub, None).await? == NewUserSub::Added;
+        let open = open_now_for(&app, &uid, &sub, added).await;
+        registered = Some((sub.id, open));
     }
     let token = new_token();
     let device = device_label(req.device.as_deref());
@@ -144,8 +148,21 @@ async fn verify(
     Ok(Json(VerifyResponse {
         token,
         email: req.email,
-        subscriptions: user.subscriptions(),
+        subscriptions: with_open_now(user.subscriptions(), registered),
     }))
+}
+
+/// `subscriptions` with `open_now` set on the one made from the registered target.
+fn with_open_now(
+    mut subscriptions: Vec<Subscription>,
+    registered: Option<(SubscriptionId, Option<Vec<Session>>)>,
+) -> Vec<Subscription> {
+    if let Some((sid, open)) = registered
+        && let Some(sub) = subscriptions.iter_mut().find(|s| s.id == sid)
+    {
+        sub.open_now = open;
+    }
+    subscriptions
 }
 
 /// How one attempt at a code went.

@@ -4,18 +4,19 @@
 //! the version.
 
 use super::conditional::Stamp;
+use crate::alerts::open_now::open_now;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, AuthUser};
 use crate::state::AppState;
-use crate::store::{MAX_SUBSCRIPTIONS, NewUserSub, UserDoc, UserHistory};
+use crate::store::{MAX_SUBSCRIPTIONS, NewUserSub, UserDoc, UserHistory, now_ms};
 use crate::webhook::sign::Secret;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use redis_hack_shared::{
-    Channels, CreateSubscriptionRequest, CreatedSubscription, ErrorBody, Filters, History,
-    Subscription, SubscriptionId, SubscriptionsResponse, Target, TargetKey, Timestamp,
+    Channels, CreateSubscriptionRequest, CreatedSubscription, ErrorBody, Filters, History, Session,
+    Subscription, SubscriptionId, SubscriptionsResponse, Target, TargetKey, Timestamp, UserId,
 };
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -181,6 +182,7 @@ async fn create(
     match added.await? {
         NewUserSub::Added => {
             tracing::info!(sub = %sub.id, "subscribed");
+            sub.open_now = open_now_for(&app, &user.uid, &sub, true).await;
             Ok(created(sub, secret))
         }
         NewUserSub::Duplicate => Err(ApiError::Conflict(format!(
@@ -193,6 +195,26 @@ async fn create(
                 "an account can hold at most {MAX_SUBSCRIPTIONS} subscriptions; remove one first"
             ),
         )),
+    }
+}
+
+/// What is open right now for `sub` (see `alerts::open_now`), alerted at
+/// once with `alert`. The subscription stands either way, so a failure here
+/// is logged and leaves `open_now` out rather than failing the request.
+pub async fn open_now_for(
+    app: &AppState,
+    uid: &UserId,
+    sub: &Subscription,
+    alert: bool,
+) -> Option<Vec<Session>> {
+    let today = crate::poller::india_date(now_ms()).1;
+    let keep = app.settings.poll.followup_window;
+    match open_now(&app.store, uid, sub, today, keep, alert).await {
+        Ok(open) => Some(open),
+        Err(e) => {
+            tracing::warn!(sub = %sub.id, error = %e, "could not tell what is open right now");
+            None
+        }
     }
 }
 
