@@ -14,7 +14,15 @@ use redis_hack_shared::{Session, Subscription, UserId};
 use std::collections::HashMap;
 use std::time::Duration;
 
-/// The sessions open for `sub` right now (empty for a topic, or a target
+/// What is open for a subscription right now.
+#[derive(Debug, Default)]
+pub struct OpenNow {
+    pub sessions: Vec<Session>,
+    /// When the target was last checked (ms); `None`: never polled yet.
+    pub checked_at: Option<u64>,
+}
+
+/// The sessions open for `sub` right now (none for a topic, or a target
 /// not polled yet, which is then due first). With `alert`, a match is
 /// alerted at once; `keep` is how long its follow-up is watched for.
 pub async fn open_now(
@@ -24,23 +32,27 @@ pub async fn open_now(
     today: u32,
     keep: Duration,
     alert: bool,
-) -> Result<Vec<Session>, DeliveryError> {
+) -> Result<OpenNow, DeliveryError> {
     if !sub.target.key().is_polled() {
-        return Ok(Vec::new());
+        return Ok(OpenNow::default());
     }
     let target = sub.target.key();
     let latest = store.latest(&target).await?;
     let Some(fetched_at_ms) = latest.checked_at else {
         store.schedule_poll(&target, 0).await?;
-        return Ok(Vec::new());
+        return Ok(OpenNow::default());
     };
     let open: Vec<Session> = latest
         .sessions
         .into_iter()
         .filter(|s| date_key(&s.date).is_some_and(|d| d >= today) && s.is_open_for(&sub.filters))
         .collect();
+    let found = |sessions| OpenNow {
+        sessions,
+        checked_at: Some(fetched_at_ms),
+    };
     if !alert || open.is_empty() {
-        return Ok(open);
+        return Ok(found(open));
     }
     let now = now_ms();
     let job = AlertJob {
@@ -80,7 +92,7 @@ pub async fn open_now(
         .record(uid, std::slice::from_ref(&sub.id), Moment::Matched, now)
         .await?;
     tracing::info!(sub = %sub.id, sessions = open.len(), "open right now: alerted at once");
-    Ok(open)
+    Ok(found(open))
 }
 
 /// Names `open` as alerted for `sub`'s filter set in what the poller saw.

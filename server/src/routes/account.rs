@@ -3,7 +3,7 @@
 //! revokes the token in use.
 
 use super::secrets::{hash_code, new_code, new_salt, new_token, new_uid, same_hash};
-use super::subscriptions::{new_subscription, open_now_for};
+use super::subscriptions::{new_subscription, with_open_now};
 use crate::error::ApiError;
 use crate::extract::{ApiJson, AuthUser, ClientIp, hash_token};
 use crate::state::AppState;
@@ -12,8 +12,8 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use redis_hack_shared::{
-    EmailAddress, ErrorBody, Filters, OTP_TTL_SECS, RegisterRequest, RegisterResponse, Session,
-    Subscription, SubscriptionId, VerifyRequest, VerifyResponse,
+    EmailAddress, ErrorBody, Filters, OTP_TTL_SECS, RegisterRequest, RegisterResponse,
+    Subscription, VerifyRequest, VerifyResponse,
 };
 use std::net::IpAddr;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -126,12 +126,12 @@ async fn verify(
     let uid = app.store.ensure_user(&req.email, &new_uid()).await?;
     let mut registered = None;
     if let Some(target) = record.target {
-        let sub = new_subscription(target, Filters::default(), Default::default());
+        let mut sub = new_subscription(target, Filters::default(), Default::default());
         // A re-registration naming a district already watched changes nothing
         // (and alerts nothing: what is open was announced the first time).
         let added = app.store.add_subscription(&uid, &sub, None).await? == NewUserSub::Added;
-        let open = open_now_for(&app, &uid, &sub, added).await;
-        registered = Some((sub.id, open));
+        with_open_now(&app, &uid, &mut sub, added).await;
+        registered = Some(sub);
     }
     let token = new_token();
     let device = device_label(req.device.as_deref());
@@ -148,19 +148,21 @@ async fn verify(
     Ok(Json(VerifyResponse {
         token,
         email: req.email,
-        subscriptions: with_open_now(user.subscriptions(), registered),
+        subscriptions: with_registered(user.subscriptions(), registered),
     }))
 }
 
-/// `subscriptions` with `open_now` set on the one made from the registered target.
-fn with_open_now(
+/// `subscriptions` with what is open right now on the one made from the
+/// registered target.
+fn with_registered(
     mut subscriptions: Vec<Subscription>,
-    registered: Option<(SubscriptionId, Option<Vec<Session>>)>,
+    registered: Option<Subscription>,
 ) -> Vec<Subscription> {
-    if let Some((sid, open)) = registered
-        && let Some(sub) = subscriptions.iter_mut().find(|s| s.id == sid)
+    if let Some(made) = registered
+        && let Some(sub) = subscriptions.iter_mut().find(|s| s.id == made.id)
     {
-        sub.open_now = open;
+        sub.open_now = made.open_now;
+        sub.history = made.history;
     }
     subscriptions
 }

@@ -2,7 +2,7 @@
 //! after its alert, and answers it with what is open right now (a match is
 //! alerted at once, which disarms it again).
 
-use super::subscriptions::{load_user, open_now_for};
+use super::subscriptions::{load_user, with_open_now};
 use crate::error::ApiError;
 use crate::extract::AuthUser;
 use crate::state::AppState;
@@ -38,8 +38,11 @@ async fn rearm(
     if !app.store.rearm(&user.uid, &sub).await? {
         return Err(not_found());
     }
+    // Only a subscription that was disarmed is alerted about what is open:
+    // an armed one was told already.
+    let was_disarmed = !sub.armed;
     (sub.armed, sub.disarmed_at) = (true, None);
-    sub.open_now = open_now_for(&app, &user.uid, &sub, true).await;
+    with_open_now(&app, &user.uid, &mut sub, was_disarmed).await;
     tracing::info!("rearmed");
     Ok(Json(sub))
 }

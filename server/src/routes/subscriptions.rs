@@ -15,7 +15,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use redis_hack_shared::{
-    Channels, CreateSubscriptionRequest, CreatedSubscription, ErrorBody, Filters, History, Session,
+    Channels, CreateSubscriptionRequest, CreatedSubscription, ErrorBody, Filters, History,
     Subscription, SubscriptionId, SubscriptionsResponse, Target, TargetKey, Timestamp, UserId,
 };
 use sha2::{Digest, Sha256};
@@ -182,7 +182,7 @@ async fn create(
     match added.await? {
         NewUserSub::Added => {
             tracing::info!(sub = %sub.id, "subscribed");
-            sub.open_now = open_now_for(&app, &user.uid, &sub, true).await;
+            with_open_now(&app, &user.uid, &mut sub, true).await;
             Ok(created(sub, secret))
         }
         NewUserSub::Duplicate => Err(ApiError::Conflict(format!(
@@ -198,22 +198,20 @@ async fn create(
     }
 }
 
-/// What is open right now for `sub` (see `alerts::open_now`), alerted at
-/// once with `alert`. The subscription stands either way, so a failure here
-/// is logged and leaves `open_now` out rather than failing the request.
-pub async fn open_now_for(
-    app: &AppState,
-    uid: &UserId,
-    sub: &Subscription,
-    alert: bool,
-) -> Option<Vec<Session>> {
+/// Sets `open_now` on `sub` (see `alerts::open_now`), and `last_poll_at`
+/// to the check it comes from; a match is alerted at once with `alert`. The
+/// subscription stands either way, so a failure here is logged and leaves
+/// `open_now` out rather than failing the request.
+pub async fn with_open_now(app: &AppState, uid: &UserId, sub: &mut Subscription, alert: bool) {
     let today = crate::poller::india_date(now_ms()).1;
     let keep = app.settings.poll.followup_window;
     match open_now(&app.store, uid, sub, today, keep, alert).await {
-        Ok(open) => Some(open),
+        Ok(open) => {
+            sub.open_now = Some(open.sessions);
+            sub.history.last_poll_at = open.checked_at.map(Timestamp::from_ms);
+        }
         Err(e) => {
-            tracing::warn!(sub = %sub.id, error = %e, "could not tell what is open right now");
-            None
+            tracing::warn!(sub = %sub.id, error = %e, "could not tell what is open right now")
         }
     }
 }

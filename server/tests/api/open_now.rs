@@ -109,6 +109,10 @@ async fn subscribing_while_patna_is_open_alerts_at_once_and_exactly_once() {
     assert_eq!(open.len(), 1, "{made}");
     assert_eq!(open[0]["session_id"], opened["session"]["session_id"]);
     assert_eq!(open[0]["center_name"], opened["center"]);
+    assert!(
+        made["history"]["last_poll_at"].is_string(),
+        "checked when: {made}"
+    );
     emails.run_once(NO_WAIT).await.unwrap();
     app.mail.wait_for(&email, 2).await;
     assert_eq!(
