@@ -42,7 +42,7 @@ fi
 say "1/6: the SMTP sink alone"
 "$BENCH" sink --runs "$RUNS"
 "$BENCH" sink --runs 1 --messages 5000 --lettre-pool
-say "2/6: fan-out to $N subscribers (a concurrency sweep, then $RUNS runs at the best)"
+say "2/6: fan-out to $N subscribers (a concurrency sweep, then $RUNS runs at the best; by email each run also closes the opening and times the $N Gone: follow-ups)"
 for c in 16 64 256 512; do
   "$BENCH" fanout --subscribers "$N" --runs 1 --concurrency "$c" --sweep
   "$BENCH" fanout --subscribers "$N" --runs 1 --concurrency "$c" --sweep --channel webhook

@@ -141,6 +141,7 @@ pub async fn run(args: DetectionArgs) -> anyhow::Result<()> {
                     margin: 2,
                     realert: Duration::from_secs(600),
                 },
+                followup_window: redis_hack_server::poller::FOLLOWUP_WINDOW,
             },
             id: "bench".into(),
         };

@@ -46,6 +46,7 @@ pub async fn run(args: FanoutArgs) -> anyhow::Result<()> {
         "--channel: use email or webhook"
     );
     let (mut secs, mut rates, mut dups, mut fill) = (vec![], vec![], vec![], vec![]);
+    let mut gone_secs = vec![];
     for run in 0..args.runs {
         flush().await?;
         let prefix = format!("fan{run}:");
@@ -114,12 +115,24 @@ pub async fn run(args: FanoutArgs) -> anyhow::Result<()> {
             let done = sink.wait_for_recipients(args.subscribers, within).await;
             (done, sink.last_at_ms(), sink.accepted(), sink.recipients())
         };
+        let gone = match (done, webhook || args.sweep) {
+            (true, false) => Some(follow_ups(&sink, &http, &sim, &store, args.subscribers).await),
+            _ => None,
+        };
         server.stop().await;
         anyhow::ensure!(
             done,
             "run {run}: only {distinct} of {} subscribers got the alert within {within:?}",
             args.subscribers
         );
+        if let Some(gone) = gone {
+            let s = gone.with_context(|| format!("run {run}: the follow-ups"))?;
+            println!(
+                "run {run}: {} follow-ups in {s:.2} s after the closing was seen",
+                args.subscribers
+            );
+            gone_secs.push(s);
+        }
         let detected = detected_at(&prefix, "user0@example.com").await?;
         let s = last.saturating_sub(detected) as f64 / 1000.0;
         println!(
@@ -135,7 +148,10 @@ pub async fn run(args: FanoutArgs) -> anyhow::Result<()> {
     }
     let n = args.subscribers;
     let w = format!("fan-out {}", args.channel);
-    let ctx = format!("WORKER_CONCURRENCY = SMTP_POOL_SIZE = {}", args.concurrency);
+    let ctx = format!(
+        "WORKER_CONCURRENCY = SMTP_POOL_SIZE = {}, follow-up tracking on",
+        args.concurrency
+    );
     if args.sweep {
         let metric = format!("{} per s, concurrency {}", args.channel, args.concurrency);
         return Figure::new(&w, &metric, "/s", rates)
@@ -162,6 +178,17 @@ pub async fn run(args: FanoutArgs) -> anyhow::Result<()> {
         .at_most(limit_s, &shown_s)
         .note(&ctx)
         .record()?;
+    if !gone_secs.is_empty() {
+        Figure::new(
+            &w,
+            &format!("closing seen → last of {n} Gone: follow-ups"),
+            "s",
+            gone_secs,
+        )
+        .at_most(limit_s, &shown_s)
+        .note("every alerted session closed; one threaded follow-up each")
+        .record()?;
+    }
     Figure::new(&w, "deliveries per second", "/s", rates)
         .at_least(limit_rate, shown_rate)
         .note(&ctx)
@@ -177,6 +204,41 @@ pub async fn run(args: FanoutArgs) -> anyhow::Result<()> {
     )
     .note("store calls, 256 at once")
     .record()
+}
+
+/// Closes the district once every subscriber has the alert, and times the
+/// `Gone:` follow-ups: from the poll that saw it closed (the `slots.closed`
+/// event in the first subscriber's feed) to the last one the sink accepted.
+async fn follow_ups(
+    sink: &Sink,
+    http: &reqwest::Client,
+    sim: &cowin_sim::Simulator,
+    store: &Store,
+    n: usize,
+) -> anyhow::Result<f64> {
+    sink.reset();
+    let close = serde_json::json!({"district_id": DISTRICT});
+    control(http, &sim.root_url(), "close", close).await?;
+    let within = Duration::from_secs(600);
+    let done = sink.wait_for_recipients(n, within).await;
+    anyhow::ensure!(
+        done,
+        "only {} of {n} follow-ups within {within:?}",
+        sink.recipients()
+    );
+    let mut conn = crate::server::conn().await?;
+    let uid: String = redis::cmd("GET")
+        .arg(format!("{}email:user0@example.com", store.prefix()))
+        .query_async(&mut conn)
+        .await?;
+    let feed = store
+        .read_feed(&redis_hack_shared::UserId::parse(&uid)?, None, 10)
+        .await?;
+    let closed = feed
+        .iter()
+        .find(|e| e.kind == redis_hack_shared::FeedKind::SlotsClosed)
+        .context("no slots.closed in the first subscriber's feed")?;
+    Ok(sink.last_at_ms().saturating_sub(closed.timestamp.as_ms()) as f64 / 1000.0)
 }
 
 /// When the poller matched the opening for the subscriber with `email` (ms).

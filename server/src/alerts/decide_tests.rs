@@ -32,6 +32,7 @@ fn job(sids: &[&str]) -> AlertJob {
         detected_at_ms: 0,
         attempt: 0,
         routed: false,
+        follows: None,
     }
 }
 

@@ -7,6 +7,10 @@
 pub mod decide;
 pub mod detect;
 pub mod email;
+pub mod feed;
+pub mod gone;
+pub mod gone_email;
+pub mod open_now;
 pub mod publish;
 pub mod worker;
 

@@ -8,11 +8,12 @@
 
 use super::decide::{RetryPolicy, Routing, route};
 use super::email::render;
+use super::gone_email::render_gone;
 use crate::delivery::step::jitter;
 use crate::delivery::{AlertJob, DeliveryError, Handler, Outcome, Pump, Step, WebhookJob, settle};
-use crate::mail::{ListUnsubscribe, Mailer};
+use crate::mail::{ListUnsubscribe, Mailer, Thread};
 use crate::metrics;
-use crate::store::{Moment, Queue, QueuedJob, Store, now_ms};
+use crate::store::{Disarm, Moment, Queue, QueuedJob, Store, now_ms};
 use crate::unsubscribe::UnsubscribeLinks;
 use redis_hack_shared::{EmailAddress, SubscriptionId, Target};
 use std::time::Instant;
@@ -53,7 +54,9 @@ impl Handler for EmailHandler {
             store.ack_job(Queue::Email, &queued.id).await?;
             return Ok(Outcome::Dropped);
         };
-        let routing = route(&job, user.subscriptions());
+        let routing = self
+            .only_armed(&job, route(&job, user.subscriptions()))
+            .await?;
         if !job.routed && self.route_to_webhooks(&queued, &mut job, &routing).await? {
             return Ok(routing.without_email());
         }
@@ -71,6 +74,29 @@ impl Handler for EmailHandler {
 }
 
 impl EmailHandler {
+    /// `routing` without the one-shot subscriptions another alert disarmed;
+    /// those this alert disarms stay in. Follow-ups go to every matched
+    /// subscription that wants them, armed or not.
+    async fn only_armed(&self, job: &AlertJob, routing: Routing) -> Result<Routing, DeliveryError> {
+        let mut matched = Vec::with_capacity(routing.matched.len());
+        for sub in routing.matched {
+            let keep = match &job.follows {
+                Some(_) => sub.followup,
+                None if !sub.once => true,
+                None => {
+                    let disarm =
+                        self.store
+                            .disarm(&job.uid, &sub.id, &job.target, job.detected_at_ms);
+                    disarm.await? != Disarm::AlreadyDisarmed
+                }
+            };
+            if keep {
+                matched.push(sub);
+            }
+        }
+        Ok(Routing { matched })
+    }
+
     /// Queues the job's webhook jobs and marks it `routed`. When nothing
     /// goes by email, the job is acknowledged in the same round trip and
     /// `true` says it is done.
@@ -112,21 +138,43 @@ impl EmailHandler {
             url: self.links.url(&job.uid, &sids),
             mailto: self.unsubscribe_mailto.clone(),
         };
-        let (subject, text, html) = render(&job, about, &unsubscribe.url);
+        let domain = self.mailer.domain();
+        let ((subject, text, html), thread) = match &job.follows {
+            Some(alert) => (
+                render_gone(&job, about, &unsubscribe.url),
+                Thread {
+                    message_id: format!("gone.{}@{domain}", job.id),
+                    in_reply_to: Some(AlertJob::message_id(alert, &domain)),
+                },
+            ),
+            None => (
+                render(&job, about, &unsubscribe.url),
+                Thread {
+                    message_id: AlertJob::message_id(&job.id, &domain),
+                    in_reply_to: None,
+                },
+            ),
+        };
         let started = Instant::now();
-        let sent = self
-            .mailer
-            .send_alert(to, &subject, text, html, Some(&unsubscribe))
-            .await;
+        let sent = self.mailer.send_in_thread(
+            to,
+            &subject,
+            (text, html),
+            Some(&unsubscribe),
+            Some(&thread),
+        );
+        let sent = sent.await;
         metrics::attempt(Queue::Email, started.elapsed());
         let store = &self.store;
         let Err(e) = sent else {
             metrics::accepted(Queue::Email, job.detected_at_ms);
             tracing::info!(to = %to.masked(), openings = job.len(), "alert delivered");
             store.ack_job(Queue::Email, &queued.id).await?;
-            store
-                .record(&job.uid, &sids, Moment::Alerted, now_ms())
-                .await?;
+            if job.follows.is_none() {
+                store
+                    .record(&job.uid, &sids, Moment::Alerted, now_ms())
+                    .await?;
+            }
             return Ok(Outcome::Delivered);
         };
         job.attempt += 1;

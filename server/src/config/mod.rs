@@ -163,6 +163,7 @@ fn poll_config(vars: &Vars) -> Result<PollConfig, ConfigError> {
         min_interval,
         max_interval,
         rules: Rules { margin, realert },
+        followup_window: vars.positive_duration("FOLLOWUP_WINDOW", "6h")?,
     })
 }
 

@@ -35,6 +35,11 @@ pub struct AlertJob {
     /// Whether the webhook jobs for it are queued already.
     #[serde(default)]
     pub routed: bool,
+    /// Set on a `Gone:` follow-up: the id of the alert job it follows (its
+    /// email's Message-ID is the one the follow-up replies to); `sessions`
+    /// are then those sessions as last seen open.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub follows: Option<String>,
 }
 
 /// An `AlertJob` as detection writes it, with the sessions' JSON encoded
@@ -52,12 +57,20 @@ pub struct NewJob<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub upstream_date: Option<&'a str>,
     pub detected_at_ms: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub follows: Option<&'a str>,
 }
 
 impl AlertJob {
     /// A fresh random job id.
     pub fn new_id() -> String {
         hex::encode(rand::random::<[u8; 12]>())
+    }
+
+    /// The Message-ID of this job's email, without the angle brackets:
+    /// the same on every attempt, and known to the follow-up that replies.
+    pub fn message_id(job_id: &str, domain: &str) -> String {
+        format!("alert.{job_id}@{domain}")
     }
 
     /// How many things opened: sessions or published openings.
@@ -103,6 +116,7 @@ mod tests {
             fetched_at_ms: 10,
             upstream_date: Some("Mon, 30 Nov 2026 00:00:00 GMT"),
             detected_at_ms: 11,
+            follows: None,
         };
         let back: AlertJob = serde_json::from_str(&serde_json::to_string(&new).unwrap()).unwrap();
         assert_eq!(
@@ -119,6 +133,7 @@ mod tests {
                 detected_at_ms: 11,
                 attempt: 0,
                 routed: false,
+                follows: None,
             }
         );
     }

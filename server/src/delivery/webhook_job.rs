@@ -4,8 +4,10 @@
 //! `webhook-id` (`msg_` + a digest of the alert job's id and the subscription).
 //!
 //! The body follows Standard Webhooks' shape: `{"type", "timestamp", "data"}`,
-//! with `type` `slots.opened` (a polled district or pincode) or
-//! `opening.published` (a topic), and `data` holding what the email shows.
+//! with `type` `slots.opened` (a polled district or pincode),
+//! `slots.closed` (its `Gone:` follow-up: the same subscription and
+//! sessions, and the `alert_id` it follows) or `opening.published` (a
+//! topic), and `data` holding what the email shows.
 
 use super::{AlertJob, DeliveryError};
 use crate::upstream::BOOKING_URL;
@@ -35,8 +37,9 @@ impl WebhookJob {
     /// The webhook job of `sub` for the alert `job`.
     pub fn for_alert(job: &AlertJob, sub: &Subscription) -> Self {
         let digest = Sha256::digest(format!("{}:{}:{}", job.id, job.uid, sub.id).as_bytes());
-        let kind = match sub.target {
-            Target::Topic { .. } => "opening.published",
+        let kind = match (&sub.target, &job.follows) {
+            (Target::Topic { .. }, _) => "opening.published",
+            (_, Some(_)) => "slots.closed",
             _ => "slots.opened",
         };
         let mut data = json!({
@@ -53,6 +56,8 @@ impl WebhookJob {
         if !job.openings.is_empty() {
             data["openings"] = json!(job.openings);
         }
+        // A `slots.closed` names the alert of its `slots.opened`.
+        data["alert_id"] = json!(job.follows.as_ref().unwrap_or(&job.id));
         if let Some(date) = &job.upstream_date {
             data["upstream_date"] = json!(date);
         }

@@ -83,6 +83,14 @@ pub struct ListUnsubscribe {
     pub mailto: String,
 }
 
+/// Where a message sits in a thread (ids without angle brackets): its
+/// own Message-ID and, for a reply, the one it answers (In-Reply-To and
+/// References).
+pub struct Thread {
+    pub message_id: String,
+    pub in_reply_to: Option<String>,
+}
+
 impl Mailer {
     /// A mailer for `smtp_url` sending as `from`, with at most `pool_size` connections.
     pub fn connect(
@@ -188,6 +196,11 @@ impl Mailer {
         self.send_alert(to, subject, text, html, None).await
     }
 
+    /// The domain of `MAIL_FROM`, for Message-IDs.
+    pub fn domain(&self) -> String {
+        self.from.email.domain().to_owned()
+    }
+
     /// Like `send`, with `List-Unsubscribe` and `List-Unsubscribe-Post` headers.
     pub async fn send_alert(
         &self,
@@ -196,6 +209,19 @@ impl Mailer {
         text: String,
         html: String,
         unsubscribe: Option<&ListUnsubscribe>,
+    ) -> Result<(), MailError> {
+        self.send_in_thread(to, subject, (text, html), unsubscribe, None)
+            .await
+    }
+
+    /// Like `send_alert`, with the Message-ID and the reply headers of `thread`.
+    pub async fn send_in_thread(
+        &self,
+        to: &EmailAddress,
+        subject: &str,
+        (text, html): (String, String),
+        unsubscribe: Option<&ListUnsubscribe>,
+        thread: Option<&Thread>,
     ) -> Result<(), MailError> {
         let recipient: Mailbox =
             to.as_str()
@@ -207,6 +233,14 @@ impl Mailer {
             .from(self.from.clone())
             .to(recipient)
             .subject(subject);
+        if let Some(t) = thread {
+            builder = builder.message_id(Some(format!("<{}>", t.message_id)));
+            if let Some(parent) = &t.in_reply_to {
+                builder = builder
+                    .in_reply_to(format!("<{parent}>"))
+                    .references(format!("<{parent}>"));
+            }
+        }
         if let Some(u) = unsubscribe {
             let token = u.url.rsplit('/').next().unwrap_or_default();
             builder = builder

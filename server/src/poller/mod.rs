@@ -5,6 +5,7 @@
 //! without I/O (`plan`).
 
 mod date;
+mod followup;
 pub mod plan;
 pub mod run;
 pub mod schedule;
@@ -24,4 +25,9 @@ pub struct PollConfig {
     pub min_interval: Duration,
     pub max_interval: Duration,
     pub rules: Rules,
+    /// How long after an alert its `Gone:` follow-up may come (`FOLLOWUP_WINDOW`).
+    pub followup_window: Duration,
 }
+
+/// The default `FOLLOWUP_WINDOW`.
+pub const FOLLOWUP_WINDOW: Duration = Duration::from_secs(6 * 3600);

@@ -99,13 +99,13 @@ pub struct Found<'a> {
     pub detected_at_ms: u64,
 }
 
-/// The queue bodies of `alerts`. Each distinct set of sessions is encoded
+/// The ids and queue bodies of `alerts`, in their order. Each distinct set of sessions is encoded
 /// once and shared: a fan-out to 100,000 users would otherwise encode the
 /// same sessions 100,000 times (BENCHMARKS.md).
 pub fn encode_jobs(
     alerts: &BTreeMap<UserId, UserAlert<'_>>,
     found: Found<'_>,
-) -> Result<Vec<String>, serde_json::Error> {
+) -> Result<Vec<(String, String)>, serde_json::Error> {
     let mut encoded: HashMap<Vec<&str>, Box<RawValue>> = HashMap::new();
     let mut bodies = Vec::with_capacity(alerts.len());
     for (uid, alert) in alerts {
@@ -118,8 +118,9 @@ pub fn encode_jobs(
             Entry::Occupied(e) => e.into_mut(),
             Entry::Vacant(e) => e.insert(serde_json::value::to_raw_value(&alert.sessions)?),
         };
-        bodies.push(serde_json::to_string(&NewJob {
-            id: AlertJob::new_id(),
+        let id = AlertJob::new_id();
+        let body = serde_json::to_string(&NewJob {
+            id: id.clone(),
             uid,
             target: found.target,
             sids: &alert.sids,
@@ -127,7 +128,9 @@ pub fn encode_jobs(
             fetched_at_ms: found.fetched_at_ms,
             upstream_date: found.upstream_date,
             detected_at_ms: found.detected_at_ms,
-        })?);
+            follows: None,
+        })?;
+        bodies.push((id, body));
     }
     Ok(bodies)
 }

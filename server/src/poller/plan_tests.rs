@@ -77,7 +77,7 @@ fn encoded_jobs_read_back_as_the_alerts_they_stand_for() {
     let jobs: Vec<AlertJob> = encode_jobs(&plan, found)
         .unwrap()
         .iter()
-        .map(|b| serde_json::from_str(b).unwrap())
+        .map(|(_, b)| serde_json::from_str(b).unwrap())
         .collect();
     assert_eq!(jobs.len(), 2);
     assert_eq!(
@@ -113,6 +113,7 @@ fn the_heaviest_targets_are_claimed_first_and_polled_most_often() {
             margin: 2,
             realert: Duration::from_secs(600),
         },
+        followup_window: crate::poller::FOLLOWUP_WINDOW,
     };
     let key = |raw: &str| TargetKey::parse(raw).unwrap();
     let watched = [

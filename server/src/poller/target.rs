@@ -1,7 +1,9 @@
 //! Polling one target: fetch its calendar conditionally (the validators of
 //! the last fetch sent back, so an unchanged calendar is a bodiless 304),
-//! detect openings against what the last poll saw, queue one alert per user,
-//! and remember what was seen, the open sessions and the validators.
+//! detect openings against what the last poll saw, queue one alert per user
+//! (and the follow-ups of earlier alerts whose sessions all closed: see
+//! `followup`), and remember what was seen, the open sessions and the
+//! validators.
 
 use super::date::india_date;
 use super::plan::{Found, distinct_sessions, encode_jobs, filter_sets, plan_jobs};
@@ -11,7 +13,7 @@ use crate::metrics;
 use crate::store::{Moment, PollState, Queue};
 use crate::upstream::{Calendar, Validators};
 use redis_hack_shared::{Session, SubscriptionId, TargetKey, UserId};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 impl Poller {
     /// One poll of `target` at `now_ms`.
@@ -74,21 +76,35 @@ impl Poller {
         now_ms: u64,
     ) -> Result<usize, PollError> {
         let store = &self.store;
-        let before: HashMap<String, Seen> = store.seen(target).await?;
-        let subscribers = store.subscribers_of(target).await?;
+        let mut before: HashMap<String, Seen> = store.seen(target).await?;
+        let fan = store.fan_out_of(target).await?;
+        let subscribers = &fan.subscribers;
+        self.follow_up(target, sessions, &mut before, now_ms)
+            .await?;
         let (_, today) = india_date(now_ms);
-        let sets = filter_sets(&subscribers);
+        let sets = filter_sets(subscribers);
         let rules = self.config.rules;
         let found = detect(sessions, &before, &sets, rules, today, now_ms);
-        let alerts = plan_jobs(&subscribers, &found.openings);
+        let alerts = plan_jobs(subscribers, &found.openings);
         let stamp = Found {
             target,
             fetched_at_ms: now_ms,
             upstream_date,
             detected_at_ms: crate::store::now_ms(),
         };
-        let bodies = encode_jobs(&alerts, stamp).map_err(PollError::Encode)?;
+        let encoded = encode_jobs(&alerts, stamp).map_err(PollError::Encode)?;
+        let jobs: BTreeMap<UserId, String> = alerts
+            .keys()
+            .cloned()
+            .zip(encoded.iter().map(|(id, _)| id.clone()))
+            .collect();
+        let bodies: Vec<String> = encoded.into_iter().map(|(_, body)| body).collect();
         store.enqueue_many(Queue::Email, &bodies).await?;
+        if !alerts.is_empty() {
+            let detected = stamp.detected_at_ms;
+            self.track(target, &fan, &found.openings, &alerts, &jobs, detected)
+                .await?;
+        }
         metrics::opened(
             target.kind(),
             distinct_sessions(&found.openings),

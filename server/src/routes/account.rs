@@ -3,17 +3,17 @@
 //! revokes the token in use.
 
 use super::secrets::{hash_code, new_code, new_salt, new_token, new_uid, same_hash};
-use super::subscriptions::new_subscription;
+use super::subscriptions::{new_subscription, with_open_now};
 use crate::error::ApiError;
 use crate::extract::{ApiJson, AuthUser, ClientIp, hash_token};
 use crate::state::AppState;
-use crate::store::{Limit, OtpRecord};
+use crate::store::{Limit, NewUserSub, OtpRecord};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use redis_hack_shared::{
     EmailAddress, ErrorBody, Filters, OTP_TTL_SECS, RegisterRequest, RegisterResponse,
-    VerifyRequest, VerifyResponse,
+    Subscription, VerifyRequest, VerifyResponse,
 };
 use std::net::IpAddr;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -124,10 +124,14 @@ async fn verify(
 ) -> Result<Json<VerifyResponse>, ApiError> {
     let record = take_code(&app, &req).await?;
     let uid = app.store.ensure_user(&req.email, &new_uid()).await?;
+    let mut registered = None;
     if let Some(target) = record.target {
-        let sub = new_subscription(target, Filters::default(), Default::default());
-        // A re-registration naming a district already watched changes nothing.
-        app.store.add_subscription(&uid, &sub, None).await?;
+        let mut sub = new_subscription(target, Filters::default(), Default::default());
+        // A re-registration naming a district already watched changes nothing
+        // (and alerts nothing: what is open was announced the first time).
+        let added = app.store.add_subscription(&uid, &sub, None).await? == NewUserSub::Added;
+        with_open_now(&app, &uid, &mut sub, added).await;
+        registered = Some(sub);
     }
     let token = new_token();
     let device = device_label(req.device.as_deref());
@@ -144,8 +148,23 @@ async fn verify(
     Ok(Json(VerifyResponse {
         token,
         email: req.email,
-        subscriptions: user.subscriptions(),
+        subscriptions: with_registered(user.subscriptions(), registered),
     }))
+}
+
+/// `subscriptions` with what is open right now on the one made from the
+/// registered target.
+fn with_registered(
+    mut subscriptions: Vec<Subscription>,
+    registered: Option<Subscription>,
+) -> Vec<Subscription> {
+    if let Some(made) = registered
+        && let Some(sub) = subscriptions.iter_mut().find(|s| s.id == made.id)
+    {
+        sub.open_now = made.open_now;
+        sub.history = made.history;
+    }
+    subscriptions
 }
 
 /// How one attempt at a code went.

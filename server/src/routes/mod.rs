@@ -9,6 +9,7 @@ mod docs;
 mod errors;
 mod health;
 mod locations;
+mod rearm;
 mod secrets;
 mod slots;
 mod status;
@@ -31,6 +32,7 @@ pub fn documented() -> OpenApiRouter<AppState> {
         .merge(locations::router())
         .merge(account::router())
         .merge(subscriptions::router())
+        .merge(rearm::router())
         .merge(status::router())
         .merge(slots::router())
         .merge(topics::router());

@@ -4,10 +4,11 @@
 //! the version.
 
 use super::conditional::Stamp;
+use crate::alerts::open_now::open_now;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, AuthUser};
 use crate::state::AppState;
-use crate::store::{MAX_SUBSCRIPTIONS, NewUserSub, UserDoc, UserHistory};
+use crate::store::{MAX_SUBSCRIPTIONS, NewUserSub, UserDoc, UserHistory, now_ms};
 use crate::webhook::sign::Secret;
 use axum::Json;
 use axum::extract::{Path, State};
@@ -15,7 +16,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use redis_hack_shared::{
     Channels, CreateSubscriptionRequest, CreatedSubscription, ErrorBody, Filters, History,
-    Subscription, SubscriptionId, SubscriptionsResponse, Target, TargetKey, Timestamp,
+    Subscription, SubscriptionId, SubscriptionsResponse, Target, TargetKey, Timestamp, UserId,
 };
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -181,6 +182,7 @@ async fn create(
     match added.await? {
         NewUserSub::Added => {
             tracing::info!(sub = %sub.id, "subscribed");
+            with_open_now(&app, &user.uid, &mut sub, true).await;
             Ok(created(sub, secret))
         }
         NewUserSub::Duplicate => Err(ApiError::Conflict(format!(
@@ -193,6 +195,24 @@ async fn create(
                 "an account can hold at most {MAX_SUBSCRIPTIONS} subscriptions; remove one first"
             ),
         )),
+    }
+}
+
+/// Sets `open_now` on `sub` (see `alerts::open_now`), and `last_poll_at`
+/// to the check it comes from; a match is alerted at once with `alert`. The
+/// subscription stands either way, so a failure here is logged and leaves
+/// `open_now` out rather than failing the request.
+pub async fn with_open_now(app: &AppState, uid: &UserId, sub: &mut Subscription, alert: bool) {
+    let today = crate::poller::india_date(now_ms()).1;
+    let keep = app.settings.poll.followup_window;
+    match open_now(&app.store, uid, sub, today, keep, alert).await {
+        Ok(open) => {
+            sub.open_now = Some(open.sessions);
+            sub.history.last_poll_at = open.checked_at.map(Timestamp::from_ms);
+        }
+        Err(e) => {
+            tracing::warn!(sub = %sub.id, error = %e, "could not tell what is open right now")
+        }
     }
 }
 

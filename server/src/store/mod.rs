@@ -5,6 +5,7 @@
 //! Every operation touches a fixed, small number of keys, whatever the number
 //! of users.
 
+mod arming;
 mod budget;
 mod cache;
 mod conn;
@@ -12,12 +13,14 @@ mod dead;
 mod depth;
 mod fanout;
 mod feed;
+mod followup;
 mod history;
 mod hooks;
 mod keys;
 mod latest;
 mod limits;
 mod listing;
+mod marks;
 mod otp;
 mod poll;
 mod queue;
@@ -27,12 +30,14 @@ mod topics;
 mod users;
 mod version;
 
+pub use arming::Disarm;
 pub use cache::CachedDoc;
 pub use conn::{Client, Conn, cluster_prefix};
 pub use dead::DeadJob;
 pub use depth::QueueDepth;
-pub use fanout::Subscriber;
+pub use fanout::{FanOut, Subscriber};
 pub use feed::{FEED_KEEP, FEED_MAX, is_feed_id};
+pub use followup::{Announced, TrackedAlert};
 pub use history::{Moment, Moments};
 pub use latest::Latest;
 pub use limits::Limit;

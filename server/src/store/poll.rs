@@ -2,7 +2,8 @@
 //!
 //! - `{p}poll:next`: sorted set, target (`d:{id}`) -> when it is next due (ms).
 //!   Claiming pushes the score a lease ahead in the same Lua step, so each
-//!   district is polled by one process at a time.
+//!   district is polled by one process at a time. A score of 0 (a target
+//!   a new subscription found never polled) is claimed before the rest.
 //! - `{p}poll:{target}`: hash with the upstream validators (`etag`, `lm`) and
 //!   the last poll's time (`at`) and outcome (`status`).
 //! - `{p}seen:{target}`: hash session id -> what the last poll saw of it (JSON),
@@ -24,12 +25,17 @@ static CLAIM: LazyLock<redis::Script> = LazyLock::new(|| {
         r#"
 local now, lease, limit = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local claimed = {}
-for i = 4, #ARGV do
-  if #claimed >= limit then break end
-  local due = redis.call('ZSCORE', KEYS[1], ARGV[i])
-  if (not due) or tonumber(due) <= now then
-    redis.call('ZADD', KEYS[1], now + lease, ARGV[i])
-    table.insert(claimed, ARGV[i])
+-- First pass: targets due at 0, never polled and asked for by a new
+-- subscription; then every due target in the order given.
+for pass = 1, 2 do
+  for i = 4, #ARGV do
+    if #claimed >= limit then break end
+    local due = redis.call('ZSCORE', KEYS[1], ARGV[i])
+    local first = due and tonumber(due) == 0
+    if (pass == 1 and first) or (pass == 2 and ((not due) or tonumber(due) <= now)) then
+      redis.call('ZADD', KEYS[1], now + lease, ARGV[i])
+      table.insert(claimed, ARGV[i])
+    end
   end
 end
 return claimed

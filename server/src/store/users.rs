@@ -81,6 +81,18 @@ impl StoredAlerting {
         }
     }
 
+    /// Its flags in `{p}mode:{target}` (see `arming`); empty for the default.
+    fn mode_flags(&self) -> String {
+        let mut flags = String::new();
+        if self.disarmed_ms.is_some() {
+            flags.push('d');
+        }
+        if self.no_followup {
+            flags.push('n');
+        }
+        flags
+    }
+
     fn apply(&self, sub: &mut Subscription) {
         sub.once = self.once;
         sub.disarmed_at = self.disarmed_ms.map(Timestamp::from_ms);
@@ -155,6 +167,7 @@ if not redis.call('JSON.SET', KEYS[1], ARGV[1], ARGV[2], 'NX') then return 0 end
 redis.call('JSON.SET', KEYS[1], ARGV[1] .. '.c', string.format('%d', c))
 redis.call('HSET', KEYS[2], ARGV[4], ARGV[7])
 if string.sub(ARGV[5], 1, 2) ~= 't:' then redis.call('ZINCRBY', KEYS[3], 1, ARGV[5]) end
+if ARGV[8] ~= '' then redis.call('HSET', KEYS[5], ARGV[4], ARGV[8]) end
 bump(KEYS[4])
 return 1
 "#
@@ -166,6 +179,7 @@ static REMOVE_SUB: LazyLock<redis::Script> = LazyLock::new(|| {
         r#"{BUMP_LUA}
 if redis.call('JSON.DEL', KEYS[1], ARGV[1]) == 0 then return 0 end
 redis.call('HDEL', KEYS[2], ARGV[2])
+redis.call('HDEL', KEYS[6], ARGV[2])
 redis.call('DEL', KEYS[4])
 bump(KEYS[5])
 if string.sub(ARGV[3], 1, 2) == 't:' then return 1 end
@@ -245,6 +259,7 @@ impl Store {
             .key(self.index_key(&sub.target))
             .key(self.key("targets"))
             .key(self.version_key(uid))
+            .key(self.mode_key(&sub.target.key()))
             .arg(format!("$.s.{}", sub.id))
             .arg(to_json("a subscription", &stored)?)
             .arg(now_ms())
@@ -252,6 +267,7 @@ impl Store {
             .arg(sub.target.key().to_string())
             .arg(MAX_SUBSCRIPTIONS)
             .arg(to_json("filters", &sub.filters)?)
+            .arg(stored.alerting.mode_flags())
             .invoke_async(&mut self.conn())
             .await?;
         match outcome {
@@ -274,6 +290,7 @@ impl Store {
             .key(self.key("targets"))
             .key(self.hook_key(uid, &sub.id))
             .key(self.version_key(uid))
+            .key(self.mode_key(&sub.target.key()))
             .arg(format!("$.s.{}", sub.id))
             .arg(format!("{uid}:{}", sub.id))
             .arg(sub.target.key().to_string())

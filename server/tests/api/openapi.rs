@@ -7,7 +7,7 @@ use crate::webhooks::PUBLISHER_KEY;
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 
-const ENDPOINTS: [(&str, &str); 17] = [
+const ENDPOINTS: [(&str, &str); 18] = [
     ("get", "/healthz"),
     ("get", "/readyz"),
     ("get", "/metrics"),
@@ -22,6 +22,7 @@ const ENDPOINTS: [(&str, &str); 17] = [
     ("get", "/v1/subscriptions"),
     ("post", "/v1/subscriptions"),
     ("delete", "/v1/subscriptions/{id}"),
+    ("post", "/v1/subscriptions/{id}/rearm"),
     ("get", "/v1/slots"),
     ("get", "/v1/status"),
     ("post", "/v1/topics/{topic}/openings"),

@@ -42,6 +42,7 @@ pub async fn rig() -> Rig {
             margin: 2,
             realert: Duration::from_secs(600),
         },
+        followup_window: redis_hack_server::poller::FOLLOWUP_WINDOW,
     };
     let poller = Poller {
         store: store.clone(),

@@ -43,6 +43,7 @@ async fn with_calls_for_only_two_districts_the_two_biggest_are_polled() {
                 margin: 2,
                 realert: Duration::from_secs(600),
             },
+            followup_window: redis_hack_server::poller::FOLLOWUP_WINDOW,
         },
         id: "p".into(),
     };

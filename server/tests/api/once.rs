@@ -1,0 +1,100 @@
+//! One-shot subscriptions (issue 12 point 2): `once` alerts once, stays
+//! quiet across a close and a reopen, and `rearm` arms it again with what is
+//! open right now; rearming an unknown or someone else's id is a 404.
+
+use crate::helpers::{error_of, spawn_app};
+use crate::open_now::{NO_WAIT, STEP, alerts_to, bare_user, close_patna, open_patna, subscribe};
+use crate::simulated::pipeline;
+use redis_hack_server::store::now_ms;
+use reqwest::Method;
+use serde_json::{Value, json};
+
+async fn listed(app: &crate::helpers::TestApp, token: &str) -> Value {
+    let r = app
+        .authed(Method::GET, "/v1/subscriptions", token)
+        .send()
+        .await
+        .unwrap();
+    r.json::<Value>().await.unwrap()["subscriptions"][0].clone()
+}
+
+#[tokio::test]
+async fn a_one_shot_subscription_alerts_once_across_close_and_reopen_until_rearmed() {
+    let app = spawn_app().await;
+    let (poller, emails, _) = pipeline(&app.prefix, &app.sim.base_url(), &[]).await;
+    let (email, token) = bare_user(&app).await;
+    let made = subscribe(&app, &token, json!({"district_id": 97, "once": true})).await;
+    assert_eq!(
+        (&made["once"], &made["armed"]),
+        (&json!(true), &json!(true))
+    );
+    let id = made["id"].as_str().unwrap().to_owned();
+    let now = now_ms();
+    poller.poll_once(now).await.unwrap();
+
+    open_patna(&app, 6).await;
+    assert_eq!(poller.poll_once(now + STEP).await.unwrap().alerts_queued, 1);
+    emails.run_once(NO_WAIT).await.unwrap();
+    app.mail.wait_for(&email, 2).await;
+    let sub = listed(&app, &token).await;
+    assert_eq!(sub["armed"], false, "{sub}");
+    assert!(sub["disarmed_at"].is_string(), "{sub}");
+
+    close_patna(&app).await;
+    poller.poll_once(now + 2 * STEP).await.unwrap();
+    open_patna(&app, 20).await;
+    let round = poller.poll_once(now + 3 * STEP).await.unwrap();
+    assert_eq!(round.alerts_queued, 0, "disarmed: {round:?}");
+    emails.run_once(NO_WAIT).await.unwrap();
+    assert_eq!(alerts_to(&app, &email).await, 1, "one alert until rearm");
+
+    let r = app
+        .authed(
+            Method::POST,
+            &format!("/v1/subscriptions/{id}/rearm"),
+            &token,
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let rearmed: Value = r.json().await.unwrap();
+    assert_eq!(rearmed["armed"], true, "{rearmed}");
+    assert_eq!(rearmed["open_now"][0]["capacity_dose1"], 20, "{rearmed}");
+    emails.run_once(NO_WAIT).await.unwrap();
+    assert_eq!(
+        alerts_to(&app, &email).await,
+        2,
+        "what is open now, at once"
+    );
+    assert_eq!(
+        listed(&app, &token).await["armed"],
+        false,
+        "and disarmed again"
+    );
+}
+
+#[tokio::test]
+async fn rearming_an_unknown_or_someone_elses_subscription_is_a_404() {
+    let app = spawn_app().await;
+    let (_, mine) = bare_user(&app).await;
+    let (_, theirs) = bare_user(&app).await;
+    let made = subscribe(&app, &theirs, json!({"district_id": 97, "once": true})).await;
+    let their_id = made["id"].as_str().unwrap();
+    for id in [their_id, "s00000000", "not an id"] {
+        let path = format!("/v1/subscriptions/{}/rearm", id.replace(' ', "%20"));
+        let r = app.authed(Method::POST, &path, &mine).send().await.unwrap();
+        let (code, message) = error_of(r, 404).await;
+        assert_eq!(code, "not_found");
+        assert!(message.contains("no subscription with id"), "{message}");
+        assert_eq!(message.matches(". ").count(), 0, "one sentence: {message}");
+    }
+}
+
+#[tokio::test]
+async fn a_one_shot_topic_subscription_is_allowed() {
+    let app = spawn_app().await;
+    let (_, token) = bare_user(&app).await;
+    let made = subscribe(&app, &token, json!({"topic": "cs101", "once": true})).await;
+    assert_eq!(made["once"], true);
+}
