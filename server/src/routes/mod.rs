@@ -7,6 +7,7 @@ mod account;
 mod conditional;
 mod docs;
 mod errors;
+mod events;
 mod health;
 mod locations;
 mod secrets;
@@ -33,7 +34,8 @@ pub fn documented() -> OpenApiRouter<AppState> {
         .merge(subscriptions::router())
         .merge(status::router())
         .merge(slots::router())
-        .merge(topics::router());
+        .merge(topics::router())
+        .merge(events::router());
     OpenApiRouter::with_openapi(docs::frame())
         .merge(health::router())
         .merge(docs::router())
