@@ -29,7 +29,7 @@ pub async fn run(ctx: &Context, _args: Args) -> anyhow::Result<()> {
     loop {
         let lost = match ctx.client.events(&creds.token, last_id.as_deref()).await {
             Ok(mut stream) => {
-                if !announced && !ctx.json {
+                if !announced {
                     eprintln!("Watching for alerts on {} (Ctrl-C stops).", ctx.server);
                     announced = true;
                 }
