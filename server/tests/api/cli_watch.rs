@@ -6,6 +6,7 @@
 use crate::cli::Cli;
 use crate::feed::{opened, push, store_of, uid_of};
 use crate::helpers::{TestApp, env_or_explain, spawn_app};
+use crate::pty::{CTRL_C, Terminal};
 use redis_hack_server::app::Roles;
 use redis_hack_server::{Application, Settings};
 use serde_json::Value;
@@ -57,8 +58,12 @@ struct Watch {
 
 impl Watch {
     fn start(cli: &Cli) -> Self {
+        Self::start_with(cli, &["watch", "--json"])
+    }
+
+    fn start_with(cli: &Cli, args: &[&str]) -> Self {
         let mut child = cli
-            .command(&["watch", "--json"])
+            .command(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true)
@@ -88,13 +93,18 @@ impl Watch {
             .unwrap_or_else(|_| panic!("watch did not say '{text}' within 30 s"))
     }
 
-    /// The next line of stdout, as JSON (up to 30 s: reconnecting backs off).
-    async fn event(&mut self) -> Value {
-        let line = tokio::time::timeout(Duration::from_secs(30), self.out.next_line())
+    /// The next line of stdout (up to 30 s: reconnecting backs off).
+    async fn line(&mut self) -> String {
+        tokio::time::timeout(Duration::from_secs(30), self.out.next_line())
             .await
             .expect("an event within 30 s")
             .unwrap()
-            .expect("watch is still running");
+            .expect("watch is still running")
+    }
+
+    /// The next line of stdout, as JSON.
+    async fn event(&mut self) -> Value {
+        let line = self.line().await;
         serde_json::from_str(&line).unwrap_or_else(|e| panic!("not one JSON object ({e}): {line}"))
     }
 }
@@ -144,6 +154,30 @@ async fn watch_json_prints_each_event_and_resumes_after_a_server_restart_without
         "e5",
         "and e4 was not printed again"
     );
+}
+
+#[tokio::test]
+async fn watch_rings_the_bell_at_a_terminal_but_never_in_a_pipe_and_ctrl_c_stops_it() {
+    let app = spawn_app().await;
+    let cli = Cli::new(&app.base_url);
+    let email = cli.sign_in(&app).await;
+    let (store, uid) = (store_of(&app.prefix).await, uid_of(&app, &email).await);
+
+    let mut piped = Watch::start_with(&cli, &["watch"]);
+    piped.said("Watching for alerts").await;
+    let mut terminal = Terminal::start(&cli, &["watch"]);
+    terminal.expect("Watching for alerts").await;
+    push(&store, &uid, &[opened("ring")]).await;
+    let line = piped.line().await;
+    assert!(
+        line.contains("  OPENED  ") && line.contains("district 97") && !line.contains('\x07'),
+        "one line, no bell in a pipe: {line:?}"
+    );
+    terminal.expect("OPENED").await;
+    terminal.expect("\x07").await;
+    terminal.send(CTRL_C).await;
+    let (code, _) = terminal.finish().await;
+    assert_eq!(code, Some(130), "Ctrl-C stops it as every command");
 }
 
 /// The same as a user sees it after an opening upstream; needs w12-a's
