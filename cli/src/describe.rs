@@ -42,18 +42,19 @@ pub fn mode(s: &Subscription) -> String {
 
 /// What is open right now for `s`, from `open_now` and the last poll:
 /// `open right now:` and one line per session, or
-/// `nothing open right now (checked 12 s ago)`; `None` when the server
-/// did not say (a server without `open_now`).
+/// `nothing open right now (checked 12 s ago)`, from `open_now` and
+/// `history.last_poll_at`; `None` when the server did not say (a server
+/// without `open_now`).
 pub fn open_now(s: &Subscription) -> Option<String> {
     let sessions = s.open_now.as_ref()?;
-    let checked = match s.history.last_poll_at {
-        Some(at) => format!("checked {}", seconds_ago(at)),
-        None => "not checked yet; it is checked in the next round".to_owned(),
-    };
+    // Without a poll time (a target not polled yet) nothing is said about age.
+    let checked = s.history.last_poll_at.map_or(String::new(), |at| {
+        format!(" (checked {})", seconds_ago(at))
+    });
     if sessions.is_empty() {
-        return Some(format!("nothing open right now ({checked})"));
+        return Some(format!("nothing open right now{checked}"));
     }
-    let mut lines = vec![format!("open right now ({checked}):")];
+    let mut lines = vec![format!("open right now{checked}:")];
     lines.extend(sessions.iter().map(|x| format!("  {}", session(x))));
     Some(lines.join("\n"))
 }

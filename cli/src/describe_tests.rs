@@ -86,7 +86,11 @@ fn open_now_lists_each_session_or_says_nothing_is_open_and_how_old_the_check_is(
         "{text}"
     );
     s.history.last_poll_at = None;
-    assert!(open_now(&s).unwrap().contains("not checked yet"));
+    assert_eq!(
+        open_now(&s).unwrap(),
+        "nothing open right now",
+        "no age without a poll time"
+    );
     s.open_now = Some(vec![patna_session()]);
     s.history.last_poll_at = Some(Timestamp::now());
     let text = open_now(&s).unwrap();
