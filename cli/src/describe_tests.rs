@@ -128,3 +128,17 @@ fn a_feed_event_is_one_line_with_the_time_in_india() {
     };
     assert!(feed_line(&gone).contains("  GONE  "));
 }
+
+#[test]
+fn a_suspension_quotes_the_mail_servers_reply_and_says_how_to_resume() {
+    let s = EmailSuspension {
+        reason: "550 5.1.1 mailbox unavailable".into(),
+        since: Timestamp::now(),
+    };
+    let text = suspension(&s);
+    assert!(
+        text.starts_with("email suspended: 550 5.1.1 mailbox unavailable (since 0s ago)"),
+        "{text}"
+    );
+    assert!(text.contains("register and verify"), "{text}");
+}
