@@ -3,7 +3,8 @@
 //! terminal bell rings for each opening when stdout is a terminal, never in
 //! a pipe. A lost connection is retried with backoff (1 s doubling to 30 s,
 //! back to 1 s once connected) and resumes after the last event printed
-//! (`Last-Event-ID`), so nothing is lost or printed twice.
+//! (`Last-Event-ID`), so nothing is lost or printed twice. Ctrl-C stops it
+//! (exit 130), with `--json` saying so on stderr only, so stdout stays NDJSON.
 
 use super::{session, signed_in};
 use crate::client::{ClientError, SseMessage};
@@ -22,6 +23,8 @@ pub struct Args {}
 
 pub async fn run(ctx: &Context, _args: Args) -> anyhow::Result<()> {
     let creds = session(ctx)?;
+    // stdout is NDJSON from here on: Ctrl-C must not add a pretty error document.
+    crate::interrupt::no_json_document();
     let bell = !ctx.json && std::io::stdout().is_terminal();
     let mut last_id: Option<String> = None;
     let mut wait = FIRST_RETRY;

@@ -51,7 +51,7 @@ async fn server_on(
 
 /// `redis-hack watch --json` running, its stdout and stderr read line by line.
 struct Watch {
-    _child: Child,
+    child: Child,
     out: Lines<BufReader<ChildStdout>>,
     err: Lines<BufReader<ChildStderr>>,
 }
@@ -71,11 +71,26 @@ impl Watch {
             .expect("run redis-hack watch");
         let out = BufReader::new(child.stdout.take().unwrap()).lines();
         let err = BufReader::new(child.stderr.take().unwrap()).lines();
-        Self {
-            _child: child,
-            out,
-            err,
+        Self { child, out, err }
+    }
+
+    /// Ctrl-C: its exit code and whatever it printed on stdout after.
+    async fn interrupt(mut self) -> (Option<i32>, Vec<String>) {
+        let pid = self.child.id().expect("watch is running").to_string();
+        let sent = std::process::Command::new("kill")
+            .args(["-INT", &pid])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+        let status = tokio::time::timeout(Duration::from_secs(10), self.child.wait())
+            .await
+            .expect("watch stops on Ctrl-C")
+            .unwrap();
+        let mut rest = Vec::new();
+        while let Some(line) = self.out.next_line().await.unwrap() {
+            rest.push(line);
         }
+        (status.code(), rest)
     }
 
     /// Waits (up to 30 s) for a stderr line containing `text`.
@@ -153,6 +168,12 @@ async fn watch_json_prints_each_event_and_resumes_after_a_server_restart_without
         watch.event().await["alert_id"],
         "e5",
         "and e4 was not printed again"
+    );
+    let (code, rest) = watch.interrupt().await;
+    assert_eq!(code, Some(130));
+    assert!(
+        rest.is_empty(),
+        "Ctrl-C adds nothing to the NDJSON on stdout: {rest:?}"
     );
 }
 
