@@ -11,7 +11,8 @@
 # missing auth is a 401; ...) except positive_data_acceptance, which expects
 # every schema-valid request to succeed: a valid district id that does not
 # exist, or a pincode and a topic in one subscription, are schema-valid and
-# rightly refused. Hooks (scripts/schemathesis/hooks.py) sign a user up
+# rightly refused. The live feed (GET /v1/events) is left out: with a token
+# its answer never ends, so every case would only time out. Hooks (scripts/schemathesis/hooks.py) sign a user up
 # through register, the mail and verify to get a real token.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -53,6 +54,7 @@ RH_FUZZ_BASE="http://127.0.0.1:$api_port" RH_FUZZ_MAILDEV="$TEST_MAILDEV_URL" RH
   SCHEMATHESIS_HOOKS=hooks PYTHONPATH="$REPO/scripts/schemathesis" \
   "$SCHEMATHESIS" run "http://127.0.0.1:$api_port/openapi.json" \
   --checks all --exclude-checks positive_data_acceptance \
+  --exclude-path /v1/events \
   --max-examples "$EXAMPLES" --seed "$SEED" --workers 2 --no-color \
   --request-timeout 20 --generation-database none \
   --report junit --report-junit-path "$RUN/junit.xml" </dev/null | tee "$RUN/schemathesis.log" || status=$?

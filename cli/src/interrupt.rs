@@ -36,6 +36,12 @@ pub fn watch(json: bool) -> std::io::Result<()> {
     Ok(())
 }
 
+/// For a command whose stdout is a stream of JSON lines (`watch --json`):
+/// Ctrl-C then says why on stderr only, so stdout stays one object per line.
+pub fn no_json_document() {
+    JSON.store(false, Ordering::Relaxed);
+}
+
 /// Gives the terminal back (cursor shown, on a line of its own), reports
 /// `failure` and exits with its code. Both a prompt that read Ctrl-C and the
 /// signal watcher call this; only the first gets past the lock.

@@ -11,6 +11,7 @@ pub mod address;
 pub mod client;
 mod commands;
 pub mod config;
+mod describe;
 pub mod failure;
 mod interrupt;
 mod output;
@@ -62,6 +63,8 @@ pub enum Command {
     Slots(commands::slots::Args),
     Logout(commands::logout::Args),
     Status(commands::status::Args),
+    Rearm(commands::rearm::Args),
+    Watch(commands::watch::Args),
     /// Print a shell completion script, e.g. `source <(redis-hack completions bash)`.
     Completions {
         /// bash, zsh, fish, powershell or elvish.
@@ -157,6 +160,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Slots(args) => commands::slots::run(&ctx, args).await,
         Command::Logout(args) => commands::logout::run(&ctx, args).await,
         Command::Status(args) => commands::status::run(&ctx, args).await,
+        Command::Rearm(args) => commands::rearm::run(&ctx, args).await,
+        Command::Watch(args) => commands::watch::run(&ctx, args).await,
         Command::Completions { .. } | Command::Man(_) => {
             unreachable!("handled before the runtime starts")
         }

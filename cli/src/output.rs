@@ -84,9 +84,10 @@ pub fn table(subs: &[Subscription]) -> String {
         "LAST POLL",
         "LAST MATCH",
         "LAST ALERT",
+        "MODE",
     ]
     .map(String::from);
-    let rows: Vec<[String; 7]> = subs
+    let rows: Vec<[String; 8]> = subs
         .iter()
         .map(|s| {
             let channels = match (s.channels.email, &s.channels.webhook) {
@@ -104,6 +105,7 @@ pub fn table(subs: &[Subscription]) -> String {
                 ago(h.last_poll_at),
                 ago(h.last_match_at),
                 ago(h.last_alert_at),
+                crate::describe::mode(s),
             ]
         })
         .collect();

@@ -28,6 +28,7 @@ pub struct Application {
     poller: Option<Poller>,
     worker: Option<(Worker, WebhookWorker)>,
     grace: Duration,
+    stop: tokio::sync::watch::Sender<bool>,
 }
 
 impl Application {
@@ -65,13 +66,15 @@ impl Application {
             false => None,
         };
         let grace = settings.delivery.shutdown_grace;
-        let router = serve(settings, roles, store, upstream).await?;
+        let (stop, stopping) = tokio::sync::watch::channel(false);
+        let router = serve(settings, roles, store, upstream, stopping).await?;
         Ok(Self {
             listener,
             router,
             poller,
             worker,
             grace,
+            stop,
         })
     }
 
@@ -90,7 +93,8 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let stopped = self.stop.subscribe();
+        let stop = self.stop;
         let mut tasks = tokio::task::JoinSet::new();
         if let Some(p) = self.poller {
             tasks.spawn(p.run(stopped.clone()));
@@ -140,6 +144,7 @@ async fn serve(
     roles: Roles,
     store: Store,
     upstream: CowinClient,
+    stopping: tokio::sync::watch::Receiver<bool>,
 ) -> anyhow::Result<axum::Router> {
     let state = AppState {
         mailer: mailer(&settings)?,
@@ -148,6 +153,7 @@ async fn serve(
         settings: Arc::new(settings),
         store,
         roles,
+        stopping,
     };
     Ok(match roles.api {
         true => routes::router(state),

@@ -17,4 +17,7 @@ pub struct AppState {
     pub links: UnsubscribeLinks,
     /// What this process runs (readiness checks SMTP only where mail is sent).
     pub roles: Roles,
+    /// Turns true when shutdown begins: long-lived answers (the live feed)
+    /// end then, so they do not hold the process for `SHUTDOWN_GRACE`.
+    pub stopping: tokio::sync::watch::Receiver<bool>,
 }

@@ -3,13 +3,15 @@
 //! with the server's suggestions and `Retry-After` when it sent them.
 
 mod error;
+mod events;
 
 pub use error::ClientError;
 use error::{failure, json, root_cause};
+pub use events::{EventStream, SseMessage};
 
 use redis_hack_shared::{
     CreateSubscriptionRequest, CreatedSubscription, DistrictsResponse, HealthResponse,
-    ReadyResponse, RegisterRequest, RegisterResponse, SlotsResponse, StatesResponse,
+    ReadyResponse, RegisterRequest, RegisterResponse, SlotsResponse, StatesResponse, Subscription,
     SubscriptionsResponse, VerifyRequest, VerifyResponse,
 };
 use reqwest::{Method, RequestBuilder, StatusCode, header};
@@ -179,6 +181,16 @@ impl ApiClient {
             response: json(response).await?,
             etag,
         })
+    }
+
+    /// `POST /v1/subscriptions/{id}/rearm`: a one-shot subscription alerts again.
+    pub async fn rearm(&self, token: &str, id: &str) -> Result<Subscription, ClientError> {
+        let path = format!("/v1/subscriptions/{id}/rearm");
+        json(
+            self.send(self.request(Method::POST, &path, Some(token)))
+                .await?,
+        )
+        .await
     }
 
     pub async fn unsubscribe(&self, token: &str, id: &str) -> Result<(), ClientError> {

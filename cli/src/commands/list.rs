@@ -51,6 +51,9 @@ pub async fn run(ctx: &Context, _args: Args) -> anyhow::Result<()> {
     if ctx.json {
         return output::json(&response);
     }
+    if let Some(suspended) = &response.email_suspended {
+        output::line(&crate::describe::suspension(suspended));
+    }
     output::print_table(&response.subscriptions);
     let hooks = output::webhooks(&response.subscriptions);
     if !hooks.is_empty() {

@@ -5,12 +5,14 @@
 pub mod list;
 pub mod logout;
 pub mod man;
+pub mod rearm;
 pub mod register;
 pub mod slots;
 pub mod status;
 pub mod subscribe;
 pub mod unsubscribe;
 pub mod verify;
+pub mod watch;
 
 use crate::Context;
 use crate::address::same_server;

@@ -7,13 +7,13 @@
 
 use super::sign_in_commands;
 use crate::address::same_server;
-use crate::client::{ApiClient, ClientError, Readiness};
+use crate::client::{ApiClient, ClientError, Conditional, Readiness};
 use crate::config::Credentials;
 use crate::failure::{self, Failure};
 use crate::prompt::waiting;
 use crate::style::{bad, bold, good};
 use crate::{Context, output};
-use redis_hack_shared::{ErrorDetail, ReadyCheck};
+use redis_hack_shared::{EmailSuspension, ErrorDetail, ReadyCheck};
 use reqwest::StatusCode;
 use serde::Serialize;
 use std::time::Duration;
@@ -54,6 +54,9 @@ struct Session {
     token: Token,
     /// Why the token could not be checked.
     detail: Option<String>,
+    /// Set while the server suspends alert emails to the address (a 5xx from its mail server).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    email_suspended: Option<EmailSuspension>,
 }
 
 /// What the server thinks of the saved token.
@@ -114,6 +117,7 @@ async fn check(client: &ApiClient, server: &str, creds: Option<&Credentials>) ->
                 Some(_) => Token::Unchecked,
             },
             detail: None,
+            email_suspended: None,
         },
     };
     if let Err(e) = client.health().await {
@@ -140,8 +144,9 @@ async fn check(client: &ApiClient, server: &str, creds: Option<&Credentials>) ->
             detail: Some(e.to_string()),
         },
     };
-    if let Some((token, detail)) = token {
+    if let Some((token, detail, suspended)) = token {
         (report.session.token, report.session.detail) = (token, detail);
+        report.session.email_suspended = suspended;
     }
     report
 }
@@ -162,13 +167,18 @@ fn health_error(e: ClientError, server: &str) -> ErrorDetail {
     }
 }
 
-/// Asks the server about the token, if there is one for this server.
-async fn token(client: &ApiClient, creds: Option<&Credentials>) -> Option<(Token, Option<String>)> {
+/// Asks the server about the token, if there is one for this server, and
+/// learns from the same answer whether alert emails are suspended.
+async fn token(
+    client: &ApiClient,
+    creds: Option<&Credentials>,
+) -> Option<(Token, Option<String>, Option<EmailSuspension>)> {
     let creds = creds?;
     Some(match client.list(&creds.token, None).await {
-        Ok(_) => (Token::Valid, None),
-        Err(e) if e.status() == Some(StatusCode::UNAUTHORIZED) => (Token::Rejected, None),
-        Err(e) => (Token::Unchecked, Some(e.to_string())),
+        Ok(Conditional::Fresh { response, .. }) => (Token::Valid, None, response.email_suspended),
+        Ok(Conditional::NotModified) => (Token::Valid, None, None),
+        Err(e) if e.status() == Some(StatusCode::UNAUTHORIZED) => (Token::Rejected, None, None),
+        Err(e) => (Token::Unchecked, Some(e.to_string()), None),
     })
 }
 
@@ -215,7 +225,14 @@ fn session(s: &Session, ctx: &Context) -> String {
     let other = s.server.as_deref().unwrap_or_default();
     match s.token {
         Token::None => format!("nobody; sign in with: {}", sign_in_commands(ctx, None)),
-        Token::Valid => format!("{email} ({})", good("token accepted")),
+        Token::Valid => match &s.email_suspended {
+            None => format!("{email} ({})", good("token accepted")),
+            Some(suspended) => format!(
+                "{email} ({}); {}",
+                good("token accepted"),
+                bad(&crate::describe::suspension(suspended))
+            ),
+        },
         Token::Rejected => format!(
             "{email}, but {} (it expired or was revoked); sign in again with: {}",
             bad("the server no longer accepts the token"),

@@ -5,10 +5,10 @@ use super::{District, DistrictArgs, session, signed_in};
 use crate::failure::Failure;
 use crate::picker::pick_district;
 use crate::prompt::waiting;
-use crate::{Context, output};
+use crate::{Context, describe, output};
 use redis_hack_shared::{
     AgeLimit, Channels, CreateSubscriptionRequest, CreatedSubscription, Dose, FeeType, Filters,
-    MinCapacity, Pincode, TopicName, Vaccine, WebhookUrl,
+    MinCapacity, Pincode, QuietHours, TimeZoneName, TopicName, Vaccine, WebhookUrl,
 };
 
 /// Watch a district (or a pincode) for open slots that match your filters.
@@ -43,6 +43,20 @@ pub struct Args {
     /// Alert only when at least this many slots are open (default 1).
     #[arg(long, value_parser = parse_min_capacity)]
     min_capacity: Option<MinCapacity>,
+    /// One alert only: then the subscription disarms until `redis-hack rearm ID`.
+    #[arg(long)]
+    once: bool,
+    /// No `Gone:` follow-up when the sessions of an alert have all closed.
+    #[arg(long)]
+    no_followup: bool,
+    /// Hold alerts during this daily window (24-hour, may wrap midnight) and
+    /// send one digest when it ends, e.g. 22:00-07:00.
+    #[arg(long, value_name = "HH:MM-HH:MM", value_parser = parse_quiet)]
+    quiet: Option<QuietHours>,
+    /// The time zone of --quiet and of the times in your alerts, an IANA
+    /// name (default Asia/Kolkata).
+    #[arg(long, value_name = "ZONE", value_parser = parse_tz)]
+    tz: Option<TimeZoneName>,
 }
 
 pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
@@ -89,6 +103,10 @@ async fn request(
             email: !args.no_email,
             webhook: args.webhook,
         },
+        once: args.once,
+        followup: !args.no_followup,
+        quiet: args.quiet,
+        tz: args.tz,
         ..Default::default()
     };
     match (args.topic, args.pincode, district) {
@@ -118,6 +136,21 @@ fn print(created: &CreatedSubscription) {
              the base64 after v1, in the webhook-signature header (any Standard Webhooks library does it)."
         ));
     }
+    let mode = describe::mode(sub);
+    if mode != "-" {
+        output::line(&format!("Alerts: {mode}."));
+    }
+    if let Some(open) = describe::open_now(sub) {
+        output::line(&open);
+    }
+}
+
+fn parse_quiet(s: &str) -> Result<QuietHours, String> {
+    QuietHours::parse(s).map_err(|e| e.to_string())
+}
+
+fn parse_tz(s: &str) -> Result<TimeZoneName, String> {
+    TimeZoneName::parse(s).map_err(|e| e.to_string())
 }
 
 fn parse_topic(s: &str) -> Result<TopicName, String> {
@@ -182,5 +215,20 @@ mod tests {
         assert_eq!(parse_vaccine("covaxin").unwrap().as_str(), "COVAXIN");
         assert!(parse_min_capacity("0").is_err());
         assert!(parse_pincode("012345").is_err());
+        assert_eq!(
+            parse_quiet("22:00-07:00").unwrap().to_string(),
+            "22:00-07:00"
+        );
+        assert!(
+            parse_quiet("25:00-07:00")
+                .unwrap_err()
+                .contains("'25:00' is not a time of day")
+        );
+        assert_eq!(parse_tz("Europe/Berlin").unwrap().as_str(), "Europe/Berlin");
+        assert!(
+            parse_tz("Mars/Olympus")
+                .unwrap_err()
+                .contains("is not a time zone")
+        );
     }
 }

@@ -6,7 +6,7 @@ use super::register::parse_email;
 use crate::address::{same_server, sign_in_key};
 use crate::config::Credentials;
 use crate::prompt::{ask, waiting};
-use crate::{Context, output};
+use crate::{Context, describe, output};
 use redis_hack_shared::{EmailAddress, OtpCode, VerifyRequest};
 use serde_json::json;
 
@@ -60,6 +60,11 @@ pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
     };
     output::line(&format!("Signed in as {}{note}.{watching}", verified.email));
     output::print_table(&verified.subscriptions);
+    for sub in &verified.subscriptions {
+        if let Some(open) = describe::open_now(sub) {
+            output::line(&format!("{}: {open}", sub.id));
+        }
+    }
     Ok(())
 }
 

@@ -7,7 +7,7 @@ use crate::{redis_hack, run, scratch_dir};
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-const SUBCOMMANDS: [&str; 10] = [
+const SUBCOMMANDS: [&str; 12] = [
     "register",
     "verify",
     "subscribe",
@@ -16,6 +16,8 @@ const SUBCOMMANDS: [&str; 10] = [
     "slots",
     "logout",
     "status",
+    "rearm",
+    "watch",
     "completions",
     "man",
 ];

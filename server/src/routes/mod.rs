@@ -7,6 +7,7 @@ mod account;
 mod conditional;
 mod docs;
 mod errors;
+mod events;
 mod health;
 mod locations;
 mod rearm;
@@ -35,7 +36,8 @@ pub fn documented() -> OpenApiRouter<AppState> {
         .merge(rearm::router())
         .merge(status::router())
         .merge(slots::router())
-        .merge(topics::router());
+        .merge(topics::router())
+        .merge(events::router());
     OpenApiRouter::with_openapi(docs::frame())
         .merge(health::router())
         .merge(docs::router())

@@ -68,6 +68,34 @@ impl Store {
         entries.into_iter().map(to_event).collect()
     }
 
+    /// Whether `uid`'s feed still holds the event `id` (a stream id; check
+    /// it with [`is_feed_id`] first): a client may resume after it.
+    pub async fn feed_has(&self, uid: &UserId, id: &str) -> Result<bool, StoreError> {
+        let entries: Vec<Entry> = redis::cmd("XRANGE")
+            .arg(self.feed_key(uid))
+            .arg(id)
+            .arg(id)
+            .arg("COUNT")
+            .arg(1)
+            .query_async(&mut self.conn())
+            .await?;
+        Ok(!entries.is_empty())
+    }
+
+    /// The id of the newest event in `uid`'s feed, `None` when it is empty:
+    /// where a client that resumes nothing starts.
+    pub async fn feed_last_id(&self, uid: &UserId) -> Result<Option<String>, StoreError> {
+        let entries: Vec<Entry> = redis::cmd("XREVRANGE")
+            .arg(self.feed_key(uid))
+            .arg("+")
+            .arg("-")
+            .arg("COUNT")
+            .arg(1)
+            .query_async(&mut self.conn())
+            .await?;
+        Ok(entries.into_iter().next().map(|(id, _)| id))
+    }
+
     fn feed_key(&self, uid: &UserId) -> String {
         self.key(&format!("feed:{uid}"))
     }

@@ -26,6 +26,7 @@ const ENDPOINTS: [(&str, &str); 18] = [
     ("get", "/v1/slots"),
     ("get", "/v1/status"),
     ("post", "/v1/topics/{topic}/openings"),
+    ("get", "/v1/events"),
 ];
 
 fn operations(doc: &Value) -> Vec<(String, String, &Value)> {
@@ -88,6 +89,13 @@ async fn the_document_lists_every_endpoint_with_its_auth_and_errors() {
     assert_eq!(
         auth("post", "/v1/topics/{topic}/openings"),
         json!([{"publisher_key": []}])
+    );
+    assert_eq!(auth("get", "/v1/events"), json!([{"user_token": []}]));
+    let feed = &doc["paths"]["/v1/events"]["get"];
+    assert!(
+        feed["responses"]["200"]["content"]["text/event-stream"].is_object()
+            && feed["parameters"][0]["name"] == "Last-Event-ID",
+        "the live feed is documented as an event stream resumed with Last-Event-ID: {feed}"
     );
     assert!(
         doc["components"]["securitySchemes"]["user_token"]["scheme"] == "bearer",
