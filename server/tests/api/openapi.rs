@@ -7,7 +7,7 @@ use crate::webhooks::PUBLISHER_KEY;
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 
-const ENDPOINTS: [(&str, &str); 18] = [
+const ENDPOINTS: [(&str, &str); 19] = [
     ("get", "/healthz"),
     ("get", "/readyz"),
     ("get", "/metrics"),
