@@ -6,6 +6,7 @@ use crate::helpers::{error_of, spawn_app};
 use crate::open_now::{NO_WAIT, STEP, alerts_to, bare_user, close_patna, open_patna, subscribe};
 use crate::simulated::pipeline;
 use redis_hack_server::store::now_ms;
+use redis_hack_shared::{Channels, Filters, Subscription, SubscriptionId, Timestamp};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -97,4 +98,34 @@ async fn a_one_shot_topic_subscription_is_allowed() {
     let (_, token) = bare_user(&app).await;
     let made = subscribe(&app, &token, json!({"topic": "cs101", "once": true})).await;
     assert_eq!(made["once"], true);
+}
+
+#[tokio::test]
+async fn of_two_alerts_in_flight_for_a_one_shot_subscription_only_the_first_is_sent() {
+    use crate::alerts::{enqueue, quick_policy, user_with_job, worker};
+    let app = spawn_app().await;
+    let (email, mut job) = user_with_job(&app).await;
+    let smtp = crate::helpers::env_or_explain("TEST_SMTP_URL");
+    let w = worker(&app, "w1", &smtp, quick_policy()).await;
+    let mut sub = Subscription::new(
+        SubscriptionId::parse("sonce0001").unwrap(),
+        crate::helpers::district(97),
+        Filters::default(),
+        Channels::default(),
+        Timestamp::now(),
+    );
+    sub.once = true;
+    w.store
+        .add_subscription(&job.uid, &sub, None)
+        .await
+        .unwrap();
+    job.sids = vec![sub.id.clone()];
+    let mut second = job.clone();
+    second.id = format!("{}-2", job.id);
+    second.detected_at_ms += 1;
+    enqueue(&w, &job).await;
+    enqueue(&w, &second).await;
+    let pass = w.run_once(NO_WAIT).await.unwrap();
+    assert_eq!((pass.delivered, pass.dropped), (1, 1), "{pass:?}");
+    assert_eq!(alerts_to(&app, &email).await, 1);
 }

@@ -165,3 +165,29 @@ async fn verify_answers_what_is_open_in_the_registered_district() {
     app.mail.wait_for(&email, 2).await;
     assert_eq!(alerts_to(&app, &email).await, 1);
 }
+
+#[tokio::test]
+async fn a_district_never_polled_is_polled_first_in_the_next_round() {
+    let app = spawn_app().await;
+    let budget = [("POLL_BUDGET", "1/300s")];
+    let (poller, _, _) = pipeline(&app.prefix, &app.sim.base_url(), &budget).await;
+    for _ in 0..5 {
+        let email = unique_email();
+        crate::helpers::subscriber(&poller.store, &email, crate::helpers::district(93)).await;
+    }
+    let (_, token) = bare_user(&app).await;
+    subscribe(&app, &token, json!({"district_id": 97})).await;
+    let round = poller.poll_once(now_ms()).await.unwrap();
+    assert_eq!((round.fetched, round.deferred), (1, 1), "{round:?}");
+    let polled: Vec<String> = app
+        .sim
+        .requests()
+        .into_iter()
+        .map(|(_, uri)| uri)
+        .filter(|uri| uri.contains("calendarByDistrict"))
+        .collect();
+    assert!(
+        polled[0].contains("district_id=97&"),
+        "the new one, though lighter: {polled:?}"
+    );
+}
