@@ -154,6 +154,7 @@ async fn watch_json_prints_each_event_and_resumes_after_a_server_restart_without
     let (_url, _stop, _task) = server_on(&app, addr).await;
     push(&store, &uid, &[opened("e4")]).await;
 
+    watch.said("Reconnected; resuming after event").await;
     let mut got = Vec::new();
     for _ in 0..3 {
         got.push(watch.event().await["alert_id"].as_str().unwrap().to_owned());
