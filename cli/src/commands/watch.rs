@@ -32,9 +32,13 @@ pub async fn run(ctx: &Context, _args: Args) -> anyhow::Result<()> {
     loop {
         let lost = match ctx.client.events(&creds.token, last_id.as_deref()).await {
             Ok(mut stream) => {
-                if !announced {
-                    eprintln!("Watching for alerts on {} (Ctrl-C stops).", ctx.server);
-                    announced = true;
+                match (announced, &last_id) {
+                    (false, _) => {
+                        eprintln!("Watching for alerts on {} (Ctrl-C stops).", ctx.server);
+                        announced = true;
+                    }
+                    (true, Some(id)) => eprintln!("Reconnected; resuming after event {id}."),
+                    (true, None) => eprintln!("Reconnected."),
                 }
                 wait = FIRST_RETRY;
                 loop {

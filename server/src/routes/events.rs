@@ -118,6 +118,7 @@ struct Feed {
 impl Feed {
     /// The next event to send; `None` ends the stream (shutdown, or Redis
     /// failing: the client reconnects with its last id and loses nothing).
+    /// An entry this version cannot read is logged and passed over.
     async fn next(&mut self) -> Option<Event> {
         loop {
             if *self.stopping.borrow() {
@@ -128,12 +129,15 @@ impl Feed {
             }
             match self
                 .store
-                .read_feed(&self.uid, self.after.as_deref(), BATCH)
+                .read_feed_page(&self.uid, self.after.as_deref(), BATCH)
                 .await
             {
-                Ok(events) if !events.is_empty() => {
-                    self.after = events.last().map(|e| e.id.clone());
-                    self.pending.extend(events);
+                Ok(page) if page.last.is_some() => {
+                    for (id, error) in &page.skipped {
+                        tracing::warn!(id, %error, "skipping a feed entry this version cannot read");
+                    }
+                    self.after = page.last;
+                    self.pending.extend(page.events);
                 }
                 Ok(_) => {
                     tokio::select! {

@@ -68,6 +68,39 @@ impl Store {
         entries.into_iter().map(to_event).collect()
     }
 
+    /// Like [`Store::read_feed`], but an entry this version cannot read is
+    /// skipped (and named in `skipped`) instead of failing the page, and
+    /// `last` says where the next page starts, past skipped entries too: one
+    /// bad entry must not stop a live feed forever.
+    pub async fn read_feed_page(
+        &self,
+        uid: &UserId,
+        after: Option<&str>,
+        count: usize,
+    ) -> Result<FeedPage, StoreError> {
+        let start = after.map_or_else(|| "-".to_owned(), |id| format!("({id}"));
+        let entries: Vec<Entry> = redis::cmd("XRANGE")
+            .arg(self.feed_key(uid))
+            .arg(start)
+            .arg("+")
+            .arg("COUNT")
+            .arg(count)
+            .query_async(&mut self.conn())
+            .await?;
+        let mut page = FeedPage {
+            last: entries.last().map(|(id, _)| id.clone()),
+            ..FeedPage::default()
+        };
+        for entry in entries {
+            let id = entry.0.clone();
+            match to_event(entry) {
+                Ok(event) => page.events.push(event),
+                Err(e) => page.skipped.push((id, e)),
+            }
+        }
+        Ok(page)
+    }
+
     /// Whether `uid`'s feed still holds the event `id` (a stream id; check
     /// it with [`is_feed_id`] first): a client may resume after it.
     pub async fn feed_has(&self, uid: &UserId, id: &str) -> Result<bool, StoreError> {
@@ -99,6 +132,16 @@ impl Store {
     fn feed_key(&self, uid: &UserId) -> String {
         self.key(&format!("feed:{uid}"))
     }
+}
+
+/// One read of a feed: see [`Store::read_feed_page`].
+#[derive(Debug, Default)]
+pub struct FeedPage {
+    pub events: Vec<FeedEvent>,
+    /// Entries that could not be read, by id, with why.
+    pub skipped: Vec<(String, StoreError)>,
+    /// The id of the last entry read, readable or not; `None` when there was none.
+    pub last: Option<String>,
 }
 
 /// Whether `id` has the shape of a stream id, `MILLISECONDS-SEQUENCE`.

@@ -36,7 +36,7 @@ pub use conn::{Client, Conn, cluster_prefix};
 pub use dead::DeadJob;
 pub use depth::QueueDepth;
 pub use fanout::{FanOut, Subscriber};
-pub use feed::{FEED_KEEP, FEED_MAX, is_feed_id};
+pub use feed::{FEED_KEEP, FEED_MAX, FeedPage, is_feed_id};
 pub use followup::{Announced, TrackedAlert};
 pub use history::{Moment, Moments};
 pub use latest::Latest;

@@ -131,7 +131,6 @@ async fn patna_open(app: &TestApp) -> String {
 }
 
 #[tokio::test]
-#[ignore = "needs w12-a's open_now in the subscribe and rearm answers; un-ignore on merge"]
 async fn subscribe_and_rearm_print_what_is_open_right_now() {
     let app = spawn_app().await;
     let cli = Cli::new(&app.base_url);

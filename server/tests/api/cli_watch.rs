@@ -154,6 +154,7 @@ async fn watch_json_prints_each_event_and_resumes_after_a_server_restart_without
     let (_url, _stop, _task) = server_on(&app, addr).await;
     push(&store, &uid, &[opened("e4")]).await;
 
+    watch.said("Reconnected; resuming after event").await;
     let mut got = Vec::new();
     for _ in 0..3 {
         got.push(watch.event().await["alert_id"].as_str().unwrap().to_owned());
@@ -204,7 +205,6 @@ async fn watch_rings_the_bell_at_a_terminal_but_never_in_a_pipe_and_ctrl_c_stops
 /// The same as a user sees it after an opening upstream; needs w12-a's
 /// fan-out into the feed.
 #[tokio::test]
-#[ignore = "needs w12-a's feed fan-out (the poller pushing slots.opened); un-ignore on merge"]
 async fn watch_json_prints_an_opening_the_simulator_makes() {
     let app = spawn_app().await;
     let cli = Cli::new(&app.base_url);
