@@ -16,6 +16,7 @@ mod extract;
 pub mod locations;
 pub mod mail;
 pub mod metrics;
+pub mod net;
 pub mod openapi;
 pub mod ops;
 pub mod poller;

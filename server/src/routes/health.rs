@@ -1,15 +1,17 @@
 //! What operators and orchestrators ask every role: `GET /healthz` (the
 //! process is up), `GET /readyz` (it can reach what it needs: Redis with the
 //! JSON module always, the SMTP server where this process sends mail) and
-//! `GET /metrics` (Prometheus text).
+//! `GET /metrics` (Prometheus text; with an `OPERATOR_KEY` set, only for
+//! requests that show it).
 
 use crate::error::ApiError;
+use crate::extract::Operator;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
-use redis_hack_shared::{HealthResponse, ReadyCheck, ReadyResponse};
+use redis_hack_shared::{ErrorBody, HealthResponse, ReadyCheck, ReadyResponse};
 use std::fmt::Display;
 use std::future::Future;
 use std::time::Duration;
@@ -113,9 +115,13 @@ fn scrub(text: &str, secrets: &[String]) -> String {
 /// read from Redis at scrape time (left out, with `redis_hack_redis_up 0`,
 /// when Redis does not answer within 2 s).
 #[utoipa::path(get, path = "/metrics", tag = "operations",
-    responses((status = 200, description = "Prometheus text format 0.0.4",
-        content_type = "text/plain; version=0.0.4; charset=utf-8", body = String)))]
-async fn metrics(State(app): State<AppState>) -> Result<impl IntoResponse, ApiError> {
+    security((), ("operator_key" = [])),
+    responses(
+        (status = 200, description = "Prometheus text format 0.0.4",
+            content_type = "text/plain; version=0.0.4; charset=utf-8", body = String),
+        (status = 401, description = "The server has an OPERATOR_KEY and the request did not show it", body = ErrorBody),
+    ))]
+async fn metrics(State(app): State<AppState>, _: Operator) -> Result<impl IntoResponse, ApiError> {
     let budget = app.settings.poll.budget;
     let body = crate::metrics::render(&app.store, budget.calls, budget.window)
         .await

@@ -8,6 +8,7 @@ mod conditional;
 mod docs;
 mod errors;
 mod health;
+mod limits;
 mod locations;
 mod secrets;
 mod slots;

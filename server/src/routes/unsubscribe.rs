@@ -7,6 +7,7 @@
 use crate::state::AppState;
 use crate::store::StoreError;
 use crate::unsubscribe::Unsubscribe;
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Html;
@@ -19,6 +20,9 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 type Page = (StatusCode, Html<String>);
 
+/// The token from the path; one that is not UTF-8 (`%ff`) is an invalid link, not a text/plain error.
+type Token = Result<Path<String>, PathRejection>;
+
 /// The page an email's unsubscribe link opens: what will stop, and one button.
 #[utoipa::path(get, path = "/unsubscribe/{token}", tag = "unsubscribe",
     params(("token" = String, Path, description = "The signed token from the email's link")),
@@ -27,8 +31,8 @@ type Page = (StatusCode, Html<String>);
         (status = 400, description = "The link is not valid (cut short or altered)", content_type = "text/html", body = String),
         (status = 503, description = "Storage is unavailable; nothing was changed", content_type = "text/html", body = String),
     ))]
-async fn confirm_page(State(app): State<AppState>, Path(token): Path<String>) -> Page {
-    let Some(link) = app.links.check(&token) else {
+async fn confirm_page(State(app): State<AppState>, token: Token) -> Page {
+    let Some(link) = token.ok().and_then(|Path(t)| app.links.check(&t)) else {
         return invalid();
     };
     match still_subscribed(&app, &link).await {
@@ -60,8 +64,8 @@ async fn confirm_page(State(app): State<AppState>, Path(token): Path<String>) ->
         (status = 503, description = "Storage is unavailable; nothing was changed", content_type = "text/html", body = String),
     ))]
 #[tracing::instrument(skip_all)]
-async fn unsubscribe(State(app): State<AppState>, Path(token): Path<String>) -> Page {
-    let Some(link) = app.links.check(&token) else {
+async fn unsubscribe(State(app): State<AppState>, token: Token) -> Page {
+    let Some(link) = token.ok().and_then(|Path(t)| app.links.check(&t)) else {
         return invalid();
     };
     let subs = match still_subscribed(&app, &link).await {

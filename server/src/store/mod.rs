@@ -72,12 +72,24 @@ impl From<redis::RedisError> for StoreError {
             || e.is_connection_refusal()
             || e.is_timeout()
             || e.is_connection_dropped()
+            || is_unavailable_for_now(&e)
         {
             Self::Unreachable(e)
         } else {
             Self::Command(e)
         }
     }
+}
+
+/// Redis answers but cannot serve yet: it is loading its data after a
+/// restart (`LOADING`), or a cluster is failing over (`TRYAGAIN`,
+/// `CLUSTERDOWN`, `MASTERDOWN`, `READONLY` on a demoted master). Like an
+/// unreachable Redis, this passes by itself.
+fn is_unavailable_for_now(e: &redis::RedisError) -> bool {
+    matches!(
+        e.code(),
+        Some("LOADING" | "TRYAGAIN" | "CLUSTERDOWN" | "MASTERDOWN" | "READONLY")
+    )
 }
 
 /// A handle on Redis: cheap to clone, reconnects by itself.
@@ -166,6 +178,30 @@ impl Store {
 /// `value` as JSON, for a key or a script argument.
 fn to_json<T: serde::Serialize>(what: &'static str, value: &T) -> Result<String, StoreError> {
     serde_json::to_string(value).map_err(|source| StoreError::Encode { what, source })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn server_error(line: &str) -> redis::RedisError {
+        let parsed = redis::parse_redis_value(format!("-{line}\r\n").as_bytes()).unwrap();
+        parsed.extract_error().unwrap_err()
+    }
+
+    #[test]
+    fn redis_loading_its_data_is_unavailable_not_a_failed_command() {
+        let loading = server_error("LOADING Redis is loading the dataset in memory");
+        assert!(matches!(
+            StoreError::from(loading),
+            StoreError::Unreachable(_)
+        ));
+        let down = server_error("CLUSTERDOWN The cluster is down");
+        assert!(matches!(StoreError::from(down), StoreError::Unreachable(_)));
+        let wrong =
+            server_error("WRONGTYPE Operation against a key holding the wrong kind of value");
+        assert!(matches!(StoreError::from(wrong), StoreError::Command(_)));
+    }
 }
 
 /// Milliseconds since the Unix epoch.
