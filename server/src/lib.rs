@@ -22,6 +22,7 @@ pub mod ops;
 pub mod poller;
 pub mod roles;
 mod routes;
+mod serve;
 mod state;
 pub mod store;
 pub mod unsubscribe;

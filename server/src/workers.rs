@@ -71,7 +71,8 @@ pub async fn unsubscribe_links(
         .signing_key("unsubscribe")
         .await
         .context("REDIS_URL")?;
-    Ok(UnsubscribeLinks::new(key, &settings.public_url))
+    Ok(UnsubscribeLinks::new(key, &settings.public_url)
+        .with_ttl(settings.edge.unsubscribe_link_ttl))
 }
 
 /// The mailer `SMTP_URL`, `SMTP_USERNAME`, `SMTP_PASSWORD`, `MAIL_FROM` and

@@ -14,7 +14,7 @@ use crate::mail::{ListUnsubscribe, Mailer};
 use crate::metrics;
 use crate::store::{Moment, Queue, QueuedJob, Store, now_ms};
 use crate::unsubscribe::UnsubscribeLinks;
-use redis_hack_shared::{EmailAddress, SubscriptionId, Target};
+use redis_hack_shared::{EmailAddress, SubscriptionId, Target, Timestamp};
 use std::time::Instant;
 
 /// Who an alert email goes to, about what, for which subscriptions.
@@ -22,6 +22,8 @@ struct Recipient<'a> {
     email: &'a EmailAddress,
     about: &'a Target,
     sids: Vec<SubscriptionId>,
+    /// The same, with their creation times, for the unsubscribe link.
+    created: Vec<(SubscriptionId, Timestamp)>,
 }
 
 /// The email worker: the pump over the `email` queue with [`EmailHandler`].
@@ -65,6 +67,11 @@ impl Handler for EmailHandler {
             email: &user.email,
             about,
             sids: routing.email_ids(),
+            created: routing
+                .by_email()
+                .iter()
+                .map(|s| (s.id.clone(), s.created_at))
+                .collect(),
         };
         self.send(&queued, job, to).await
     }
@@ -107,9 +114,10 @@ impl EmailHandler {
             email: to,
             about,
             sids,
+            created,
         } = to;
         let unsubscribe = ListUnsubscribe {
-            url: self.links.url(&job.uid, &sids),
+            url: self.links.url(&job.uid, &created),
             mailto: self.unsubscribe_mailto.clone(),
         };
         let (subject, text, html) = render(&job, about, &unsubscribe.url);

@@ -55,11 +55,14 @@ impl HookClient {
         let builder = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(timeout)
-            .timeout(timeout)
-            .dns_resolver(Arc::new(GuardedResolver { allow_private }));
+            .timeout(timeout);
+        // Through a proxy, the only name resolved here is the proxy's own
+        // (often private, and trusted): targets are checked in `deliver`.
         let builder = match proxy {
             Some(url) => builder.proxy(reqwest::Proxy::all(url)?),
-            None => builder.no_proxy(),
+            None => builder
+                .no_proxy()
+                .dns_resolver(Arc::new(GuardedResolver { allow_private })),
         };
         Ok(Self {
             http: builder.build()?,
