@@ -102,7 +102,7 @@ async fn register(
     request_body = VerifyRequest,
     responses(
         (status = 200, description = "Verified: the token (shown once) and the subscriptions", body = VerifyResponse),
-        (status = 401, description = "No valid code for this address, a wrong code, or a code invalidated after 6 wrong tries (from this client) or 30 (from all)", body = ErrorBody),
+        (status = 401, description = "No valid code for this address, a wrong code, or a code invalidated after 6 wrong tries (from this client) or 18 (from all)", body = ErrorBody),
         (status = 422, description = "The device label is over 100 characters (`field_too_long`)", body = ErrorBody),
         (status = 429, description = "Too many verify calls from this client (`VERIFY_LIMIT_IP_PER_HOUR`)",
             body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait"))),
@@ -163,7 +163,7 @@ enum Verdict {
     SpentHere,
     /// A try after that: answered as if there were no code.
     NoneLeftHere,
-    /// The 30th wrong try from all clients: the code no longer works at all.
+    /// The 18th wrong try from all clients: the code no longer works at all.
     Invalidated,
 }
 
@@ -282,8 +282,8 @@ mod tests {
             Verdict::Right,
             "another client's code works"
         );
-        assert_eq!(verdict(false, 2, 30), Verdict::Invalidated);
-        assert_eq!(verdict(true, 2, 30), Verdict::Right);
-        assert_eq!(verdict(true, 2, 31), Verdict::Invalidated);
+        assert_eq!(verdict(false, 2, 18), Verdict::Invalidated);
+        assert_eq!(verdict(true, 2, 18), Verdict::Right);
+        assert_eq!(verdict(true, 2, 19), Verdict::Invalidated);
     }
 }

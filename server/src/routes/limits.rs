@@ -11,14 +11,15 @@ use redis_hack_shared::EmailAddress;
 /// Codes one client may have sent to one address: 1 a minute and 5 an hour.
 pub const CODES_PER_CLIENT_MINUTE: u32 = 1;
 pub const CODES_PER_CLIENT_HOUR: u32 = 5;
-/// Codes one address may be sent per hour from every client together.
-pub const CODES_PER_ADDRESS_HOUR: u32 = 20;
+/// Codes one address may be sent per hour from every client together (three
+/// clients' worth: one stranger cannot use them up).
+pub const CODES_PER_ADDRESS_HOUR: u32 = 15;
 /// Attempts one client may make at one code: its sixth wrong one ends the
 /// code for that client only.
 pub const ATTEMPTS_PER_CLIENT: u32 = 6;
-/// Attempts at one code from every client together: the 30th wrong one
+/// Attempts at one code from every client together: the 18th wrong one
 /// invalidates it for everyone.
-pub const ATTEMPTS_PER_CODE: u32 = 30;
+pub const ATTEMPTS_PER_CODE: u32 = 18;
 
 fn limit(scope: &'static str, id: String, max: u32, window_secs: u64) -> Limit {
     Limit {

@@ -19,6 +19,7 @@ mod faults;
 mod health;
 mod helpers;
 mod listing;
+mod loading;
 mod locations;
 mod lockout;
 mod logs;
