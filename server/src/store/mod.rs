@@ -180,6 +180,14 @@ fn to_json<T: serde::Serialize>(what: &'static str, value: &T) -> Result<String,
     serde_json::to_string(value).map_err(|source| StoreError::Encode { what, source })
 }
 
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -202,12 +210,4 @@ mod tests {
             server_error("WRONGTYPE Operation against a key holding the wrong kind of value");
         assert!(matches!(StoreError::from(wrong), StoreError::Command(_)));
     }
-}
-
-/// Milliseconds since the Unix epoch.
-pub fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
 }
