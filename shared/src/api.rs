@@ -142,7 +142,8 @@ pub struct ReadyCheck {
     /// `redis` or `smtp`.
     pub name: String,
     pub ok: bool,
-    /// What is wrong, when it is not ok (never a secret or a credential).
+    /// What is wrong, when it is not ok ("cannot reach Redis"): never the
+    /// underlying error, a secret or a credential.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
 }

@@ -73,3 +73,64 @@ impl EdgeConfig {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn edge(pairs: &[(&str, &str)]) -> Result<EdgeConfig, ConfigError> {
+        let pairs: Vec<(String, String)> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let lookup = move |name: &str| {
+            pairs
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
+        };
+        EdgeConfig::from_vars(&Vars::new(&lookup))
+    }
+
+    #[test]
+    fn defaults_close_slow_connections_and_trust_no_proxy() {
+        let e = edge(&[]).unwrap();
+        assert_eq!(e.header_read_timeout, Duration::from_secs(30));
+        assert_eq!(e.idle_timeout, Duration::from_secs(60));
+        assert_eq!(e.max_connections, 10_000);
+        assert!(e.trusted_proxies.is_empty() && e.operator_key.is_none());
+        assert_eq!(e.verify_limit_ip_per_hour, 100);
+        assert_eq!(e.unsubscribe_link_ttl, Duration::from_secs(60 * 86_400));
+        assert!(e.webhook_proxy.is_none());
+        let e = edge(&[("TRUSTED_PROXIES", "10.0.0.0/8, fd00::/8")]).unwrap();
+        assert_eq!(e.trusted_proxies.len(), 2);
+    }
+
+    #[test]
+    fn a_bad_value_names_its_variable() {
+        for (var, bad) in [
+            ("TRUSTED_PROXIES", "10.0.0.0/33"),
+            ("OPERATOR_KEY", "short"),
+            ("WEBHOOK_PROXY", "socks5://proxy:1080"),
+            ("HEADER_READ_TIMEOUT", "0s"),
+            ("MAX_CONNECTIONS", "0"),
+            ("UNSUBSCRIBE_LINK_TTL", "forever"),
+        ] {
+            assert_eq!(edge(&[(var, bad)]).unwrap_err().var, var, "{var}={bad}");
+        }
+    }
+
+    #[test]
+    fn the_operator_key_and_proxy_do_not_show_in_debug_output() {
+        let e = edge(&[
+            ("OPERATOR_KEY", "operator-key-hunter2"),
+            ("WEBHOOK_PROXY", "http://user:hunter3@proxy:4750"),
+        ])
+        .unwrap();
+        let shown = format!("{e:?}");
+        assert!(
+            !shown.contains("hunter2") && !shown.contains("hunter3"),
+            "{shown}"
+        );
+    }
+}

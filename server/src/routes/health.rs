@@ -66,7 +66,8 @@ async fn readyz(State(app): State<AppState>) -> (StatusCode, Json<ReadyResponse>
     (code, Json(body))
 }
 
-/// Runs one check within `CHECK_TIMEOUT`; a failure's detail never holds `secrets`.
+/// Runs one check within `CHECK_TIMEOUT`; a failure's detail names what
+/// failed, never the underlying error or `secrets` (the log has the error).
 async fn check<E: Display>(
     name: &str,
     secrets: &[String],
@@ -74,12 +75,17 @@ async fn check<E: Display>(
 ) -> ReadyCheck {
     let detail = match tokio::time::timeout(CHECK_TIMEOUT, probe).await {
         Ok(Ok(())) => None,
-        Ok(Err(e)) => Some(scrub(&e.to_string(), secrets)),
-        Err(_) => Some(format!("no answer within {} s", CHECK_TIMEOUT.as_secs())),
+        Ok(Err(e)) => {
+            let why = scrub(&e.to_string(), secrets);
+            tracing::warn!(check = name, reason = %why, "not ready");
+            Some(headline(&why).to_owned())
+        }
+        Err(_) => {
+            let why = format!("no answer within {} s", CHECK_TIMEOUT.as_secs());
+            tracing::warn!(check = name, reason = %why, "not ready");
+            Some(why)
+        }
     };
-    if let Some(why) = &detail {
-        tracing::warn!(check = name, reason = %why, "not ready");
-    }
     ReadyCheck {
         name: name.into(),
         ok: detail.is_none(),
@@ -102,6 +108,12 @@ fn secrets_of(app: &AppState) -> Vec<String> {
     }
     secrets.retain(|s| !s.is_empty());
     secrets
+}
+
+/// What failed, without the underlying error's text ("cannot reach Redis",
+/// not "...: broken pipe"): a 503 body carries no internal detail; the log has it.
+fn headline(text: &str) -> &str {
+    text.split(": ").next().unwrap_or(text)
 }
 
 /// `text` with every occurrence of each secret replaced.
@@ -141,5 +153,18 @@ mod tests {
             &secrets,
         );
         assert_eq!(detail, "cannot reach [redacted] (auth [redacted])");
+    }
+
+    #[test]
+    fn a_failure_detail_names_what_failed_not_the_underlying_error() {
+        assert_eq!(
+            headline("cannot reach Redis: broken pipe"),
+            "cannot reach Redis"
+        );
+        assert_eq!(
+            headline("cannot reach the SMTP server: Connection refused (os error 111)"),
+            "cannot reach the SMTP server"
+        );
+        assert_eq!(headline("no answer within 2 s"), "no answer within 2 s");
     }
 }
