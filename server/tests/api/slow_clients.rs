@@ -95,3 +95,33 @@ async fn idle_and_trickling_connections_are_closed_while_requests_are_served() {
         "{open} of 41 slow connections were still open after {WITHIN:?}"
     );
 }
+
+#[tokio::test]
+async fn past_max_connections_a_client_waits_until_one_closes() {
+    let app = spawn_app_with(&[("MAX_CONNECTIONS", "2")]).await;
+    let addr = app.base_url.trim_start_matches("http://").to_owned();
+    let held = [
+        TcpStream::connect(&addr).await.unwrap(),
+        TcpStream::connect(&addr).await.unwrap(),
+    ];
+    let fresh = || {
+        reqwest::Client::builder()
+            .pool_max_idle_per_host(0)
+            .build()
+            .unwrap()
+    };
+    let blocked = fresh()
+        .get(app.url("/healthz"))
+        .timeout(Duration::from_secs(2))
+        .send()
+        .await;
+    assert!(blocked.is_err(), "both connections are taken: {blocked:?}");
+    drop(held);
+    let r = fresh()
+        .get(app.url("/healthz"))
+        .timeout(WITHIN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "served once a connection closed");
+}
