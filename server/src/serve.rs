@@ -2,8 +2,10 @@
 //! connection must send a whole request header within `HEADER_READ_TIMEOUT`
 //! of starting to wait for one (hyper's timer, which also runs while a
 //! keep-alive connection waits for its next request, so an idle connection
-//! lasts at most the shorter of the two timeouts); one with no request in
-//! flight for `IDLE_TIMEOUT` since it opened or last answered is closed; and at
+//! lasts at most the shorter of the two timeouts; a watchdog here covers a
+//! new connection that sends nothing at all, before hyper's timer starts);
+//! one with no request in flight for `IDLE_TIMEOUT` since it last answered is
+//! closed; and at
 //! most `MAX_CONNECTIONS` are served at once (the next waits in the kernel's
 //! backlog until one closes). On shutdown the listener closes, idle
 //! connections close, and requests in flight finish.
@@ -64,7 +66,7 @@ pub async fn serve(
         };
         let (builder, router, stopped) = (builder.clone(), router.clone(), stopped.clone());
         tokio::spawn(async move {
-            connection(&builder, stream, peer, router, limits.idle_timeout, stopped).await;
+            connection(&builder, stream, peer, router, limits, stopped).await;
             drop(permit);
         });
     }
@@ -74,12 +76,30 @@ pub async fn serve(
     let _ = slots.acquire_many(all).await;
 }
 
-/// When the connection last finished a request (ms since it opened), and how
-/// many requests it has in flight.
+/// How many requests the connection has started and has in flight, and when
+/// it last finished one (ms since it opened).
 #[derive(Default)]
 struct Activity {
+    started: AtomicUsize,
     in_flight: AtomicUsize,
     last_ms: AtomicU64,
+}
+
+impl Activity {
+    /// Whether a connection open for `open` should be closed: it has sent no
+    /// request within the header-read timeout (hyper's own timer starts only
+    /// once the first bytes tell HTTP/1 from HTTP/2), or none is in flight
+    /// and it has idled for the idle timeout.
+    fn expired(&self, open: Duration, limits: &Limits) -> bool {
+        if self.in_flight.load(Ordering::SeqCst) > 0 {
+            return false;
+        }
+        if self.started.load(Ordering::SeqCst) == 0 {
+            return open >= limits.header_read_timeout.min(limits.idle_timeout);
+        }
+        let last = Duration::from_millis(self.last_ms.load(Ordering::SeqCst));
+        open.saturating_sub(last) >= limits.idle_timeout
+    }
 }
 
 async fn connection(
@@ -87,7 +107,7 @@ async fn connection(
     stream: TcpStream,
     peer: SocketAddr,
     router: Router,
-    idle_timeout: Duration,
+    limits: Limits,
     mut stopped: watch::Receiver<bool>,
 ) {
     let _ = stream.set_nodelay(true);
@@ -97,6 +117,7 @@ async fn connection(
     let service = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
         req.extensions_mut().insert(ConnectInfo(peer));
         let (router, seen) = (router.clone(), seen.clone());
+        seen.started.fetch_add(1, Ordering::SeqCst);
         seen.in_flight.fetch_add(1, Ordering::SeqCst);
         async move {
             let answer = router.oneshot(req).await;
@@ -108,7 +129,8 @@ async fn connection(
     });
     let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
     tokio::pin!(conn);
-    let mut tick = tokio::time::interval((idle_timeout / 4).max(Duration::from_millis(50)));
+    let shortest = limits.header_read_timeout.min(limits.idle_timeout);
+    let mut tick = tokio::time::interval((shortest / 4).max(Duration::from_millis(50)));
     let mut closing = false;
     loop {
         tokio::select! {
@@ -118,9 +140,7 @@ async fn connection(
                 conn.as_mut().graceful_shutdown();
             }
             _ = tick.tick(), if !closing => {
-                let idle_since = Duration::from_millis(activity.last_ms.load(Ordering::SeqCst));
-                let idle = opened.elapsed().saturating_sub(idle_since);
-                if activity.in_flight.load(Ordering::SeqCst) == 0 && idle >= idle_timeout {
+                if activity.expired(opened.elapsed(), &limits) {
                     closing = true;
                     conn.as_mut().graceful_shutdown();
                 }
