@@ -42,7 +42,7 @@ wait_until "the simulator" "$STARTED_PID" "$RUN/simulator.log" \
 api_port="$(free_port)"
 start_bg fuzz-server "$RUN/server.log" "$RUN" env BIND_ADDR="127.0.0.1:$api_port" \
   REDIS_URL="$TEST_REDIS_URL" REDIS_KEY_PREFIX="fuzz$(date +%s):" SMTP_URL="$TEST_SMTP_URL" \
-  COWIN_API_URL="http://127.0.0.1:$sim_port/api/v2" RATE_LIMIT_IP_PER_HOUR=1000000 \
+  COWIN_API_URL="http://127.0.0.1:$sim_port/api/v2" RATE_LIMIT_IP_PER_HOUR=1000000 VERIFY_LIMIT_IP_PER_HOUR=1000000 \
   PUBLISHER_KEYS="$KEY" LOG=warn "$BIN/redis-hack-server" all
 wait_until "redis-hack-server" "$STARTED_PID" "$RUN/server.log" \
   curl -fsS -o /dev/null "http://127.0.0.1:$api_port/readyz"

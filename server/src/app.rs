@@ -1,7 +1,8 @@
 //! Building and running the server: connect to Redis (refusing to start
 //! without the JSON module), set up the mailer and the CoWIN client, bind the
 //! listener, and run the chosen roles (API, poller, email and webhook
-//! workers) until the shutdown future resolves.
+//! workers) until the shutdown future resolves. HTTP is served by `serve`,
+//! with its header-read and idle timeouts and connection cap.
 
 use crate::alerts::Worker;
 use crate::config::Settings;
@@ -9,6 +10,7 @@ use crate::locations::Locations;
 use crate::poller::Poller;
 pub use crate::roles::Roles;
 use crate::routes;
+use crate::serve::Limits;
 use crate::state::AppState;
 use crate::store::Store;
 use crate::upstream::CowinClient;
@@ -29,6 +31,7 @@ pub struct Application {
     worker: Option<(Worker, WebhookWorker)>,
     grace: Duration,
     stop: tokio::sync::watch::Sender<bool>,
+    limits: Limits,
 }
 
 impl Application {
@@ -67,6 +70,11 @@ impl Application {
         };
         let grace = settings.delivery.shutdown_grace;
         let (stop, stopping) = tokio::sync::watch::channel(false);
+        let limits = Limits {
+            header_read_timeout: settings.edge.header_read_timeout,
+            idle_timeout: settings.edge.idle_timeout,
+            max_connections: settings.edge.max_connections,
+        };
         let router = serve(settings, roles, store, upstream, stopping).await?;
         Ok(Self {
             listener,
@@ -75,6 +83,7 @@ impl Application {
             worker,
             grace,
             stop,
+            limits,
         })
     }
 
@@ -103,18 +112,12 @@ impl Application {
             tasks.spawn(email.run(stopped.clone()));
             tasks.spawn(webhook.run(stopped.clone()));
         }
-        let service = self
-            .router
-            .into_make_service_with_connect_info::<SocketAddr>();
-        let mut http_stopped = stopped.clone();
-        let serve = axum::serve(self.listener, service).with_graceful_shutdown(async move {
-            let _ = http_stopped.wait_for(|s| *s).await;
-        });
-        let mut http = tokio::spawn(async move { serve.await });
+        let serve = crate::serve::serve(self.listener, self.router, self.limits, stopped.clone());
+        let mut http = tokio::spawn(serve);
         tokio::select! {
             () = shutdown => {}
-            // The listener failing is the only way serving ends by itself.
-            done = &mut http => return done.map_err(std::io::Error::other)?,
+            // Serving ends by itself only if its task panicked.
+            done = &mut http => return done.map_err(std::io::Error::other),
         }
         let grace_s = self.grace.as_secs();
         tracing::info!(

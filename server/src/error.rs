@@ -1,6 +1,6 @@
 //! `ApiError`: every way a request can fail, turned into a status code and
 //! the shared JSON error body in one `match`. Details of 5xx errors are
-//! logged, never returned. The lower layers' errors (store, upstream,
+//! logged, never returned; a 503 says when to try again (`Retry-After`). The lower layers' errors (store, upstream,
 //! locations, delivery, a request's target) are mapped to it here, once.
 
 use crate::delivery::DeliveryError;
@@ -9,7 +9,10 @@ use crate::store::StoreError;
 use crate::upstream::UpstreamError;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use redis_hack_shared::{ErrorBody, TargetSpecError};
+use redis_hack_shared::{ErrorBody, FieldTooLong, TargetSpecError};
+
+/// Seconds a client is asked to wait when Redis is unreachable or loading.
+pub const STORAGE_RETRY_AFTER: u64 = 5;
 
 /// An error answered to an HTTP client.
 #[derive(Debug, thiserror::Error)]
@@ -109,10 +112,20 @@ impl IntoResponse for ApiError {
             body.error.suggestions = suggestions.clone();
         }
         let mut response = (status, axum::Json(body)).into_response();
-        if let Self::TooManyRequests { retry_after } = self {
+        let retry_after = match self {
+            Self::TooManyRequests { retry_after } => Some(retry_after),
+            Self::Unavailable { status, code, .. } if status == StatusCode::SERVICE_UNAVAILABLE => {
+                Some(match code {
+                    "storage_unavailable" => STORAGE_RETRY_AFTER,
+                    _ => 60,
+                })
+            }
+            _ => None,
+        };
+        if let Some(secs) = retry_after {
             response
                 .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         response
     }
@@ -121,11 +134,17 @@ impl IntoResponse for ApiError {
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::Unreachable(_) | StoreError::NoJsonModule => Self::Unavailable {
-                status: StatusCode::SERVICE_UNAVAILABLE,
-                code: "storage_unavailable",
-                message: format!("storage is unavailable, try again shortly ({e})"),
-            },
+            // The cause (e.g. "broken pipe", "busy loading") is logged, never answered.
+            StoreError::Unreachable(_) | StoreError::NoJsonModule => {
+                tracing::warn!(error = %e, "storage unavailable");
+                Self::Unavailable {
+                    status: StatusCode::SERVICE_UNAVAILABLE,
+                    code: "storage_unavailable",
+                    message: format!(
+                        "storage is unavailable; try again in {STORAGE_RETRY_AFTER} seconds"
+                    ),
+                }
+            }
             other => Self::Internal(other.into()),
         }
     }
@@ -167,6 +186,16 @@ impl From<LocationError> for ApiError {
 impl From<TargetSpecError> for ApiError {
     fn from(e: TargetSpecError) -> Self {
         Self::bad_request(e.code(), e.to_string())
+    }
+}
+
+impl From<FieldTooLong> for ApiError {
+    fn from(e: FieldTooLong) -> Self {
+        Self::Unknown {
+            code: "field_too_long",
+            message: e.to_string(),
+            suggestions: Vec::new(),
+        }
     }
 }
 

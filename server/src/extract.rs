@@ -1,16 +1,18 @@
 //! Request extractors that turn every rejection into an `ApiError`: a JSON
-//! body (400 naming what is wrong, 413, 415), the bearer-token user, and the
-//! client IP used for rate limits.
+//! body (400 naming what is wrong, 413, 415), a path parameter, the
+//! bearer-token user, the operator, and the client IP used for rate limits
+//! (from forwarding headers only when the peer is in `TRUSTED_PROXIES`).
 
 use crate::error::ApiError;
 use crate::state::AppState;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
-use axum::http::{StatusCode, header, request::Parts};
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Path, Request};
+use axum::http::{HeaderMap, StatusCode, header, request::Parts};
 use redis_hack_shared::UserId;
 use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use subtle::ConstantTimeEq;
 
 /// Largest accepted request body; every valid request is far smaller.
 pub const BODY_LIMIT: usize = 16 * 1024;
@@ -75,14 +77,7 @@ impl FromRequestParts<AppState> for AuthUser {
         parts: &mut Parts,
         app: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let header = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok());
-        let Some(token) = header
-            .and_then(|h| h.strip_prefix("Bearer "))
-            .map(str::trim)
-        else {
+        let Some(token) = bearer(&parts.headers) else {
             return Err(ApiError::unauthorized(
                 "missing_token",
                 "this needs an 'Authorization: Bearer <token>' header; get a token with register and verify",
@@ -102,22 +97,97 @@ impl FromRequestParts<AppState> for AuthUser {
     }
 }
 
+/// The credentials of an `Authorization: Bearer <token>` header; the scheme
+/// matches in any case (RFC 9110: `bearer`, `BEARER`).
+pub fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.trim_start().split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
+/// An operator: anyone when `OPERATOR_KEY` is unset, otherwise a request
+/// showing it as a bearer token (compared in constant time).
+pub struct Operator;
+
+impl FromRequestParts<AppState> for Operator {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, ApiError> {
+        let Some(key) = &app.settings.edge.operator_key else {
+            return Ok(Self);
+        };
+        match bearer(&parts.headers) {
+            // Digests first, so the comparison takes the same time whatever the lengths.
+            Some(given)
+                if bool::from(
+                    Sha256::digest(given.as_bytes())
+                        .ct_eq(&Sha256::digest(key.expose().as_bytes())),
+                ) =>
+            {
+                Ok(Self)
+            }
+            Some(_) => Err(ApiError::unauthorized(
+                "invalid_operator_key",
+                "the bearer token is not this server's operator key",
+            )),
+            None => Err(ApiError::unauthorized(
+                "missing_operator_key",
+                "this is for operators: send the operator key as 'Authorization: Bearer KEY'",
+            )),
+        }
+    }
+}
+
+/// `axum::extract::Path` with its rejection (e.g. a `%ff` that is not UTF-8)
+/// in the project's error body.
+pub struct ApiPath<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        match Path::<T>::from_request_parts(parts, state).await {
+            Ok(Path(value)) => Ok(Self(value)),
+            Err(_) => Err(ApiError::bad_request(
+                "invalid_path",
+                "the path is not valid: after percent-decoding it must be UTF-8 text",
+            )),
+        }
+    }
+}
+
 /// SHA-256 of a bearer token, hex: what the store keeps instead of the token.
 pub fn hash_token(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
-/// The peer address of the connection (rate limits count per client IP).
+/// The client's address: the connection's peer, or, when the peer is one of
+/// `TRUSTED_PROXIES`, the address its forwarding headers name (rate limits
+/// count per client, an IPv6 client per /64: see `net::limit_id`).
 pub struct ClientIp(pub IpAddr);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+impl ClientIp {
+    /// The id rate limits count this client under.
+    pub fn limit_id(&self) -> String {
+        crate::net::limit_id(self.0)
+    }
+}
+
+impl FromRequestParts<AppState> for ClientIp {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let ip = parts
+    async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, ApiError> {
+        let peer = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
             .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip());
-        Ok(Self(ip))
+        let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
+        Ok(Self(crate::net::client_ip(
+            peer,
+            header("forwarded"),
+            header("x-forwarded-for"),
+            &app.settings.edge.trusted_proxies,
+        )))
     }
 }

@@ -48,7 +48,11 @@ pub async fn delivery_workers(
         handler: Arc::new(WebhookHandler {
             store: store.clone(),
             mailer,
-            client: HookClient::new(d.webhook_timeout, d.webhook_allow_private)?,
+            client: HookClient::with_proxy(
+                d.webhook_timeout,
+                d.webhook_allow_private,
+                settings.edge.webhook_proxy.as_ref().map(|p| p.expose()),
+            )?,
             policy: HookPolicy {
                 schedule: d.webhook_schedule.clone(),
                 disable_after: d.webhook_disable_after,
@@ -67,7 +71,8 @@ pub async fn unsubscribe_links(
         .signing_key("unsubscribe")
         .await
         .context("REDIS_URL")?;
-    Ok(UnsubscribeLinks::new(key, &settings.public_url))
+    Ok(UnsubscribeLinks::new(key, &settings.public_url)
+        .with_ttl(settings.edge.unsubscribe_link_ttl))
 }
 
 /// The mailer `SMTP_URL`, `SMTP_USERNAME`, `SMTP_PASSWORD`, `MAIL_FROM` and

@@ -3,7 +3,10 @@
 //! Request bodies refuse unknown fields, so a typo in a field name is an error
 //! rather than a silently ignored filter.
 
-use crate::domain::{DistrictId, EmailAddress, OtpCode, StateId};
+use crate::domain::{
+    DistrictId, EmailAddress, FieldTooLong, MAX_DEVICE_CHARS, MAX_NAME_CHARS, OtpCode, StateId,
+    check_len,
+};
 use crate::subscription::Subscription;
 use crate::target::{TargetFields, TargetSpec, TargetSpecError};
 use serde::{Deserialize, Serialize};
@@ -49,14 +52,22 @@ pub struct DistrictsResponse {
 pub struct RegisterRequest {
     pub email: EmailAddress,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(max_length = 100))]
     pub state: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(max_length = 100))]
     pub district: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub district_id: Option<DistrictId>,
 }
 
 impl RegisterRequest {
+    /// Refuses a state or district name longer than [`MAX_NAME_CHARS`].
+    pub fn check_lengths(&self) -> Result<(), FieldTooLong> {
+        check_len("state", self.state.as_deref(), MAX_NAME_CHARS)?;
+        check_len("district", self.district.as_deref(), MAX_NAME_CHARS)
+    }
+
     /// The district to watch once verified, if the request names one.
     pub fn target(&self) -> Result<Option<TargetSpec>, TargetSpecError> {
         TargetSpec::for_registration(TargetFields {
@@ -85,7 +96,15 @@ pub struct VerifyRequest {
     pub code: OtpCode,
     /// A label for the device the token is issued to, e.g. its host name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(max_length = 100))]
     pub device: Option<String>,
+}
+
+impl VerifyRequest {
+    /// Refuses a device label longer than [`MAX_DEVICE_CHARS`].
+    pub fn check_lengths(&self) -> Result<(), FieldTooLong> {
+        check_len("device", self.device.as_deref(), MAX_DEVICE_CHARS)
+    }
 }
 
 /// The answer to a successful `verify`.
@@ -123,7 +142,8 @@ pub struct ReadyCheck {
     /// `redis` or `smtp`.
     pub name: String,
     pub ok: bool,
-    /// What is wrong, when it is not ok (never a secret or a credential).
+    /// What is wrong, when it is not ok ("cannot reach Redis"): never the
+    /// underlying error, a secret or a credential.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
 }

@@ -53,8 +53,10 @@ pub struct CreateSubscriptionRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub district_id: Option<DistrictId>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(max_length = 100))]
     pub state: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(max_length = 100))]
     pub district: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pincode: Option<Pincode>,
@@ -97,6 +99,12 @@ impl Default for CreateSubscriptionRequest {
 }
 
 impl CreateSubscriptionRequest {
+    /// Refuses a state or district name longer than [`crate::MAX_NAME_CHARS`].
+    pub fn check_lengths(&self) -> Result<(), crate::FieldTooLong> {
+        crate::check_len("state", self.state.as_deref(), crate::MAX_NAME_CHARS)?;
+        crate::check_len("district", self.district.as_deref(), crate::MAX_NAME_CHARS)
+    }
+
     /// The one target the request names.
     pub fn target(&self) -> Result<TargetSpec, TargetSpecError> {
         let fields = TargetFields {

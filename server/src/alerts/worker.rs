@@ -15,7 +15,7 @@ use crate::mail::{ListUnsubscribe, Mailer, Thread};
 use crate::metrics;
 use crate::store::{Disarm, Moment, Queue, QueuedJob, Store, now_ms};
 use crate::unsubscribe::UnsubscribeLinks;
-use redis_hack_shared::{EmailAddress, SubscriptionId, Target};
+use redis_hack_shared::{EmailAddress, SubscriptionId, Target, Timestamp};
 use std::time::Instant;
 
 /// Who an alert email goes to, about what, for which subscriptions.
@@ -23,6 +23,8 @@ struct Recipient<'a> {
     email: &'a EmailAddress,
     about: &'a Target,
     sids: Vec<SubscriptionId>,
+    /// The same, with their creation times, for the unsubscribe link.
+    created: Vec<(SubscriptionId, Timestamp)>,
 }
 
 /// The email worker: the pump over the `email` queue with [`EmailHandler`].
@@ -68,6 +70,11 @@ impl Handler for EmailHandler {
             email: &user.email,
             about,
             sids: routing.email_ids(),
+            created: routing
+                .by_email()
+                .iter()
+                .map(|s| (s.id.clone(), s.created_at))
+                .collect(),
         };
         self.send(&queued, job, to).await
     }
@@ -133,9 +140,10 @@ impl EmailHandler {
             email: to,
             about,
             sids,
+            created,
         } = to;
         let unsubscribe = ListUnsubscribe {
-            url: self.links.url(&job.uid, &sids),
+            url: self.links.url(&job.uid, &created),
             mailto: self.unsubscribe_mailto.clone(),
         };
         let domain = self.mailer.domain();

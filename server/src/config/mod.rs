@@ -3,9 +3,11 @@
 //! bad value is reported with the variable's name before anything starts.
 
 mod delivery;
+mod edge;
 mod vars;
 
 pub use delivery::DeliveryConfig;
+pub use edge::EdgeConfig;
 
 use crate::alerts::detect::Rules;
 use crate::poller::PollConfig;
@@ -69,6 +71,8 @@ pub struct Settings {
     pub poll: PollConfig,
     /// Workers, retries, webhooks and publishers: see [`DeliveryConfig`].
     pub delivery: DeliveryConfig,
+    /// Timeouts, proxies, the operator key and the abuse limits: see [`EdgeConfig`].
+    pub edge: EdgeConfig,
     /// `TOKEN_TTL` (`90d`): a bearer token unused this long stops working;
     /// each use starts the time again.
     pub token_ttl: Duration,
@@ -100,6 +104,7 @@ impl Settings {
         Ok(Self {
             poll: poll_config(&vars)?,
             delivery: DeliveryConfig::from_vars(&vars)?,
+            edge: EdgeConfig::from_vars(&vars)?,
             bind_addr,
             redis_url: Secret::new(redis_url),
             key_prefix: vars.get("REDIS_KEY_PREFIX", "rh:"),

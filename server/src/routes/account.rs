@@ -2,24 +2,21 @@
 //! `POST /v1/verify` trades it for a bearer token, `DELETE /v1/session`
 //! revokes the token in use.
 
+use super::limits::{self, ATTEMPTS_PER_CLIENT, ATTEMPTS_PER_CODE};
 use super::secrets::{hash_code, new_code, new_salt, new_token, new_uid, same_hash};
 use super::subscriptions::{new_subscription, with_open_now};
 use crate::error::ApiError;
 use crate::extract::{ApiJson, AuthUser, ClientIp, hash_token};
 use crate::state::AppState;
-use crate::store::{Limit, NewUserSub, OtpRecord};
+use crate::store::{NewUserSub, OtpRecord};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use redis_hack_shared::{
-    EmailAddress, ErrorBody, Filters, OTP_TTL_SECS, RegisterRequest, RegisterResponse,
-    Subscription, VerifyRequest, VerifyResponse,
+    ErrorBody, Filters, OTP_TTL_SECS, RegisterRequest, RegisterResponse, Subscription,
+    VerifyRequest, VerifyResponse,
 };
-use std::net::IpAddr;
 use utoipa_axum::{router::OpenApiRouter, routes};
-
-/// Attempts allowed per code; the sixth wrong one invalidates it.
-const MAX_ATTEMPTS: u32 = 6;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -35,10 +32,11 @@ pub fn router() -> OpenApiRouter<AppState> {
         (status = 202, description = "A code is on its way (if the address can receive mail)",
             body = RegisterResponse),
         (status = 400, description = "The body is not JSON, a field is invalid, or the district is given ambiguously", body = ErrorBody),
-        (status = 422, description = "No district has this id, or no state or district this name; `suggestions` has the close names", body = ErrorBody),
+        (status = 422, description = "No district has this id, or no state or district this name (`suggestions` has the close names), or a name is over 100 characters (`field_too_long`)", body = ErrorBody),
         (status = 429, description = "Too many codes for this address or client",
             body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait"))),
-        (status = 503, description = "Redis or the mail server is unavailable; nothing was kept", body = ErrorBody),
+        (status = 503, description = "Redis or the mail server is unavailable; nothing was kept", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
         (status = 413, description = "The body is larger than 16 KiB", body = ErrorBody),
         (status = 415, description = "The body was not sent as application/json", body = ErrorBody),
         super::errors::UpstreamErrors,
@@ -46,15 +44,22 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[tracing::instrument(skip_all, fields(email = %req.email.masked()))]
 async fn register(
     State(app): State<AppState>,
-    ClientIp(ip): ClientIp,
+    client: ClientIp,
     ApiJson(req): ApiJson<RegisterRequest>,
 ) -> Result<(StatusCode, Json<RegisterResponse>), ApiError> {
+    req.check_lengths()?;
+    let client = client.limit_id();
+    // The client pays before any name is looked up: a lookup is the costly part.
+    let by_client = limits::register_client(&client, app.settings.rate_limit_ip_per_hour);
+    if let Some(retry_after) = app.store.hit_limits(&by_client).await? {
+        return Err(ApiError::TooManyRequests { retry_after });
+    }
     let target = match req.target()? {
         Some(spec) => Some(app.locations.resolve(spec).await?),
         None => None,
     };
-    let limits = issuance_limits(&req.email, ip, app.settings.rate_limit_ip_per_hour);
-    if let Some(retry_after) = app.store.hit_limits(&limits).await? {
+    let by_address = limits::register_address(&req.email, &client);
+    if let Some(retry_after) = app.store.hit_limits(&by_address).await? {
         return Err(ApiError::TooManyRequests { retry_after });
     }
     let (code, salt) = (new_code(), new_salt());
@@ -72,7 +77,8 @@ async fn register(
         tracing::warn!(error = %e, "could not email the code");
         // The failure is ours, not the user's: forget the code and the attempt.
         app.store.take_otp(&req.email).await?;
-        app.store.refund_limits(&limits).await?;
+        app.store.refund_limits(&by_address).await?;
+        app.store.refund_limits(&by_client).await?;
         return Err(ApiError::Unavailable {
             status: StatusCode::SERVICE_UNAVAILABLE,
             code: "mail_unavailable",
@@ -91,38 +97,36 @@ async fn register(
     ))
 }
 
-/// 1 code per minute and 5 per hour per address; a per-IP hourly limit
-/// generous enough for an office behind one NAT.
-fn issuance_limits(email: &EmailAddress, ip: IpAddr, ip_per_hour: u32) -> [Limit; 3] {
-    let limit = |scope, id: String, max, window_secs| Limit {
-        scope,
-        id,
-        max,
-        window_secs,
-    };
-    [
-        limit("email-min", email.to_string(), 1, 60),
-        limit("email-hour", email.to_string(), 5, 3600),
-        limit("ip-hour", ip.to_string(), ip_per_hour, 3600),
-    ]
-}
-
 /// Trades the emailed code for a bearer token; the registered district
 /// becomes the first subscription.
 #[utoipa::path(post, path = "/verify", tag = "account",
     request_body = VerifyRequest,
     responses(
         (status = 200, description = "Verified: the token (shown once) and the subscriptions", body = VerifyResponse),
-        (status = 401, description = "No valid code for this address, a wrong code, or a code invalidated after 6 wrong tries", body = ErrorBody),
+        (status = 401, description = "No valid code for this address, a wrong code, or a code invalidated after 6 wrong tries (from this client) or 18 (from all)", body = ErrorBody),
+        (status = 422, description = "The device label is over 100 characters (`field_too_long`)", body = ErrorBody),
+        (status = 429, description = "Too many verify calls from this client (`VERIFY_LIMIT_IP_PER_HOUR`)",
+            body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait"))),
         super::errors::JsonBodyErrors,
         super::errors::StorageErrors,
     ))]
 #[tracing::instrument(skip_all, fields(email = %req.email.masked()))]
 async fn verify(
     State(app): State<AppState>,
+    client: ClientIp,
     ApiJson(req): ApiJson<VerifyRequest>,
 ) -> Result<Json<VerifyResponse>, ApiError> {
-    let record = take_code(&app, &req).await?;
+    req.check_lengths()?;
+    let client = client.limit_id();
+    let per_hour = app.settings.edge.verify_limit_ip_per_hour;
+    if let Some(retry_after) = app
+        .store
+        .hit_limits(&limits::verify_client(&client, per_hour))
+        .await?
+    {
+        return Err(ApiError::TooManyRequests { retry_after });
+    }
+    let record = take_code(&app, &req, &client).await?;
     let uid = app.store.ensure_user(&req.email, &new_uid()).await?;
     let mut registered = None;
     if let Some(target) = record.target {
@@ -174,24 +178,39 @@ enum Verdict {
     Wrong {
         left: u32,
     },
-    /// The sixth wrong try: the code no longer works.
+    /// This client's sixth wrong try: the code no longer works for it (others
+    /// can still use it).
+    SpentHere,
+    /// A try after that: answered as if there were no code.
+    NoneLeftHere,
+    /// The 18th wrong try from all clients: the code no longer works at all.
     Invalidated,
 }
 
-/// The verdict on attempt number `attempts` (this one counted), given
-/// whether the code `matches`.
-fn verdict(matches: bool, attempts: u32) -> Verdict {
-    let left = MAX_ATTEMPTS.saturating_sub(attempts);
-    match (matches && attempts <= MAX_ATTEMPTS, left) {
-        (true, _) => Verdict::Right,
-        (false, 0) => Verdict::Invalidated,
-        (false, left) => Verdict::Wrong { left },
+/// The verdict on an attempt, given whether the code `matches`, this
+/// client's attempts and everyone's (this one counted, unless the client was
+/// already past its share).
+fn verdict(matches: bool, client_attempts: u32, attempts: u32) -> Verdict {
+    if client_attempts > ATTEMPTS_PER_CLIENT {
+        return Verdict::NoneLeftHere;
+    }
+    match matches && attempts <= ATTEMPTS_PER_CODE {
+        true => Verdict::Right,
+        false if attempts >= ATTEMPTS_PER_CODE => Verdict::Invalidated,
+        false if client_attempts >= ATTEMPTS_PER_CLIENT => Verdict::SpentHere,
+        false => Verdict::Wrong {
+            left: ATTEMPTS_PER_CLIENT - client_attempts,
+        },
     }
 }
 
 /// Counts the attempt, checks the code and, when it is right, uses it up
 /// (deleting decides the race between two correct attempts: one wins).
-async fn take_code(app: &AppState, req: &VerifyRequest) -> Result<OtpRecord, ApiError> {
+async fn take_code(
+    app: &AppState,
+    req: &VerifyRequest,
+    client: &str,
+) -> Result<OtpRecord, ApiError> {
     let no_code = || {
         ApiError::unauthorized(
             "invalid_code",
@@ -199,12 +218,22 @@ async fn take_code(app: &AppState, req: &VerifyRequest) -> Result<OtpRecord, Api
         )
     };
     let email = &req.email;
-    let check = app.store.count_otp_attempt(email).await?;
+    let check = app
+        .store
+        .count_otp_attempt(email, client, ATTEMPTS_PER_CLIENT)
+        .await?;
     let check = check.ok_or_else(no_code)?;
     let given = hash_code(&check.record.salt, req.code.as_str());
-    match verdict(same_hash(&check.record.hash, &given), check.attempts) {
+    let matches = same_hash(&check.record.hash, &given);
+    let spent = || {
+        ApiError::unauthorized(
+            "code_invalidated",
+            "too many wrong codes: this code no longer works; request a new one with register",
+        )
+    };
+    match verdict(matches, check.client_attempts, check.attempts) {
         Verdict::Right if app.store.take_otp(email).await? => Ok(check.record),
-        Verdict::Right => Err(no_code()),
+        Verdict::Right | Verdict::NoneLeftHere => Err(no_code()),
         Verdict::Wrong { left } => Err(ApiError::unauthorized(
             "wrong_code",
             format!(
@@ -212,13 +241,14 @@ async fn take_code(app: &AppState, req: &VerifyRequest) -> Result<OtpRecord, Api
                 if left == 1 { "try" } else { "tries" }
             ),
         )),
+        Verdict::SpentHere => {
+            tracing::info!("code spent for one client after too many wrong attempts");
+            Err(spent())
+        }
         Verdict::Invalidated => {
             app.store.take_otp(email).await?;
             tracing::info!("code invalidated after too many wrong attempts");
-            Err(ApiError::unauthorized(
-                "code_invalidated",
-                "too many wrong codes: this code no longer works; request a new one with register",
-            ))
+            Err(spent())
         }
     }
 }
@@ -256,16 +286,24 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_sixth_wrong_code_invalidates_and_a_right_one_after_it_is_refused() {
-        assert_eq!(verdict(true, 1), Verdict::Right);
-        assert_eq!(verdict(false, 1), Verdict::Wrong { left: 5 });
-        assert_eq!(verdict(false, 5), Verdict::Wrong { left: 1 });
-        assert_eq!(verdict(false, 6), Verdict::Invalidated);
+    fn one_client_spends_only_its_share_and_the_total_invalidates() {
+        assert_eq!(verdict(true, 1, 1), Verdict::Right);
+        assert_eq!(verdict(false, 1, 1), Verdict::Wrong { left: 5 });
+        assert_eq!(verdict(false, 5, 12), Verdict::Wrong { left: 1 });
+        assert_eq!(verdict(false, 6, 6), Verdict::SpentHere);
         assert_eq!(
-            verdict(true, 6),
+            verdict(true, 6, 6),
             Verdict::Right,
             "the sixth try may be right"
         );
-        assert_eq!(verdict(true, 7), Verdict::Invalidated);
+        assert_eq!(verdict(true, 7, 6), Verdict::NoneLeftHere);
+        assert_eq!(
+            verdict(true, 1, 7),
+            Verdict::Right,
+            "another client's code works"
+        );
+        assert_eq!(verdict(false, 2, 18), Verdict::Invalidated);
+        assert_eq!(verdict(true, 2, 18), Verdict::Right);
+        assert_eq!(verdict(true, 2, 19), Verdict::Invalidated);
     }
 }

@@ -18,6 +18,8 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 pub const USER_TOKEN: &str = "user_token";
 /// Security scheme of a publisher key (`PUBLISHER_KEYS`).
 pub const PUBLISHER_KEY: &str = "publisher_key";
+/// Security scheme of the operator key (`OPERATOR_KEY`), when one is set.
+pub const OPERATOR_KEY: &str = "operator_key";
 
 /// The document's frame: info and security schemes; `documented` adds the paths.
 pub fn frame() -> OpenApi {
@@ -52,6 +54,10 @@ pub fn frame() -> OpenApi {
     components.add_security_scheme(
         PUBLISHER_KEY,
         bearer("One of the server's `PUBLISHER_KEYS`."),
+    );
+    components.add_security_scheme(
+        OPERATOR_KEY,
+        bearer("The server's `OPERATOR_KEY`; needed only when the server sets one."),
     );
     doc
 }

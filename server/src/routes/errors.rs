@@ -34,8 +34,12 @@ pub enum AuthErrors {
 #[derive(IntoResponses)]
 #[allow(dead_code)]
 pub enum StorageErrors {
-    /// Redis is unreachable; nothing was changed. Try again shortly.
-    #[response(status = 503)]
+    /// Redis is unreachable or still loading its data; nothing was changed.
+    /// Try again after `Retry-After` seconds.
+    #[response(
+        status = 503,
+        headers(("Retry-After" = u64, description = "Seconds to wait"))
+    )]
     Unavailable(#[to_schema] ErrorBody),
 }
 

@@ -1,15 +1,17 @@
 //! What operators and orchestrators ask every role: `GET /healthz` (the
 //! process is up), `GET /readyz` (it can reach what it needs: Redis with the
 //! JSON module always, the SMTP server where this process sends mail) and
-//! `GET /metrics` (Prometheus text).
+//! `GET /metrics` (Prometheus text; with an `OPERATOR_KEY` set, only for
+//! requests that show it).
 
 use crate::error::ApiError;
+use crate::extract::Operator;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
-use redis_hack_shared::{HealthResponse, ReadyCheck, ReadyResponse};
+use redis_hack_shared::{ErrorBody, HealthResponse, ReadyCheck, ReadyResponse};
 use std::fmt::Display;
 use std::future::Future;
 use std::time::Duration;
@@ -64,7 +66,8 @@ async fn readyz(State(app): State<AppState>) -> (StatusCode, Json<ReadyResponse>
     (code, Json(body))
 }
 
-/// Runs one check within `CHECK_TIMEOUT`; a failure's detail never holds `secrets`.
+/// Runs one check within `CHECK_TIMEOUT`; a failure's detail names what
+/// failed, never the underlying error or `secrets` (the log has the error).
 async fn check<E: Display>(
     name: &str,
     secrets: &[String],
@@ -72,12 +75,17 @@ async fn check<E: Display>(
 ) -> ReadyCheck {
     let detail = match tokio::time::timeout(CHECK_TIMEOUT, probe).await {
         Ok(Ok(())) => None,
-        Ok(Err(e)) => Some(scrub(&e.to_string(), secrets)),
-        Err(_) => Some(format!("no answer within {} s", CHECK_TIMEOUT.as_secs())),
+        Ok(Err(e)) => {
+            let why = scrub(&e.to_string(), secrets);
+            tracing::warn!(check = name, reason = %why, "not ready");
+            Some(headline(&why).to_owned())
+        }
+        Err(_) => {
+            let why = format!("no answer within {} s", CHECK_TIMEOUT.as_secs());
+            tracing::warn!(check = name, reason = %why, "not ready");
+            Some(why)
+        }
     };
-    if let Some(why) = &detail {
-        tracing::warn!(check = name, reason = %why, "not ready");
-    }
     ReadyCheck {
         name: name.into(),
         ok: detail.is_none(),
@@ -102,6 +110,12 @@ fn secrets_of(app: &AppState) -> Vec<String> {
     secrets
 }
 
+/// What failed, without the underlying error's text ("cannot reach Redis",
+/// not "...: broken pipe"): a 503 body carries no internal detail; the log has it.
+fn headline(text: &str) -> &str {
+    text.split(": ").next().unwrap_or(text)
+}
+
 /// `text` with every occurrence of each secret replaced.
 fn scrub(text: &str, secrets: &[String]) -> String {
     secrets
@@ -113,9 +127,13 @@ fn scrub(text: &str, secrets: &[String]) -> String {
 /// read from Redis at scrape time (left out, with `redis_hack_redis_up 0`,
 /// when Redis does not answer within 2 s).
 #[utoipa::path(get, path = "/metrics", tag = "operations",
-    responses((status = 200, description = "Prometheus text format 0.0.4",
-        content_type = "text/plain; version=0.0.4; charset=utf-8", body = String)))]
-async fn metrics(State(app): State<AppState>) -> Result<impl IntoResponse, ApiError> {
+    security((), ("operator_key" = [])),
+    responses(
+        (status = 200, description = "Prometheus text format 0.0.4",
+            content_type = "text/plain; version=0.0.4; charset=utf-8", body = String),
+        (status = 401, description = "The server has an OPERATOR_KEY and the request did not show it", body = ErrorBody),
+    ))]
+async fn metrics(State(app): State<AppState>, _: Operator) -> Result<impl IntoResponse, ApiError> {
     let budget = app.settings.poll.budget;
     let body = crate::metrics::render(&app.store, budget.calls, budget.window)
         .await
@@ -135,5 +153,18 @@ mod tests {
             &secrets,
         );
         assert_eq!(detail, "cannot reach [redacted] (auth [redacted])");
+    }
+
+    #[test]
+    fn a_failure_detail_names_what_failed_not_the_underlying_error() {
+        assert_eq!(
+            headline("cannot reach Redis: broken pipe"),
+            "cannot reach Redis"
+        );
+        assert_eq!(
+            headline("cannot reach the SMTP server: Connection refused (os error 111)"),
+            "cannot reach the SMTP server"
+        );
+        assert_eq!(headline("no answer within 2 s"), "no answer within 2 s");
     }
 }

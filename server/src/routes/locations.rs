@@ -3,8 +3,9 @@
 
 use super::conditional::conditional_json;
 use crate::error::ApiError;
+use crate::extract::ApiPath;
 use crate::state::AppState;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
 use redis_hack_shared::{DistrictsResponse, ErrorBody, StatesResponse};
@@ -58,7 +59,7 @@ async fn states(State(app): State<AppState>, headers: HeaderMap) -> Result<Respo
 #[tracing::instrument(skip_all, fields(%state_id))]
 async fn districts(
     State(app): State<AppState>,
-    Path(state_id): Path<String>,
+    ApiPath(state_id): ApiPath<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let state_id: u32 = state_id.parse().map_err(|_| {

@@ -9,6 +9,7 @@ mod docs;
 mod errors;
 mod events;
 mod health;
+mod limits;
 mod locations;
 mod rearm;
 mod secrets;

@@ -1,13 +1,17 @@
 //! `GET /v1/status`: the poll budget in use, this window's calls, 304s,
 //! errors and alerts, the queue, and each watched target's interval and last
-//! poll. Reads at most the 100 most-subscribed targets' states.
+//! poll. Reads at most the 100 most-subscribed targets' states. With an
+//! `OPERATOR_KEY` set, only for requests that show it.
 
 use crate::error::ApiError;
+use crate::extract::Operator;
 use crate::state::AppState;
 use crate::store::{Queue, Store, now_ms};
 use axum::Json;
 use axum::extract::State;
-use redis_hack_shared::{BudgetStatus, QueueStatus, StatusResponse, TargetStatus, Timestamp};
+use redis_hack_shared::{
+    BudgetStatus, ErrorBody, QueueStatus, StatusResponse, TargetStatus, Timestamp,
+};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -17,11 +21,16 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// The poll budget in use, this window's counts, the queue and each watched
 /// target's schedule (the 100 most subscribed).
 #[utoipa::path(get, path = "/status", tag = "operations",
+    security((), ("operator_key" = [])),
     responses(
         (status = 200, description = "How the poller and the queue are doing", body = StatusResponse),
+        (status = 401, description = "The server has an OPERATOR_KEY and the request did not show it", body = ErrorBody),
         super::errors::StorageErrors,
     ))]
-async fn status(State(app): State<AppState>) -> Result<Json<StatusResponse>, ApiError> {
+async fn status(
+    State(app): State<AppState>,
+    _: Operator,
+) -> Result<Json<StatusResponse>, ApiError> {
     let (store, budget, now) = (&app.store, app.settings.poll.budget, now_ms());
     let email = store.queue_depth(Queue::Email).await?;
     Ok(Json(StatusResponse {

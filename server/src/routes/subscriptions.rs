@@ -6,12 +6,12 @@
 use super::conditional::Stamp;
 use crate::alerts::open_now::open_now;
 use crate::error::ApiError;
-use crate::extract::{ApiJson, AuthUser};
+use crate::extract::{ApiJson, ApiPath, AuthUser};
 use crate::state::AppState;
 use crate::store::{MAX_SUBSCRIPTIONS, NewUserSub, UserDoc, UserHistory, now_ms};
 use crate::webhook::sign::Secret;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use redis_hack_shared::{
@@ -146,7 +146,7 @@ async fn with_state(
             headers(("Location" = String, description = "The new subscription's path"))),
         (status = 400, description = "The body is not JSON, a field is invalid, no channel is on, the target is ambiguous, or the account is full", body = ErrorBody),
         (status = 409, description = "The same target with the same filters is already watched", body = ErrorBody),
-        (status = 422, description = "No district has this id, or no state or district this name; `suggestions` has the close names", body = ErrorBody),
+        (status = 422, description = "No district has this id, or no state or district this name (`suggestions` has the close names), or a name is over 100 characters (`field_too_long`)", body = ErrorBody),
         (status = 413, description = "The body is larger than 16 KiB", body = ErrorBody),
         (status = 415, description = "The body was not sent as application/json", body = ErrorBody),
         super::errors::AuthErrors,
@@ -165,6 +165,7 @@ async fn create(
             "a subscription needs at least one channel: email is off and there is no webhook",
         ));
     }
+    req.check_lengths()?;
     let target = app.locations.resolve(req.target()?).await?;
     let secret = req
         .channels
@@ -233,6 +234,7 @@ fn created(subscription: Subscription, webhook_secret: Option<String>) -> Respon
     params(("id" = String, Path, description = "The subscription's id, as `list` shows it")),
     responses(
         (status = 204, description = "Removed"),
+        (status = 400, description = "The path is not valid UTF-8 once percent-decoded", body = ErrorBody),
         (status = 404, description = "The user has no subscription with this id", body = ErrorBody),
         super::errors::AuthErrors,
         super::errors::StorageErrors,
@@ -241,7 +243,7 @@ fn created(subscription: Subscription, webhook_secret: Option<String>) -> Respon
 async fn remove(
     State(app): State<AppState>,
     user: AuthUser,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
     let doc = load_user(&app, &user).await?;
     let not_found = || ApiError::NotFound(format!("you have no subscription with id '{id}'"));

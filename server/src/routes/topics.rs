@@ -6,12 +6,12 @@
 
 use crate::alerts::publish::publish;
 use crate::error::ApiError;
-use crate::extract::ApiJson;
+use crate::extract::{ApiJson, ApiPath};
 use crate::state::AppState;
 use axum::Json;
-use axum::extract::{FromRequestParts, Path, State};
+use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use redis_hack_shared::{ErrorBody, Opening, PublishResponse, TopicName};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -39,7 +39,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[tracing::instrument(skip_all, fields(%topic))]
 async fn publish_opening(
     State(app): State<AppState>,
-    Path(topic): Path<String>,
+    ApiPath(topic): ApiPath<String>,
     _: Publisher,
     ApiJson(opening): ApiJson<Opening>,
 ) -> Result<(StatusCode, Json<PublishResponse>), ApiError> {
@@ -69,16 +69,12 @@ fn authorize(app: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
             message: "this server accepts no publishers (PUBLISHER_KEYS is not set)".into(),
         });
     }
-    let given = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .ok_or_else(|| {
-            ApiError::unauthorized(
-                "missing_publisher_key",
-                "send the publisher key as 'Authorization: Bearer KEY'",
-            )
-        })?;
+    let given = crate::extract::bearer(headers).ok_or_else(|| {
+        ApiError::unauthorized(
+            "missing_publisher_key",
+            "send the publisher key as 'Authorization: Bearer KEY'",
+        )
+    })?;
     // Digests first, so the comparison takes the same time whatever the lengths.
     let given = Sha256::digest(given.trim().as_bytes());
     let known = keys.iter().fold(false, |found, k| {

@@ -2,11 +2,14 @@
 //! clients, use it: `GET /unsubscribe/{token}` shows a small page saying what
 //! will stop, with one button; `POST` to the same URL (the button, or a mail
 //! client's one-click request) unsubscribes at once. No login: the token is
-//! signed (`crate::unsubscribe`), and a forged or altered one is refused.
+//! signed (`crate::unsubscribe`), and a forged or altered one is refused, as
+//! is one older than `UNSUBSCRIBE_LINK_TTL`; a subscription created again
+//! after the link was issued is left alone.
 
 use crate::state::AppState;
 use crate::store::StoreError;
-use crate::unsubscribe::Unsubscribe;
+use crate::unsubscribe::{LinkError, Unsubscribe};
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Html;
@@ -19,17 +22,22 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 type Page = (StatusCode, Html<String>);
 
+/// The token from the path; one that is not UTF-8 (`%ff`) is an invalid link, not a text/plain error.
+type Token = Result<Path<String>, PathRejection>;
+
 /// The page an email's unsubscribe link opens: what will stop, and one button.
 #[utoipa::path(get, path = "/unsubscribe/{token}", tag = "unsubscribe",
     params(("token" = String, Path, description = "The signed token from the email's link")),
     responses(
         (status = 200, description = "What will stop, with a button", content_type = "text/html", body = String),
-        (status = 400, description = "The link is not valid (cut short or altered)", content_type = "text/html", body = String),
+        (status = 400, description = "The link is not valid (cut short or altered) or has expired", content_type = "text/html", body = String),
         (status = 503, description = "Storage is unavailable; nothing was changed", content_type = "text/html", body = String),
     ))]
-async fn confirm_page(State(app): State<AppState>, Path(token): Path<String>) -> Page {
-    let Some(link) = app.links.check(&token) else {
-        return invalid();
+async fn confirm_page(State(app): State<AppState>, token: Token) -> Page {
+    let link = match token.map(|Path(t)| app.links.check(&t)) {
+        Ok(Ok(link)) => link,
+        Ok(Err(LinkError::Expired)) => return expired(),
+        Ok(Err(LinkError::Invalid)) | Err(_) => return invalid(),
     };
     match still_subscribed(&app, &link).await {
         Ok(subs) if subs.is_empty() => page(
@@ -56,13 +64,15 @@ async fn confirm_page(State(app): State<AppState>, Path(token): Path<String>) ->
     params(("token" = String, Path, description = "The signed token from the email's link")),
     responses(
         (status = 200, description = "Unsubscribed (or already was)", content_type = "text/html", body = String),
-        (status = 400, description = "The link is not valid (cut short or altered)", content_type = "text/html", body = String),
+        (status = 400, description = "The link is not valid (cut short or altered) or has expired", content_type = "text/html", body = String),
         (status = 503, description = "Storage is unavailable; nothing was changed", content_type = "text/html", body = String),
     ))]
 #[tracing::instrument(skip_all)]
-async fn unsubscribe(State(app): State<AppState>, Path(token): Path<String>) -> Page {
-    let Some(link) = app.links.check(&token) else {
-        return invalid();
+async fn unsubscribe(State(app): State<AppState>, token: Token) -> Page {
+    let link = match token.map(|Path(t)| app.links.check(&t)) {
+        Ok(Ok(link)) => link,
+        Ok(Err(LinkError::Expired)) => return expired(),
+        Ok(Err(LinkError::Invalid)) | Err(_) => return invalid(),
     };
     let subs = match still_subscribed(&app, &link).await {
         Ok(subs) => subs,
@@ -94,7 +104,7 @@ async fn still_subscribed(
     Ok(user
         .subscriptions()
         .into_iter()
-        .filter(|s| link.sids.contains(&s.id))
+        .filter(|s| link.covers(s))
         .collect())
 }
 
@@ -116,6 +126,15 @@ fn invalid() -> Page {
         "This link is not valid",
         "<p>This unsubscribe link is not valid: it may have been cut short or altered. \
          Use the link from the email as it is, or run <code>redis-hack unsubscribe</code>.</p>",
+    )
+}
+
+fn expired() -> Page {
+    page(
+        StatusCode::BAD_REQUEST,
+        "This link has expired",
+        "<p>This unsubscribe link is too old to use. Use the link in a newer alert email, \
+         or run <code>redis-hack unsubscribe</code>.</p>",
     )
 }
 

@@ -77,12 +77,24 @@ impl From<redis::RedisError> for StoreError {
             || e.is_connection_refusal()
             || e.is_timeout()
             || e.is_connection_dropped()
+            || is_unavailable_for_now(&e)
         {
             Self::Unreachable(e)
         } else {
             Self::Command(e)
         }
     }
+}
+
+/// Redis answers but cannot serve yet: it is loading its data after a
+/// restart (`LOADING`), or a cluster is failing over (`TRYAGAIN`,
+/// `CLUSTERDOWN`, `MASTERDOWN`, `READONLY` on a demoted master). Like an
+/// unreachable Redis, this passes by itself.
+fn is_unavailable_for_now(e: &redis::RedisError) -> bool {
+    matches!(
+        e.code(),
+        Some("LOADING" | "TRYAGAIN" | "CLUSTERDOWN" | "MASTERDOWN" | "READONLY")
+    )
 }
 
 /// A handle on Redis: cheap to clone, reconnects by itself.
@@ -179,4 +191,28 @@ pub fn now_ms() -> u64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
         .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn server_error(line: &str) -> redis::RedisError {
+        let parsed = redis::parse_redis_value(format!("-{line}\r\n").as_bytes()).unwrap();
+        parsed.extract_error().unwrap_err()
+    }
+
+    #[test]
+    fn redis_loading_its_data_is_unavailable_not_a_failed_command() {
+        let loading = server_error("LOADING Redis is loading the dataset in memory");
+        assert!(matches!(
+            StoreError::from(loading),
+            StoreError::Unreachable(_)
+        ));
+        let down = server_error("CLUSTERDOWN The cluster is down");
+        assert!(matches!(StoreError::from(down), StoreError::Unreachable(_)));
+        let wrong =
+            server_error("WRONGTYPE Operation against a key holding the wrong kind of value");
+        assert!(matches!(StoreError::from(wrong), StoreError::Command(_)));
+    }
 }

@@ -21,8 +21,10 @@ const MAX_BODY: usize = 2 * 1024 * 1024;
 /// Why the upstream could not answer.
 #[derive(Debug, thiserror::Error)]
 pub enum UpstreamError {
-    #[error("the CoWIN API could not be reached: {0}")]
-    Transport(#[from] reqwest::Error),
+    /// Shown without the URL: an error string (in `/v1/status`, a 502 body,
+    /// a log) never holds configuration such as `COWIN_API_URL`.
+    #[error("the CoWIN API could not be reached: {}", transport(.0))]
+    Transport(reqwest::Error),
     #[error("the CoWIN API answered {0}")]
     Status(reqwest::StatusCode),
     #[error("the CoWIN API sent more than {MAX_BODY} bytes")]
@@ -34,6 +36,30 @@ pub enum UpstreamError {
     },
     #[error("the CoWIN API sent a body that is not the expected JSON: {0}")]
     Shape(#[from] serde_json::Error),
+}
+
+impl From<reqwest::Error> for UpstreamError {
+    fn from(e: reqwest::Error) -> Self {
+        Self::Transport(e.without_url())
+    }
+}
+
+/// What went wrong in a transport error, by kind and innermost cause, without the URL.
+fn transport(e: &reqwest::Error) -> String {
+    let kind = match () {
+        () if e.is_timeout() => "timed out",
+        () if e.is_connect() => "connection failed",
+        () if e.is_body() || e.is_decode() => "the body could not be read",
+        () => "request failed",
+    };
+    let mut cause: &dyn std::error::Error = e;
+    while let Some(next) = cause.source() {
+        cause = next;
+    }
+    match std::ptr::addr_eq(cause, e as &dyn std::error::Error) {
+        true => kind.to_owned(),
+        false => format!("{kind} ({cause})"),
+    }
 }
 
 /// `; retry after N s`, when the upstream said.
@@ -181,4 +207,22 @@ pub enum Calendar {
         validators: Validators,
         date: Option<String>,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_transport_error_does_not_show_the_configured_url() {
+        let client = CowinClient::new("http://127.0.0.1:9/secret-base/api/v2").unwrap();
+        let e = client.states().await.unwrap_err();
+        let text = e.to_string();
+        assert!(matches!(e, UpstreamError::Transport(_)), "{text}");
+        assert!(
+            !text.contains("secret-base") && !text.contains("127.0.0.1"),
+            "{text}"
+        );
+        assert!(text.contains("could not be reached"), "{text}");
+    }
 }

@@ -2,6 +2,10 @@
 //! follows no redirects, times out, and resolves host names through the SSRF
 //! guard, so every address a name resolves to is checked at delivery time
 //! (and the connection goes to a checked address: no second lookup to race).
+//! The environment's proxy (`HTTP_PROXY`, ...) is never used: it would skip
+//! that resolver. Through an explicit `WEBHOOK_PROXY` the proxy connects, so
+//! the name is resolved and checked here first, and refused if any address
+//! is not public.
 
 use super::guard::{GuardError, check_address};
 use super::sign::Secret;
@@ -31,19 +35,39 @@ pub enum Delivery {
 pub struct HookClient {
     http: reqwest::Client,
     allow_private: bool,
+    /// Whether deliveries go through `WEBHOOK_PROXY` (which resolves names itself).
+    proxied: bool,
 }
 
 impl HookClient {
+    /// A client that connects directly, whatever proxy the environment names.
     pub fn new(timeout: Duration, allow_private: bool) -> anyhow::Result<Self> {
-        let http = reqwest::Client::builder()
+        Self::with_proxy(timeout, allow_private, None)
+    }
+
+    /// A client that sends every delivery through `proxy` (`WEBHOOK_PROXY`),
+    /// or directly when there is none.
+    pub fn with_proxy(
+        timeout: Duration,
+        allow_private: bool,
+        proxy: Option<&str>,
+    ) -> anyhow::Result<Self> {
+        let builder = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(timeout)
-            .timeout(timeout)
-            .dns_resolver(Arc::new(GuardedResolver { allow_private }))
-            .build()?;
+            .timeout(timeout);
+        // Through a proxy, the only name resolved here is the proxy's own
+        // (often private, and trusted): targets are checked in `deliver`.
+        let builder = match proxy {
+            Some(url) => builder.proxy(reqwest::Proxy::all(url)?),
+            None => builder
+                .no_proxy()
+                .dns_resolver(Arc::new(GuardedResolver { allow_private })),
+        };
         Ok(Self {
-            http,
+            http: builder.build()?,
             allow_private,
+            proxied: proxy.is_some(),
         })
     }
 
@@ -63,6 +87,21 @@ impl HookClient {
             && let Err(e) = check_address(ip, self.allow_private)
         {
             return Delivery::Failed(format!("refused: {e}"));
+        }
+        // The proxy resolves the name, so our resolver would never see it.
+        if self.proxied
+            && literal.is_none()
+            && !self.allow_private
+            && let Some(host) = parsed.host_str()
+            && let Err(e) = resolve_checked(host, false).await
+        {
+            return match e.downcast_ref::<GuardError>() {
+                Some(refusal) => Delivery::Failed(format!("refused: {refusal}")),
+                None => Delivery::Retry {
+                    result: format!("connection failed: {e}"),
+                    after: None,
+                },
+            };
         }
         let now = SystemTime::now()
             .duration_since(SystemTime::UNIX_EPOCH)
@@ -151,14 +190,22 @@ impl Resolve for GuardedResolver {
     fn resolve(&self, name: Name) -> Resolving {
         let allow_private = self.allow_private;
         Box::pin(async move {
-            let addrs: Vec<SocketAddr> =
-                tokio::net::lookup_host((name.as_str(), 0)).await?.collect();
-            for a in &addrs {
-                check_address(a.ip(), allow_private)?;
-            }
+            let addrs = resolve_checked(name.as_str(), allow_private).await?;
             Ok(Box::new(addrs.into_iter()) as Addrs)
         })
     }
+}
+
+/// Every address `host` resolves to, or an error when one of them is not public.
+async fn resolve_checked(
+    host: &str,
+    allow_private: bool,
+) -> Result<Vec<SocketAddr>, Box<dyn std::error::Error + Send + Sync>> {
+    let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host, 0)).await?.collect();
+    for a in &addrs {
+        check_address(a.ip(), allow_private)?;
+    }
+    Ok(addrs)
 }
 
 #[cfg(test)]

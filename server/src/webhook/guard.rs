@@ -68,14 +68,33 @@ fn public_v4(ip: Ipv4Addr) -> bool {
 }
 
 fn public_v6(ip: Ipv6Addr) -> bool {
-    let first = ip.segments()[0];
+    let s = ip.segments();
+    let first = s[0];
+    // Addresses that reach an IPv4 host are judged by that host's address.
+    if let Some(v4) = embedded_v4(ip) {
+        return public_v4(v4);
+    }
     !(ip.is_unspecified()
+        || (first == 0x0064 && s[1] == 0xff9b) // local-use NAT64 (64:ff9b:1::/48)
+        || (first == 0x2001 && s[1] == 0) // Teredo: a tunnel to a hidden IPv4 host
         || ip.is_loopback()
         || ip.is_multicast()
         || (first & 0xfe00) == 0xfc00 // unique local
         || (first & 0xffc0) == 0xfe80 // link-local
         || (first == 0x2001 && ip.segments()[1] == 0x0db8) // documentation
         || ip.to_ipv4().is_some_and(|v4| !public_v4(v4))) // IPv4-compatible
+}
+
+/// The IPv4 address inside a NAT64 (`64:ff9b::/96`, RFC 6052) or 6to4
+/// (`2002::/16`, RFC 3056) address: a gateway delivers to that host.
+fn embedded_v4(ip: Ipv6Addr) -> Option<Ipv4Addr> {
+    let s = ip.segments();
+    let v4 = |hi: u16, lo: u16| Ipv4Addr::from(((hi as u32) << 16) | lo as u32);
+    match s {
+        [0x0064, 0xff9b, 0, 0, 0, 0, hi, lo] => Some(v4(hi, lo)),
+        [0x2002, hi, lo, ..] => Some(v4(hi, lo)),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -109,6 +128,14 @@ mod tests {
             "2001:db8::1",
             "::ffff:127.0.0.1",
             "::ffff:10.0.0.1",
+            "64:ff9b::7f00:1",
+            "64:ff9b::a9fe:a9fe",
+            "64:ff9b::10.0.0.1",
+            "2002:7f00:1::",
+            "2002:c0a8:101::1",
+            "2002:a00:1::",
+            "64:ff9b:1::1",
+            "2001:0:4136:e378:8000:63bf:3fff:fdd2",
         ] {
             assert!(!is_public(ip(s)), "{s} must be refused");
             assert_eq!(
@@ -131,6 +158,8 @@ mod tests {
             "203.0.114.1",
             "2606:4700:4700::1111",
             "::ffff:8.8.8.8",
+            "64:ff9b::808:808",
+            "2002:808:808::1",
         ] {
             assert!(is_public(ip(s)), "{s} is public");
         }

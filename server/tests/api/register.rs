@@ -35,7 +35,7 @@ async fn register_answers_the_same_for_known_and_unknown_addresses() {
     // Skip the known address's one-minute wait rather than sleeping through it.
     let mut redis = app.redis().await;
     let _: u32 = redis
-        .del(format!("{}rl:email-min:{known}", app.prefix))
+        .del(format!("{}rl:email-ip-min:{known}|127.0.0.1", app.prefix))
         .await
         .unwrap();
     let a = app
@@ -197,7 +197,7 @@ async fn a_sixth_code_for_one_address_within_the_hour_is_refused_but_others_are_
     let app = spawn_app().await;
     let email = unique_email();
     let mut redis = app.redis().await;
-    let minute = format!("{}rl:email-min:{email}", app.prefix);
+    let minute = format!("{}rl:email-ip-min:{email}|127.0.0.1", app.prefix);
     for n in 1..=5 {
         assert_eq!(app.register(&email).await.status(), 202, "code {n}");
         // Skip the one-minute wait between codes rather than sleeping through it.

@@ -154,7 +154,7 @@ async fn registering_again_keeps_the_account_and_gives_each_device_its_own_token
     // A second device signs in a minute later (the per-minute limit is per app prefix, so use Redis to skip the wait).
     let mut redis = app.redis().await;
     let _: u32 = redis
-        .del(format!("{}rl:email-min:{email}", app.prefix))
+        .del(format!("{}rl:email-ip-min:{email}|127.0.0.1", app.prefix))
         .await
         .unwrap();
     assert_eq!(app.register(&email).await.status(), 202);

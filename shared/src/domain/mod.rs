@@ -6,6 +6,7 @@ mod filters;
 mod ids;
 mod location;
 mod otp;
+mod text;
 mod topic;
 mod webhook;
 
@@ -14,5 +15,6 @@ pub use filters::{AgeLimit, Dose, FeeType, FilterError, Filters, MinCapacity, Va
 pub use ids::{DistrictId, IdError, SubscriptionId, UserId};
 pub use location::{Pincode, PincodeError, StateId};
 pub use otp::{OtpCode, OtpCodeError};
+pub use text::{FieldTooLong, MAX_DEVICE_CHARS, MAX_NAME_CHARS, check_len};
 pub use topic::{TopicError, TopicName};
 pub use webhook::{WebhookUrl, WebhookUrlError};
