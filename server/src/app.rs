@@ -3,7 +3,7 @@
 //! listener, and run the chosen roles (API, poller, email and webhook
 //! workers) until the shutdown future resolves.
 
-use crate::alerts::Worker;
+use crate::alerts::{Digests, Worker};
 use crate::config::Settings;
 use crate::locations::Locations;
 use crate::poller::Poller;
@@ -27,6 +27,8 @@ pub struct Application {
     router: axum::Router,
     poller: Option<Poller>,
     worker: Option<(Worker, WebhookWorker)>,
+    /// Digests at the end of quiet hours, with the workers.
+    digests: Option<Digests>,
     grace: Duration,
 }
 
@@ -64,6 +66,10 @@ impl Application {
             true => Some(delivery_workers(&store, &settings, &name).await?),
             false => None,
         };
+        let digests = roles.worker.then(|| Digests {
+            store: store.clone(),
+            batch: 100,
+        });
         let grace = settings.delivery.shutdown_grace;
         let router = serve(settings, roles, store, upstream).await?;
         Ok(Self {
@@ -71,6 +77,7 @@ impl Application {
             router,
             poller,
             worker,
+            digests,
             grace,
         })
     }
@@ -98,6 +105,9 @@ impl Application {
         if let Some((email, webhook)) = self.worker {
             tasks.spawn(email.run(stopped.clone()));
             tasks.spawn(webhook.run(stopped.clone()));
+        }
+        if let Some(digests) = self.digests {
+            tasks.spawn(digests.run(stopped.clone()));
         }
         let service = self
             .router

@@ -6,9 +6,12 @@
 
 pub mod decide;
 pub mod detect;
+pub mod digest;
 pub mod email;
 pub mod publish;
+pub mod times;
 pub mod worker;
 
 pub use decide::RetryPolicy;
+pub use digest::Digests;
 pub use worker::{EmailHandler, Worker};

@@ -72,6 +72,7 @@ async fn fan_out(
                 detected_at_ms: now,
                 attempt: 0,
                 routed: false,
+                digest: None,
             };
             job.to_json()
         })

@@ -3,18 +3,23 @@
 //! subscription with a webhook, once: `routed`), then sends one email to the
 //! user if any matched subscription has email on. A job is acknowledged only
 //! after the SMTP server accepted the message (at-least-once); a failure is
-//! retried with exponential back-off and jitter, then dead-lettered. The
-//! decisions are in `decide`; this is the I/O around them.
+//! retried with exponential back-off and jitter, then dead-lettered. A
+//! permanent refusal (5xx) suspends the user's email channel instead: no
+//! retry, no dead letter, and an `email.suspended` event to their webhooks.
+//! Subscriptions in their quiet hours get nothing now: the job is held for
+//! them (`digest` sends it when the window ends). The decisions are in
+//! `decide`; this is the I/O around them.
 
 use super::decide::{RetryPolicy, Routing, route};
 use super::email::render;
+use super::times::AlertTimes;
 use crate::delivery::step::jitter;
 use crate::delivery::{AlertJob, DeliveryError, Handler, Outcome, Pump, Step, WebhookJob, settle};
 use crate::mail::{ListUnsubscribe, Mailer};
 use crate::metrics;
-use crate::store::{Moment, Queue, QueuedJob, Store, now_ms};
+use crate::store::{Moment, Queue, QueuedJob, Store, UserDoc, now_ms};
 use crate::unsubscribe::UnsubscribeLinks;
-use redis_hack_shared::{EmailAddress, SubscriptionId, Target};
+use redis_hack_shared::{EmailAddress, Subscription, SubscriptionId, Target, Timestamp, UserId};
 use std::time::Instant;
 
 /// Who an alert email goes to, about what, for which subscriptions.
@@ -22,6 +27,10 @@ struct Recipient<'a> {
     email: &'a EmailAddress,
     about: &'a Target,
     sids: Vec<SubscriptionId>,
+    /// The user's subscriptions, for `email.suspended` events.
+    user: &'a UserDoc,
+    /// Whose zone the email's times are shown in (the first emailed one's).
+    zone: Subscription,
 }
 
 /// The email worker: the pump over the `email` queue with [`EmailHandler`].
@@ -53,24 +62,59 @@ impl Handler for EmailHandler {
             store.ack_job(Queue::Email, &queued.id).await?;
             return Ok(Outcome::Dropped);
         };
-        let routing = route(&job, user.subscriptions());
+        let mut routing = route(&job, user.subscriptions());
+        if !job.routed && self.hold_quiet(&mut job, &mut routing).await? {
+            store.ack_job(Queue::Email, &queued.id).await?;
+            return Ok(Outcome::Held);
+        }
         if !job.routed && self.route_to_webhooks(&queued, &mut job, &routing).await? {
             return Ok(routing.without_email());
         }
-        let Some(about) = routing.email_about() else {
+        let first = routing.by_email().first().map(|s| (*s).clone());
+        let (Some(about), Some(zone)) = (routing.email_about(), first) else {
             store.ack_job(Queue::Email, &queued.id).await?;
             return Ok(routing.without_email());
         };
+        if user.email_suspension().is_some() {
+            // Webhooks got it above; the address refused for good before.
+            store.ack_job(Queue::Email, &queued.id).await?;
+            return Ok(Outcome::Suspended);
+        }
         let to = Recipient {
             email: &user.email,
             about,
             sids: routing.email_ids(),
+            user: &user,
+            zone,
         };
         self.send(&queued, job, to).await
     }
 }
 
 impl EmailHandler {
+    /// Holds the job for every matched subscription in its quiet hours
+    /// (taking them out of `routing` and of the job); `true` when none is
+    /// left to deliver to now. Holding twice (a job handled again) keeps one copy.
+    async fn hold_quiet(
+        &self,
+        job: &mut AlertJob,
+        routing: &mut Routing,
+    ) -> Result<bool, DeliveryError> {
+        let held = routing.hold_quiet(Timestamp::now());
+        for (sub, end) in &held {
+            let one = AlertJob {
+                sids: vec![sub.id.clone()],
+                ..job.clone()
+            };
+            self.store
+                .hold_alert(&job.uid, &sub.id, &job.id, &one.to_json()?, end.as_ms())
+                .await?;
+            tracing::info!(sub = %sub.id, until = %end, "alert held for quiet hours");
+        }
+        job.sids.retain(|s| !held.iter().any(|(h, _)| h.id == *s));
+        Ok(!held.is_empty() && routing.matched.is_empty())
+    }
+
     /// Queues the job's webhook jobs and marks it `routed`. When nothing
     /// goes by email, the job is acknowledged in the same round trip and
     /// `true` says it is done.
@@ -107,12 +151,15 @@ impl EmailHandler {
             email: to,
             about,
             sids,
+            user,
+            zone,
         } = to;
         let unsubscribe = ListUnsubscribe {
             url: self.links.url(&job.uid, &sids),
             mailto: self.unsubscribe_mailto.clone(),
         };
-        let (subject, text, html) = render(&job, about, &unsubscribe.url);
+        let times = AlertTimes::of(&job, &zone.tz, now_ms());
+        let (subject, text, html) = render(&job, about, &unsubscribe.url, &times);
         let started = Instant::now();
         let sent = self
             .mailer
@@ -129,6 +176,9 @@ impl EmailHandler {
                 .await?;
             return Ok(Outcome::Delivered);
         };
+        if let Some(reply) = e.refusal() {
+            return self.suspend(queued, &job.uid, user, reply).await;
+        }
         job.attempt += 1;
         let step = self
             .policy
@@ -143,5 +193,35 @@ impl EmailHandler {
             }
         }
         Ok(settle(store, Queue::Email, &queued.id, &step, &job.to_json()?).await?)
+    }
+}
+
+impl EmailHandler {
+    /// The mail server refused the address for good: suspends the user's
+    /// email channel, tells each of their webhooks (the first time), and
+    /// acknowledges the job without retrying or dead-lettering it.
+    async fn suspend(
+        &self,
+        queued: &QueuedJob,
+        uid: &UserId,
+        user: &UserDoc,
+        reply: &str,
+    ) -> Result<Outcome, DeliveryError> {
+        let (store, now) = (&self.store, now_ms());
+        if !store.suspend_email(uid, reply, now).await? {
+            store.ack_job(Queue::Email, &queued.id).await?;
+            return Ok(Outcome::Suspended);
+        }
+        tracing::warn!(to = %user.email.masked(), reply, "address refused for good; alert emails suspended");
+        let hooks: Vec<String> = user
+            .subscriptions()
+            .iter()
+            .filter(|s| s.channels.webhook.is_some())
+            .map(|s| WebhookJob::email_suspended(uid, s, reply, now).to_json())
+            .collect::<Result<_, _>>()?;
+        store
+            .route_and_ack(Queue::Email, &queued.id, Queue::Webhook, &hooks)
+            .await?;
+        Ok(Outcome::Suspended)
     }
 }

@@ -35,6 +35,18 @@ pub struct AlertJob {
     /// Whether the webhook jobs for it are queued already.
     #[serde(default)]
     pub routed: bool,
+    /// Set on the digest sent when a quiet window ends (it is `routed`: the
+    /// held alerts' webhook events went out with it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<DigestNote>,
+}
+
+/// What a digest stands for: the alerts held during quiet hours, and how
+/// many of their openings closed before the window ended (left out of it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DigestNote {
+    pub held: u32,
+    pub closed: u32,
 }
 
 /// An `AlertJob` as detection writes it, with the sessions' JSON encoded
@@ -119,6 +131,7 @@ mod tests {
                 detected_at_ms: 11,
                 attempt: 0,
                 routed: false,
+                digest: None,
             }
         );
     }

@@ -124,6 +124,10 @@ async fn verify(
 ) -> Result<Json<VerifyResponse>, ApiError> {
     let record = take_code(&app, &req).await?;
     let uid = app.store.ensure_user(&req.email, &new_uid()).await?;
+    // Proving the address works again lifts a bounce suspension.
+    if app.store.clear_email_suspension(&uid).await? {
+        tracing::info!("alert emails resumed after a suspension");
+    }
     if let Some(target) = record.target {
         let sub = new_subscription(target, Filters::default(), Default::default());
         // A re-registration naming a district already watched changes nothing.

@@ -95,8 +95,8 @@ async fn list(
     let doc = doc.ok_or_else(account_gone)?;
     let subscriptions = with_state(&app, &user, doc.subscriptions(), &history).await?;
     let body = SubscriptionsResponse {
+        email_suspended: doc.email_suspension(),
         email: doc.email,
-        email_suspended: None,
         subscriptions,
     };
     let body = serde_json::to_string(&body).map_err(anyhow::Error::from)?;
@@ -117,10 +117,16 @@ async fn with_state(
         .filter(|s| s.channels.webhook.is_some())
         .map(|s| s.id.clone())
         .collect();
-    let (polls, statuses) = app
+    let quiet: Vec<SubscriptionId> = subscriptions
+        .iter()
+        .filter(|s| s.quiet.is_some())
+        .map(|s| s.id.clone())
+        .collect();
+    let (polls, statuses, held) = app
         .store
-        .polls_and_hooks(&user.uid, &targets, &hooks)
+        .list_state(&user.uid, &targets, &hooks, &quiet)
         .await?;
+    let mut held = quiet.into_iter().zip(held).collect::<HashMap<_, _>>();
     let mut statuses = hooks.into_iter().zip(statuses).collect::<HashMap<_, _>>();
     for (sub, poll) in subscriptions.iter_mut().zip(polls) {
         let moments = history.get(&sub.id).copied().unwrap_or_default();
@@ -130,6 +136,7 @@ async fn with_state(
             last_alert_at: moments.alerted.map(Timestamp::from_ms),
         };
         sub.webhook = statuses.remove(&sub.id);
+        sub.held = held.remove(&sub.id).unwrap_or(0);
     }
     Ok(subscriptions)
 }

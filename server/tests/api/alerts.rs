@@ -90,6 +90,7 @@ pub async fn user_with_job(app: &TestApp) -> (String, AlertJob) {
         upstream_date: None,
         detected_at_ms: 1_900_000_000_500,
         attempt: 0,
+        digest: None,
     };
     (email, job)
 }
