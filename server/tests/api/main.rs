@@ -6,6 +6,7 @@
 
 mod alert_email;
 mod alerts;
+mod bounce;
 mod budget;
 mod cli;
 mod cli_errors;
@@ -28,6 +29,7 @@ mod openapi;
 mod poller;
 mod priority;
 mod pty;
+mod quiet;
 mod receiver;
 mod register;
 mod reports;

@@ -3,9 +3,11 @@
 //! recipients. `stop` closes the listener and every open connection, so the
 //! port refuses connections like a crashed mail server; `resume` listens on
 //! the same port again. `start_slow` answers each message only after a delay,
-//! like a slow relay, so tests can catch deliveries in flight.
+//! like a slow relay, so tests can catch deliveries in flight. `refuse`
+//! makes it answer `550` to RCPT for an address, like a mailbox that does
+//! not exist, and `refused` lists those attempts.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -23,6 +25,14 @@ pub struct SmtpSink {
     delay: Duration,
     /// Messages sent in full and not answered yet.
     waiting: Arc<Mutex<usize>>,
+    refusals: Refusals,
+}
+
+/// Addresses answered 550 at RCPT, and every RCPT so refused.
+#[derive(Clone, Default)]
+struct Refusals {
+    refuse: Arc<Mutex<HashSet<String>>>,
+    refused: Arc<Mutex<Vec<String>>>,
 }
 
 impl SmtpSink {
@@ -41,9 +51,21 @@ impl SmtpSink {
             up,
             delay,
             waiting: Arc::default(),
+            refusals: Refusals::default(),
         };
         sink.serve(listener);
         sink
+    }
+
+    /// From now on, answers `550 5.1.1` to RCPT for `address`.
+    pub fn refuse(&self, address: &str) {
+        let mut refuse = self.refusals.refuse.lock().unwrap();
+        refuse.insert(address.to_ascii_lowercase());
+    }
+
+    /// The RCPTs refused so far, one entry per attempt.
+    pub fn refused(&self) -> Vec<String> {
+        self.refusals.refused.lock().unwrap().clone()
     }
 
     /// Messages the sink has in full but has not answered yet.
@@ -105,6 +127,7 @@ impl SmtpSink {
         let slow = Slow {
             delay: self.delay,
             waiting: self.waiting.clone(),
+            refusals: self.refusals.clone(),
         };
         let mut up = up_tx.subscribe();
         tokio::spawn(async move {
@@ -132,6 +155,7 @@ impl SmtpSink {
 struct Slow {
     delay: Duration,
     waiting: Arc<Mutex<usize>>,
+    refusals: Refusals,
 }
 
 /// One SMTP conversation; records each message's recipients when it accepts it.
@@ -160,7 +184,14 @@ async fn session(
             b"250 ok\r\n"
         } else if upper.starts_with("RCPT TO") {
             let to = line.split(['<', '>']).nth(1).unwrap_or_default();
-            rcpts.push(to.to_ascii_lowercase());
+            let to = to.to_ascii_lowercase();
+            if slow.refusals.refuse.lock().unwrap().contains(&to) {
+                slow.refusals.refused.lock().unwrap().push(to.clone());
+                let reply = format!("550 5.1.1 <{to}>: mailbox unavailable\r\n");
+                write.write_all(reply.as_bytes()).await?;
+                continue;
+            }
+            rcpts.push(to);
             b"250 ok\r\n"
         } else if upper == "DATA" {
             write.write_all(b"354 go ahead\r\n").await?;
