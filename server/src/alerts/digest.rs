@@ -59,6 +59,13 @@ pub fn plan(held: &[AlertJob], sub: &Subscription, latest: Option<&Latest>, now_
         }
     }
     closed.retain(|id| !sessions.contains_key(id));
+    let note = DigestNote {
+        held: held.len() as u32,
+        closed: closed.len() as u32,
+    };
+    for alert in &mut alerts {
+        alert.digest = Some(note);
+    }
     let first = held.iter().min_by_key(|j| j.detected_at_ms);
     let email = first.filter(|_| sub.channels.email && !alerts.is_empty());
     let email = email.map(|first| AlertJob {
@@ -70,10 +77,7 @@ pub fn plan(held: &[AlertJob], sub: &Subscription, latest: Option<&Latest>, now_
         upstream_date: None,
         attempt: 0,
         routed: true,
-        digest: Some(DigestNote {
-            held: held.len() as u32,
-            closed: closed.len() as u32,
-        }),
+        digest: Some(note),
         ..first.clone()
     });
     Digest { email, alerts }
@@ -156,3 +160,7 @@ impl Digests {
             .await?)
     }
 }
+
+#[cfg(test)]
+#[path = "digest_tests.rs"]
+mod tests;

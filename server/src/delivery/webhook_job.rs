@@ -70,6 +70,10 @@ impl WebhookJob {
             };
             data["upstream_date_header"] = json!(date);
         }
+        if let Some(note) = job.digest {
+            // Held by quiet hours and sent when they ended.
+            data["digest"] = json!({"held": note.held, "closed": note.closed});
+        }
         data["sent_at"] = json!(rfc3339(sent_ms));
         data["data_age_s"] = json!(sent_ms.saturating_sub(job.fetched_at_ms) / 1000);
         data["tz"] = json!(sub.tz);

@@ -187,6 +187,7 @@ async fn a_quiet_window_holds_the_alert_and_its_end_sends_one_digest_without_wha
         );
     }
     assert_eq!(event["data"]["tz"], "Asia/Kolkata");
+    assert_eq!(event["data"]["digest"], json!({"held": 1, "closed": 1}));
 }
 
 #[tokio::test]
