@@ -168,7 +168,10 @@ impl EmailHandler {
         metrics::attempt(Queue::Email, started.elapsed());
         let store = &self.store;
         let Err(e) = sent else {
-            metrics::accepted(Queue::Email, job.detected_at_ms);
+            if job.digest.is_none() {
+                // A digest waited for quiet hours on purpose: not a delivery delay.
+                metrics::accepted(Queue::Email, job.detected_at_ms);
+            }
             tracing::info!(to = %to.masked(), openings = job.len(), "alert delivered");
             store.ack_job(Queue::Email, &queued.id).await?;
             store
