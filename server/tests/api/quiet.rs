@@ -7,7 +7,11 @@
 //! 422s naming the field.
 
 use crate::alert_email::ist;
-use crate::helpers::{TestApp, env_or_explain, error_of, spawn_app, unique_email};
+use crate::alerts::user_with_job;
+use crate::helpers::{
+    API_AND_WORKERS, TestApp, env_or_explain, error_of, spawn_app, spawn_app_with_roles,
+    unique_email,
+};
 use crate::receiver::Receiver;
 use crate::simulated::pipeline;
 use redis_hack_server::alerts::Digests;
@@ -188,6 +192,37 @@ async fn a_quiet_window_holds_the_alert_and_its_end_sends_one_digest_without_wha
     }
     assert_eq!(event["data"]["tz"], "Asia/Kolkata");
     assert_eq!(event["data"]["digest"], json!({"held": 1, "closed": 1}));
+}
+
+#[tokio::test]
+async fn a_running_worker_sends_a_held_alert_as_a_digest_when_its_window_ends() {
+    let app = spawn_app_with_roles(&[], API_AND_WORKERS).await;
+    let (email, job) = user_with_job(&app).await;
+    let store = Store::connect(&env_or_explain("TEST_REDIS_URL"), &app.prefix)
+        .await
+        .unwrap();
+    let open: Vec<_> = job.sessions.iter().collect();
+    store
+        .set_latest(&job.target, Some(&open), now_ms())
+        .await
+        .unwrap();
+    let body = serde_json::to_string(&job).unwrap();
+    let sid = &job.sids[0];
+    store
+        .hold_alert(&job.uid, sid, &job.id, &body, now_ms() + 500)
+        .await
+        .unwrap();
+    let digest = app.mail.wait_for(&email, 2).await.pop().unwrap();
+    let subject = digest["subject"].as_str().unwrap();
+    assert!(
+        subject.starts_with("After your quiet hours: Slots open: 1 session"),
+        "{subject}"
+    );
+    let text = digest["text"].as_str().unwrap();
+    assert!(
+        text.contains("PHC Danapur") && !text.contains("closed before"),
+        "{text}"
+    );
 }
 
 #[tokio::test]
