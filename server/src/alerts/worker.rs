@@ -19,7 +19,7 @@ use crate::mail::{ListUnsubscribe, Mailer};
 use crate::metrics;
 use crate::store::{Moment, Queue, QueuedJob, Store, UserDoc, now_ms};
 use crate::unsubscribe::UnsubscribeLinks;
-use redis_hack_shared::{EmailAddress, Subscription, SubscriptionId, Target, Timestamp, UserId};
+use redis_hack_shared::{EmailAddress, SubscriptionId, Target, TimeZoneName, Timestamp, UserId};
 use std::time::Instant;
 
 /// Who an alert email goes to, about what, for which subscriptions.
@@ -29,8 +29,8 @@ struct Recipient<'a> {
     sids: Vec<SubscriptionId>,
     /// The user's subscriptions, for `email.suspended` events.
     user: &'a UserDoc,
-    /// Whose zone the email's times are shown in (the first emailed one's).
-    zone: Subscription,
+    /// The zone the email's times are shown in (the first emailed subscription's).
+    tz: TimeZoneName,
 }
 
 /// The email worker: the pump over the `email` queue with [`EmailHandler`].
@@ -70,8 +70,8 @@ impl Handler for EmailHandler {
         if !job.routed && self.route_to_webhooks(&queued, &mut job, &routing).await? {
             return Ok(routing.without_email());
         }
-        let first = routing.by_email().first().map(|s| (*s).clone());
-        let (Some(about), Some(zone)) = (routing.email_about(), first) else {
+        let first = routing.by_email().first().map(|s| s.tz.clone());
+        let (Some(about), Some(tz)) = (routing.email_about(), first) else {
             store.ack_job(Queue::Email, &queued.id).await?;
             return Ok(routing.without_email());
         };
@@ -85,7 +85,7 @@ impl Handler for EmailHandler {
             about,
             sids: routing.email_ids(),
             user: &user,
-            zone,
+            tz,
         };
         self.send(&queued, job, to).await
     }
@@ -152,13 +152,13 @@ impl EmailHandler {
             about,
             sids,
             user,
-            zone,
+            tz,
         } = to;
         let unsubscribe = ListUnsubscribe {
             url: self.links.url(&job.uid, &sids),
             mailto: self.unsubscribe_mailto.clone(),
         };
-        let times = AlertTimes::of(&job, &zone.tz, now_ms());
+        let times = AlertTimes::of(&job, &tz, now_ms());
         let (subject, text, html) = render(&job, about, &unsubscribe.url, &times);
         let started = Instant::now();
         let sent = self
