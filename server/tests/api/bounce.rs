@@ -2,7 +2,8 @@
 //! to RCPT for the subscriber's address: one attempt suspends the address
 //! (no retry, no dead letter), `list` shows why, the user's webhook gets an
 //! `email.suspended` event, later alerts reach the webhook but never the mail
-//! server, and verifying the address again lifts the suspension.
+//! server, and verifying the address again lifts the suspension. A 4xx is
+//! retried as before; a 5xx at the end of DATA suspends like one at RCPT.
 
 use crate::alerts::NO_WAIT;
 use crate::helpers::{TestApp, env_or_explain, spawn_app_with_roles};
@@ -27,6 +28,7 @@ async fn workers(app: &TestApp, smtp_url: &str) -> (Worker, WebhookWorker) {
     let settings = Settings::from_vars(|k| match k {
         "SMTP_URL" => Some(smtp_url.to_owned()),
         "WEBHOOK_ALLOW_PRIVATE" => Some("true".into()),
+        "RETRY_BASE" | "RETRY_MAX" => Some("10ms".into()),
         _ => None,
     })
     .unwrap();
@@ -127,4 +129,28 @@ async fn a_550_suspends_the_address_after_one_attempt_and_verifying_again_lifts_
     let token = app.signed_up(&email).await;
     let listed = list(&app, &token).await;
     assert!(listed.get("email_suspended").is_none(), "{listed}");
+}
+
+#[tokio::test]
+async fn a_450_is_retried_and_a_554_to_the_message_itself_suspends() {
+    let app = spawn_app_with_roles(FAST_WEBHOOKS, Roles::API).await;
+    let (_, email, token) = topic_subscriber(&app, "cs101", json!({"email": true})).await;
+    let sink = SmtpSink::start().await;
+    sink.answer_rcpt(&email, "450 4.2.1 <{to}>: mailbox busy, try again later");
+    let (mail, _) = workers(&app, &sink.url()).await;
+    publish(&app, "cs101", "seat-1", 1).await;
+    let pass = mail.run_once(NO_WAIT).await.unwrap();
+    assert_eq!((pass.retried, pass.suspended), (1, 0), "{pass:?}");
+    assert!(list(&app, &token).await.get("email_suspended").is_none());
+
+    sink.answer_data(&email, "554 5.7.1 message refused as spam");
+    tokio::time::sleep(Duration::from_millis(50)).await; // the 10 ms back-off
+    let pass = mail.run_once(NO_WAIT).await.unwrap();
+    assert_eq!(pass.suspended, 1, "{pass:?}");
+    assert_eq!(sink.refused().len(), 2, "one 450, then one 554");
+    let listed = list(&app, &token).await;
+    assert_eq!(
+        listed["email_suspended"]["reason"], "554 5.7.1 message refused as spam",
+        "{listed}"
+    );
 }

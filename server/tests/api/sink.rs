@@ -5,9 +5,10 @@
 //! the same port again. `start_slow` answers each message only after a delay,
 //! like a slow relay, so tests can catch deliveries in flight. `refuse`
 //! makes it answer `550` to RCPT for an address, like a mailbox that does
-//! not exist, and `refused` lists those attempts.
+//! not exist; `answer_rcpt` and `answer_data` set any reply to RCPT or to
+//! the end of DATA (a 4xx, a 554 spam refusal); `refused` lists those attempts.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -28,11 +29,23 @@ pub struct SmtpSink {
     refusals: Refusals,
 }
 
-/// Addresses answered 550 at RCPT, and every RCPT so refused.
+/// Replies other than 250 per address, to RCPT and to the end of DATA,
+/// and every attempt so answered.
 #[derive(Clone, Default)]
 struct Refusals {
-    refuse: Arc<Mutex<HashSet<String>>>,
+    rcpt: Arc<Mutex<HashMap<String, String>>>,
+    data: Arc<Mutex<HashMap<String, String>>>,
     refused: Arc<Mutex<Vec<String>>>,
+}
+
+impl Refusals {
+    /// The reply for `to` at a stage, recording the attempt when there is one.
+    fn reply(&self, stage: &Mutex<HashMap<String, String>>, to: &[String]) -> Option<String> {
+        let stage = stage.lock().unwrap();
+        let (to, reply) = to.iter().find_map(|t| Some((t, stage.get(t)?)))?;
+        self.refused.lock().unwrap().push(to.clone());
+        Some(format!("{}\r\n", reply.replace("{to}", to)))
+    }
 }
 
 impl SmtpSink {
@@ -59,8 +72,21 @@ impl SmtpSink {
 
     /// From now on, answers `550 5.1.1` to RCPT for `address`.
     pub fn refuse(&self, address: &str) {
-        let mut refuse = self.refusals.refuse.lock().unwrap();
-        refuse.insert(address.to_ascii_lowercase());
+        self.answer_rcpt(address, "550 5.1.1 <{to}>: mailbox unavailable");
+    }
+
+    /// From now on, answers `reply` (`{to}` stands for the address) to RCPT for `address`.
+    pub fn answer_rcpt(&self, address: &str, reply: &str) {
+        let mut rcpt = self.refusals.rcpt.lock().unwrap();
+        rcpt.insert(address.to_ascii_lowercase(), reply.to_owned());
+    }
+
+    /// From now on, accepts RCPT for `address` but answers `reply` to the end of its DATA.
+    pub fn answer_data(&self, address: &str, reply: &str) {
+        let address = address.to_ascii_lowercase();
+        self.refusals.rcpt.lock().unwrap().remove(&address);
+        let mut data = self.refusals.data.lock().unwrap();
+        data.insert(address, reply.to_owned());
     }
 
     /// The RCPTs refused so far, one entry per attempt.
@@ -185,9 +211,8 @@ async fn session(
         } else if upper.starts_with("RCPT TO") {
             let to = line.split(['<', '>']).nth(1).unwrap_or_default();
             let to = to.to_ascii_lowercase();
-            if slow.refusals.refuse.lock().unwrap().contains(&to) {
-                slow.refusals.refused.lock().unwrap().push(to.clone());
-                let reply = format!("550 5.1.1 <{to}>: mailbox unavailable\r\n");
+            let refusal = slow.refusals.reply(&slow.refusals.rcpt, &[to.clone()]);
+            if let Some(reply) = refusal {
                 write.write_all(reply.as_bytes()).await?;
                 continue;
             }
@@ -208,6 +233,11 @@ async fn session(
                 *slow.waiting.lock().unwrap() += 1;
                 tokio::time::sleep(slow.delay).await;
                 *slow.waiting.lock().unwrap() -= 1;
+            }
+            if let Some(reply) = slow.refusals.reply(&slow.refusals.data, &rcpts) {
+                rcpts.clear();
+                write.write_all(reply.as_bytes()).await?;
+                continue;
             }
             received.lock().unwrap().append(&mut rcpts);
             b"250 accepted\r\n"
