@@ -211,7 +211,9 @@ async fn session(
         } else if upper.starts_with("RCPT TO") {
             let to = line.split(['<', '>']).nth(1).unwrap_or_default();
             let to = to.to_ascii_lowercase();
-            let refusal = slow.refusals.reply(&slow.refusals.rcpt, &[to.clone()]);
+            let refusal = slow
+                .refusals
+                .reply(&slow.refusals.rcpt, std::slice::from_ref(&to));
             if let Some(reply) = refusal {
                 write.write_all(reply.as_bytes()).await?;
                 continue;
