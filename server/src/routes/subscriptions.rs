@@ -152,7 +152,7 @@ async fn with_state(
             headers(("Location" = String, description = "The new subscription's path"))),
         (status = 400, description = "The body is not JSON, a field is invalid, no channel is on, the target is ambiguous, or the account is full", body = ErrorBody),
         (status = 409, description = "The same target with the same filters is already watched", body = ErrorBody),
-        (status = 422, description = "No district has this id, or no state or district this name; `suggestions` has the close names", body = ErrorBody),
+        (status = 422, description = "No district has this id, or no state or district this name (`suggestions` has the close names); or `quiet` is not a window of real times of day (`invalid_quiet`), or `tz` is not an IANA zone (`invalid_tz`)", body = ErrorBody),
         (status = 413, description = "The body is larger than 16 KiB", body = ErrorBody),
         (status = 415, description = "The body was not sent as application/json", body = ErrorBody),
         super::errors::AuthErrors,
