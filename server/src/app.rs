@@ -4,7 +4,7 @@
 //! workers) until the shutdown future resolves. HTTP is served by `serve`,
 //! with its header-read and idle timeouts and connection cap.
 
-use crate::alerts::Worker;
+use crate::alerts::{Digests, Worker};
 use crate::config::Settings;
 use crate::locations::Locations;
 use crate::poller::Poller;
@@ -29,6 +29,8 @@ pub struct Application {
     router: axum::Router,
     poller: Option<Poller>,
     worker: Option<(Worker, WebhookWorker)>,
+    /// Digests at the end of quiet hours, with the workers.
+    digests: Option<Digests>,
     grace: Duration,
     stop: tokio::sync::watch::Sender<bool>,
     limits: Limits,
@@ -68,6 +70,10 @@ impl Application {
             true => Some(delivery_workers(&store, &settings, &name).await?),
             false => None,
         };
+        let digests = roles.worker.then(|| Digests {
+            store: store.clone(),
+            batch: 100,
+        });
         let grace = settings.delivery.shutdown_grace;
         let (stop, stopping) = tokio::sync::watch::channel(false);
         let limits = Limits {
@@ -81,6 +87,7 @@ impl Application {
             router,
             poller,
             worker,
+            digests,
             grace,
             stop,
             limits,
@@ -111,6 +118,9 @@ impl Application {
         if let Some((email, webhook)) = self.worker {
             tasks.spawn(email.run(stopped.clone()));
             tasks.spawn(webhook.run(stopped.clone()));
+        }
+        if let Some(digests) = self.digests {
+            tasks.spawn(digests.run(stopped.clone()));
         }
         let serve = crate::serve::serve(self.listener, self.router, self.limits, stopped.clone());
         let mut http = tokio::spawn(serve);

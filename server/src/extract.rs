@@ -34,7 +34,8 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
 fn json_error(rejection: JsonRejection) -> ApiError {
     match rejection {
         JsonRejection::JsonDataError(e) => {
-            ApiError::bad_request("invalid_body", clean(&e.body_text()))
+            let text = clean(&e.body_text());
+            unprocessable(&text).unwrap_or_else(|| ApiError::bad_request("invalid_body", text))
         }
         JsonRejection::JsonSyntaxError(e) => ApiError::bad_request(
             "malformed_json",
@@ -48,6 +49,22 @@ fn json_error(rejection: JsonRejection) -> ApiError {
         }
         other => ApiError::bad_request("invalid_body", other.body_text()),
     }
+}
+
+/// Quiet hours or a time zone that are well-formed JSON strings but mean
+/// nothing (`25:00-07:00`, `Mars/Olympus`): 422, naming the field.
+fn unprocessable(text: &str) -> Option<ApiError> {
+    let code = match text.split_once(": ")?.0 {
+        "quiet" => "invalid_quiet",
+        "tz" => "invalid_tz",
+        _ => return None,
+    };
+    let message = text.rsplit_once(" at line ").map_or(text, |(m, _)| m);
+    Some(ApiError::Unknown {
+        code,
+        message: message.to_owned(),
+        suggestions: Vec::new(),
+    })
 }
 
 /// axum wraps serde's message in a generic sentence; keep serde's part, which

@@ -1,9 +1,11 @@
 //! The email worker's decisions, without I/O: which of the user's current
 //! subscriptions an alert job still reaches and by which channel
-//! ([`route`]), and what to do after a failed send ([`RetryPolicy`]).
+//! ([`route`]), which of them are in their quiet hours and hold it for a
+//! digest ([`Routing::hold_quiet`]), and what to do after a failed send
+//! ([`RetryPolicy`]).
 
 use crate::delivery::{AlertJob, Outcome, Step};
-use redis_hack_shared::{Subscription, SubscriptionId, Target};
+use redis_hack_shared::{Subscription, SubscriptionId, Target, Timestamp};
 use std::time::Duration;
 
 /// How failed emails are retried.
@@ -75,6 +77,20 @@ impl Routing {
     pub fn email_about(&self) -> Option<&Target> {
         let first = self.matched.iter().find(|s| s.channels.email);
         first.map(|s| &s.target)
+    }
+
+    /// Takes out the subscriptions whose quiet hours cover `now`, each with
+    /// when its window ends: their alert waits for the digest then.
+    pub fn hold_quiet(&mut self, now: Timestamp) -> Vec<(Subscription, Timestamp)> {
+        let mut held = Vec::new();
+        self.matched.retain(|s| {
+            let end = s.quiet.and_then(|q| q.ends_after(now, &s.tz));
+            if let Some(end) = end {
+                held.push((s.clone(), end));
+            }
+            end.is_none()
+        });
+        held
     }
 
     /// What a job that sends no email came to: handed to webhooks, or

@@ -33,6 +33,7 @@ fn job(sids: &[&str]) -> AlertJob {
         attempt: 0,
         routed: false,
         follows: None,
+        digest: None,
     }
 }
 
@@ -87,4 +88,29 @@ fn a_failed_send_backs_off_doubling_up_to_the_cap_then_is_dead() {
         p.next_step(8, 0, 1.0, "550 no such user"),
         Step::Dead("550 no such user".into())
     );
+}
+
+#[test]
+fn subscriptions_in_their_quiet_hours_are_held_until_the_window_ends_even_across_midnight() {
+    use redis_hack_shared::{QuietHours, TimeZoneName};
+    // 2026-12-02T17:30:00Z is 23:00 in India.
+    let now = redis_hack_shared::Timestamp::from_ms(1_796_232_600_000);
+    let mut night = sub("s1", true, false);
+    night.quiet = Some(QuietHours::parse("22:00-07:00").unwrap());
+    let mut berlin = sub("s2", true, false);
+    berlin.quiet = Some(QuietHours::parse("22:00-07:00").unwrap());
+    berlin.tz = TimeZoneName::parse("Europe/Berlin").unwrap(); // 18:30 there
+    let mut routing = route(
+        &job(&["s1", "s2", "s3"]),
+        vec![night, berlin, sub("s3", true, false)],
+    );
+    let held = routing.hold_quiet(now);
+    let held: Vec<(&str, u64)> = held
+        .iter()
+        .map(|(s, end)| (s.id.as_str(), end.as_ms()))
+        .collect();
+    // 07:00 in India the next morning is 01:30Z on 2026-12-03.
+    assert_eq!(held, [("s1", 1_796_261_400_000)]);
+    let left: Vec<&str> = routing.matched.iter().map(|s| s.id.as_str()).collect();
+    assert_eq!(left, ["s2", "s3"]);
 }

@@ -1,21 +1,41 @@
 //! The alert email: every newly open session with what a person needs to
 //! decide and book (centre, address, pincode, date, vaccine, ages, capacity
-//! by dose, fee, slots), how fresh the data is, and the booking link; or,
-//! for a topic, every published opening with its details and link. Each ends
-//! with a one-click unsubscribe link.
+//! by dose, fee, slots), how fresh the data is and when each step happened
+//! on the subscriber's clock (`times`), and the booking link; or, for a
+//! topic, every published opening with its details and link. A digest (the
+//! end of quiet hours) says so, and how many held openings closed meanwhile.
+//! Each ends with a one-click unsubscribe link.
 
-use crate::delivery::AlertJob;
+use super::times::AlertTimes;
+use crate::delivery::{AlertJob, DigestNote};
 use crate::upstream::BOOKING_URL;
 use redis_hack_shared::{FeeType, Opening, Session, Target};
-use std::time::{Duration, UNIX_EPOCH};
 
-/// Subject, plain text and HTML of the alert for `job`, about `target`;
-/// `unsubscribe` is the link that stops it.
-pub fn render(job: &AlertJob, target: &Target, unsubscribe: &str) -> (String, String, String) {
-    let (subject, mut text, mut html) = match target {
-        Target::Topic { topic } => render_openings(job, topic.as_str()),
-        _ => render_sessions(job, target),
+/// Subject, plain text and HTML of the alert for `job`, about `target`,
+/// with its `times`; `unsubscribe` is the link that stops it.
+pub fn render(
+    job: &AlertJob,
+    target: &Target,
+    unsubscribe: &str,
+    times: &AlertTimes,
+) -> (String, String, String) {
+    let (mut subject, mut text, mut html) = match target {
+        Target::Topic { topic } => render_openings(job, topic.as_str(), times),
+        _ => render_sessions(job, target, times),
     };
+    if let Some(note) = job.digest {
+        subject = format!("After your quiet hours: {subject}");
+        let line = digest_line(note);
+        text = format!("{line}\n\n{text}");
+        html = html.replacen(
+            "<body style=\"font-family:sans-serif\">",
+            &format!(
+                "<body style=\"font-family:sans-serif\"><p><em>{}</em></p>",
+                escape(&line)
+            ),
+            1,
+        );
+    }
     text.push_str(&format!(
         "\n--\nYou get this because you subscribed to {target} with redis-hack.\n\
          Stop these alerts: {unsubscribe}\n"
@@ -29,21 +49,43 @@ pub fn render(job: &AlertJob, target: &Target, unsubscribe: &str) -> (String, St
     (subject, text, html)
 }
 
-fn render_openings(job: &AlertJob, topic: &str) -> (String, String, String) {
+/// What a digest stands for, in one sentence.
+fn digest_line(note: DigestNote) -> String {
+    let alerts = if note.held == 1 { "alert" } else { "alerts" };
+    let mut line = format!(
+        "Your quiet hours held {} {alerts}; this is what is still open now.",
+        note.held
+    );
+    if note.closed > 0 {
+        let what = if note.closed == 1 {
+            "opening"
+        } else {
+            "openings"
+        };
+        line.push_str(&format!(
+            " {} {what} closed before the quiet hours ended.",
+            note.closed
+        ));
+    }
+    line
+}
+
+fn render_openings(job: &AlertJob, topic: &str, times: &AlertTimes) -> (String, String, String) {
     let subject = match job.openings.as_slice() {
         [one] => format!("Opening on {topic}: {}", one.title),
         many => format!("{} openings on {topic}", many.len()),
     };
-    let received = http_date(job.fetched_at_ms);
+    let received = times.wall(job.fetched_at_ms);
     let mut text = String::new();
     let mut html = String::from("<!doctype html><html><body style=\"font-family:sans-serif\">");
     for o in &job.openings {
         text.push_str(&opening_text(o));
         html.push_str(&opening_html(o));
     }
-    text.push_str(&format!("Published {received}.\n"));
+    text.push_str(&format!("Published {received}.\n{}", times.text()));
     html.push_str(&format!(
-        "<p style=\"color:#666\">Published {received}.</p>"
+        "<p style=\"color:#666\">Published {received}.</p>{}",
+        times.html()
     ));
     (subject, text, html)
 }
@@ -73,13 +115,14 @@ fn opening_html(o: &Opening) -> String {
     )
 }
 
-fn render_sessions(job: &AlertJob, target: &Target) -> (String, String, String) {
+fn render_sessions(
+    job: &AlertJob,
+    target: &Target,
+    times: &AlertTimes,
+) -> (String, String, String) {
     let n = job.sessions.len();
     let plural = if n == 1 { "session" } else { "sessions" };
     let subject = format!("Slots open: {n} {plural} for {}", target);
-    let fetched = http_date(job.fetched_at_ms);
-    let detected = http_date(job.detected_at_ms);
-    let upstream = job.upstream_date.as_deref().unwrap_or("not given");
     let mut text = format!(
         "{n} {plural} just opened for {}.\nBook at {BOOKING_URL} - slots go fast.\n\n",
         target
@@ -89,17 +132,15 @@ fn render_sessions(job: &AlertJob, target: &Target) -> (String, String, String) 
         text.push_str(&session_text(s));
         rows.push_str(&session_row(s));
     }
-    text.push_str(&format!(
-        "Data fetched {fetched} (upstream time {upstream}); opening detected {detected}.\n"
-    ));
+    text.push_str(&times.text());
     let html = format!(
         "<!doctype html><html><body style=\"font-family:sans-serif\">\
          <p>{n} {plural} just opened for <strong>{target}</strong>. \
          <a href=\"{BOOKING_URL}\">Book on CoWIN</a> - slots go fast.</p>\
          <table border=\"1\" cellpadding=\"4\" cellspacing=\"0\">\
          <tr><th>Centre</th><th>Pincode</th><th>Date</th><th>Vaccine</th><th>Age</th>\
-         <th>Dose 1</th><th>Dose 2</th><th>Fee</th><th>Slots</th></tr>{rows}</table>\
-         <p style=\"color:#666\">Data fetched {fetched} (upstream time {upstream}); opening detected {detected}.</p>",
+         <th>Dose 1</th><th>Dose 2</th><th>Fee</th><th>Slots</th></tr>{rows}</table>{}",
+        times.html(),
         target = escape(&target.to_string()),
     );
     (subject, text, html)
@@ -155,10 +196,6 @@ fn session_row(s: &Session) -> String {
         escape(&fee(s)),
         escape(&s.slots.join(", ")),
     )
-}
-
-fn http_date(ms: u64) -> String {
-    httpdate::fmt_http_date(UNIX_EPOCH + Duration::from_millis(ms))
 }
 
 /// Upstream text goes into HTML: escape it.

@@ -6,13 +6,16 @@
 
 pub mod decide;
 pub mod detect;
+pub mod digest;
 pub mod email;
 pub mod feed;
 pub mod gone;
 pub mod gone_email;
 pub mod open_now;
 pub mod publish;
+pub mod times;
 pub mod worker;
 
 pub use decide::RetryPolicy;
+pub use digest::Digests;
 pub use worker::{EmailHandler, Worker};

@@ -68,6 +68,7 @@ pub async fn open_now(
         attempt: 0,
         routed: false,
         follows: None,
+        digest: None,
     };
     store.enqueue(Queue::Email, &job.to_json()?).await?;
     mark_alerted(store, sub, &open, now).await?;

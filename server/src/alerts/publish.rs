@@ -73,6 +73,7 @@ async fn fan_out(
                 attempt: 0,
                 routed: false,
                 follows: None,
+                digest: None,
             };
             job.to_json()
         })

@@ -3,19 +3,24 @@
 //! subscription with a webhook, once: `routed`), then sends one email to the
 //! user if any matched subscription has email on. A job is acknowledged only
 //! after the SMTP server accepted the message (at-least-once); a failure is
-//! retried with exponential back-off and jitter, then dead-lettered. The
-//! decisions are in `decide`; this is the I/O around them.
+//! retried with exponential back-off and jitter, then dead-lettered. A
+//! permanent refusal (5xx) suspends the user's email channel instead: no
+//! retry, no dead letter, and an `email.suspended` event to their webhooks.
+//! Subscriptions in their quiet hours get nothing now: the job is held for
+//! them (`digest` sends it when the window ends). The decisions are in
+//! `decide`; this is the I/O around them.
 
 use super::decide::{RetryPolicy, Routing, route};
 use super::email::render;
 use super::gone_email::render_gone;
+use super::times::AlertTimes;
 use crate::delivery::step::jitter;
 use crate::delivery::{AlertJob, DeliveryError, Handler, Outcome, Pump, Step, WebhookJob, settle};
 use crate::mail::{ListUnsubscribe, Mailer, Thread};
 use crate::metrics;
-use crate::store::{Disarm, Moment, Queue, QueuedJob, Store, now_ms};
+use crate::store::{Disarm, Moment, Queue, QueuedJob, Store, UserDoc, now_ms};
 use crate::unsubscribe::UnsubscribeLinks;
-use redis_hack_shared::{EmailAddress, SubscriptionId, Target, Timestamp};
+use redis_hack_shared::{EmailAddress, SubscriptionId, Target, TimeZoneName, Timestamp, UserId};
 use std::time::Instant;
 
 /// Who an alert email goes to, about what, for which subscriptions.
@@ -25,6 +30,10 @@ struct Recipient<'a> {
     sids: Vec<SubscriptionId>,
     /// The same, with their creation times, for the unsubscribe link.
     created: Vec<(SubscriptionId, Timestamp)>,
+    /// The user's subscriptions, for `email.suspended` events.
+    user: &'a UserDoc,
+    /// The zone the email's times are shown in (the first emailed subscription's).
+    tz: TimeZoneName,
 }
 
 /// The email worker: the pump over the `email` queue with [`EmailHandler`].
@@ -56,16 +65,27 @@ impl Handler for EmailHandler {
             store.ack_job(Queue::Email, &queued.id).await?;
             return Ok(Outcome::Dropped);
         };
-        let routing = self
+        let mut routing = self
             .only_armed(&job, route(&job, user.subscriptions()))
             .await?;
+        // Follow-ups are not held: they only say that an alert's slots are gone.
+        if !job.routed && job.follows.is_none() && self.hold_quiet(&mut job, &mut routing).await? {
+            store.ack_job(Queue::Email, &queued.id).await?;
+            return Ok(Outcome::Held);
+        }
         if !job.routed && self.route_to_webhooks(&queued, &mut job, &routing).await? {
             return Ok(routing.without_email());
         }
-        let Some(about) = routing.email_about() else {
+        let first = routing.by_email().first().map(|s| s.tz.clone());
+        let (Some(about), Some(tz)) = (routing.email_about(), first) else {
             store.ack_job(Queue::Email, &queued.id).await?;
             return Ok(routing.without_email());
         };
+        if user.email_suspension().is_some() {
+            // Webhooks got it above; the address refused for good before.
+            store.ack_job(Queue::Email, &queued.id).await?;
+            return Ok(Outcome::Suspended);
+        }
         let to = Recipient {
             email: &user.email,
             about,
@@ -75,6 +95,8 @@ impl Handler for EmailHandler {
                 .iter()
                 .map(|s| (s.id.clone(), s.created_at))
                 .collect(),
+            user: &user,
+            tz,
         };
         self.send(&queued, job, to).await
     }
@@ -102,6 +124,29 @@ impl EmailHandler {
             }
         }
         Ok(Routing { matched })
+    }
+
+    /// Holds the job for every matched subscription in its quiet hours
+    /// (taking them out of `routing` and of the job); `true` when none is
+    /// left to deliver to now. Holding twice (a job handled again) keeps one copy.
+    async fn hold_quiet(
+        &self,
+        job: &mut AlertJob,
+        routing: &mut Routing,
+    ) -> Result<bool, DeliveryError> {
+        let held = routing.hold_quiet(Timestamp::now());
+        for (sub, end) in &held {
+            let one = AlertJob {
+                sids: vec![sub.id.clone()],
+                ..job.clone()
+            };
+            self.store
+                .hold_alert(&job.uid, &sub.id, &job.id, &one.to_json()?, end.as_ms())
+                .await?;
+            tracing::info!(sub = %sub.id, until = %end, "alert held for quiet hours");
+        }
+        job.sids.retain(|s| !held.iter().any(|(h, _)| h.id == *s));
+        Ok(!held.is_empty() && routing.matched.is_empty())
     }
 
     /// Queues the job's webhook jobs and marks it `routed`. When nothing
@@ -141,11 +186,14 @@ impl EmailHandler {
             about,
             sids,
             created,
+            user,
+            tz,
         } = to;
         let unsubscribe = ListUnsubscribe {
             url: self.links.url(&job.uid, &created),
             mailto: self.unsubscribe_mailto.clone(),
         };
+        let times = AlertTimes::of(&job, &tz, now_ms());
         let domain = self.mailer.domain();
         let ((subject, text, html), thread) = match &job.follows {
             Some(alert) => (
@@ -156,7 +204,7 @@ impl EmailHandler {
                 },
             ),
             None => (
-                render(&job, about, &unsubscribe.url),
+                render(&job, about, &unsubscribe.url, &times),
                 Thread {
                     message_id: AlertJob::message_id(&job.id, &domain),
                     in_reply_to: None,
@@ -175,7 +223,10 @@ impl EmailHandler {
         metrics::attempt(Queue::Email, started.elapsed());
         let store = &self.store;
         let Err(e) = sent else {
-            metrics::accepted(Queue::Email, job.detected_at_ms);
+            if job.digest.is_none() {
+                // A digest waited for quiet hours on purpose: not a delivery delay.
+                metrics::accepted(Queue::Email, job.detected_at_ms);
+            }
             tracing::info!(to = %to.masked(), openings = job.len(), "alert delivered");
             store.ack_job(Queue::Email, &queued.id).await?;
             if job.follows.is_none() {
@@ -185,6 +236,9 @@ impl EmailHandler {
             }
             return Ok(Outcome::Delivered);
         };
+        if let Some(reply) = e.refusal() {
+            return self.suspend(queued, &job.uid, user, reply).await;
+        }
         job.attempt += 1;
         let step = self
             .policy
@@ -199,5 +253,35 @@ impl EmailHandler {
             }
         }
         Ok(settle(store, Queue::Email, &queued.id, &step, &job.to_json()?).await?)
+    }
+}
+
+impl EmailHandler {
+    /// The mail server refused the address for good: suspends the user's
+    /// email channel, tells each of their webhooks (the first time), and
+    /// acknowledges the job without retrying or dead-lettering it.
+    async fn suspend(
+        &self,
+        queued: &QueuedJob,
+        uid: &UserId,
+        user: &UserDoc,
+        reply: &str,
+    ) -> Result<Outcome, DeliveryError> {
+        let (store, now) = (&self.store, now_ms());
+        if !store.suspend_email(uid, reply, now).await? {
+            store.ack_job(Queue::Email, &queued.id).await?;
+            return Ok(Outcome::Suspended);
+        }
+        tracing::warn!(to = %user.email.masked(), reply, "address refused for good; alert emails suspended");
+        let hooks: Vec<String> = user
+            .subscriptions()
+            .iter()
+            .filter(|s| s.channels.webhook.is_some())
+            .map(|s| WebhookJob::email_suspended(uid, s, reply, now).to_json())
+            .collect::<Result<_, _>>()?;
+        store
+            .route_and_ack(Queue::Email, &queued.id, Queue::Webhook, &hooks)
+            .await?;
+        Ok(Outcome::Suspended)
     }
 }

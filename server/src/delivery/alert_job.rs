@@ -40,6 +40,18 @@ pub struct AlertJob {
     /// are then those sessions as last seen open.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub follows: Option<String>,
+    /// Set on the digest sent when a quiet window ends (it is `routed`: the
+    /// held alerts' webhook events went out with it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<DigestNote>,
+}
+
+/// What a digest stands for: the alerts held during quiet hours, and how
+/// many of their openings closed before the window ended (left out of it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DigestNote {
+    pub held: u32,
+    pub closed: u32,
 }
 
 /// An `AlertJob` as detection writes it, with the sessions' JSON encoded
@@ -134,6 +146,7 @@ mod tests {
                 attempt: 0,
                 routed: false,
                 follows: None,
+                digest: None,
             }
         );
     }

@@ -12,7 +12,7 @@ pub mod pump;
 pub mod step;
 pub mod webhook_job;
 
-pub use alert_job::{AlertJob, NewJob};
+pub use alert_job::{AlertJob, DigestNote, NewJob};
 pub use outcome::Outcome;
 pub use pump::{Handler, Pass, Pump};
 pub use step::{Step, settle};

@@ -17,6 +17,12 @@ pub enum Outcome {
     Disabled,
     /// For a user or subscription that no longer exists: acknowledged, not sent.
     Dropped,
+    /// An email job whose subscriptions are all in their quiet hours: kept
+    /// for the digest at the window's end, nothing sent now.
+    Held,
+    /// Refused for good by the mail server (5xx): the user's email channel
+    /// is suspended; acknowledged, neither retried nor dead-lettered.
+    Suspended,
 }
 
 impl Outcome {
@@ -29,6 +35,8 @@ impl Outcome {
             Self::Dead => "dead",
             Self::Disabled => "disabled",
             Self::Dropped => "dropped",
+            Self::Held => "held",
+            Self::Suspended => "suspended",
         }
     }
 }
@@ -47,6 +55,8 @@ mod tests {
             Outcome::Dead,
             Outcome::Disabled,
             Outcome::Dropped,
+            Outcome::Held,
+            Outcome::Suspended,
         ];
         for outcome in all {
             assert!(

@@ -20,6 +20,10 @@ pub struct Pass {
     pub retried: usize,
     pub dead: usize,
     pub dropped: usize,
+    /// Kept for a digest at the end of quiet hours.
+    pub held: usize,
+    /// Refused for good: the user's email channel suspended.
+    pub suspended: usize,
 }
 
 impl Pass {
@@ -29,6 +33,8 @@ impl Pass {
             Outcome::Retried => self.retried += 1,
             Outcome::Dead | Outcome::Disabled => self.dead += 1,
             Outcome::Dropped => self.dropped += 1,
+            Outcome::Held => self.held += 1,
+            Outcome::Suspended => self.suspended += 1,
         }
     }
 }

@@ -7,7 +7,10 @@
 //! with `type` `slots.opened` (a polled district or pincode),
 //! `slots.closed` (its `Gone:` follow-up: the same subscription and
 //! sessions, and the `alert_id` it follows) or `opening.published` (a
-//! topic), and `data` holding what the email shows.
+//! topic), and `data` holding what the email shows, every time as RFC 3339
+//! (fetched, upstream `Date`, detected, sent) and the subscription's zone;
+//! or `email.suspended` when the mail server refused the owner's address
+//! for good and alert emails stopped.
 
 use super::{AlertJob, DeliveryError};
 use crate::upstream::BOOKING_URL;
@@ -34,8 +37,13 @@ pub struct WebhookJob {
 }
 
 impl WebhookJob {
-    /// The webhook job of `sub` for the alert `job`.
+    /// The webhook job of `sub` for the alert `job`, handed on now.
     pub fn for_alert(job: &AlertJob, sub: &Subscription) -> Self {
+        Self::for_alert_at(job, sub, crate::store::now_ms())
+    }
+
+    /// The webhook job of `sub` for the alert `job`, handed on at `sent_ms`.
+    pub fn for_alert_at(job: &AlertJob, sub: &Subscription, sent_ms: u64) -> Self {
         let digest = Sha256::digest(format!("{}:{}:{}", job.id, job.uid, sub.id).as_bytes());
         let kind = match (&sub.target, &job.follows) {
             (Target::Topic { .. }, _) => "opening.published",
@@ -59,8 +67,21 @@ impl WebhookJob {
         // A `slots.closed` names the alert of its `slots.opened`.
         data["alert_id"] = json!(job.follows.as_ref().unwrap_or(&job.id));
         if let Some(date) = &job.upstream_date {
-            data["upstream_date"] = json!(date);
+            // The header as sent is kept in `upstream_date_header`; the time
+            // itself is RFC 3339 like every other.
+            data["upstream_date"] = match upstream_ms(date) {
+                Some(ms) => json!(rfc3339(ms)),
+                None => json!(null),
+            };
+            data["upstream_date_header"] = json!(date);
         }
+        if let Some(note) = job.digest {
+            // Held by quiet hours and sent when they ended.
+            data["digest"] = json!({"held": note.held, "closed": note.closed});
+        }
+        data["sent_at"] = json!(rfc3339(sent_ms));
+        data["data_age_s"] = json!(sent_ms.saturating_sub(job.fetched_at_ms) / 1000);
+        data["tz"] = json!(sub.tz);
         let body = json!({
             "type": kind,
             "timestamp": rfc3339(job.detected_at_ms),
@@ -76,10 +97,40 @@ impl WebhookJob {
         }
     }
 
+    /// The `email.suspended` event for `sub`'s webhook: the mail server
+    /// refused its owner's address for good (`reason`, its reply) at `since_ms`.
+    pub fn email_suspended(uid: &UserId, sub: &Subscription, reason: &str, since_ms: u64) -> Self {
+        let digest = Sha256::digest(format!("suspended:{uid}:{}:{since_ms}", sub.id).as_bytes());
+        let body = json!({
+            "type": "email.suspended",
+            "timestamp": rfc3339(since_ms),
+            "data": {
+                "subscription_id": sub.id,
+                "reason": reason,
+                "since": rfc3339(since_ms),
+            },
+        });
+        Self {
+            msg_id: format!("msg_{}", &hex::encode(digest)[..24]),
+            uid: uid.clone(),
+            sid: sub.id.clone(),
+            body: body.to_string(),
+            attempt: 0,
+            detected_at_ms: 0,
+        }
+    }
+
     /// The job as the queue holds it.
     pub fn to_json(&self) -> Result<String, DeliveryError> {
         serde_json::to_string(self).map_err(DeliveryError::Encode)
     }
+}
+
+/// The upstream `Date` header (an HTTP date) as ms since the epoch.
+pub fn upstream_ms(date: &str) -> Option<u64> {
+    let at = httpdate::parse_http_date(date.trim()).ok()?;
+    let since = at.duration_since(std::time::UNIX_EPOCH).ok()?;
+    u64::try_from(since.as_millis()).ok()
 }
 
 /// `2026-11-24T10:15:00.123Z` for ms since the Unix epoch.

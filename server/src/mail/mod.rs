@@ -31,28 +31,68 @@ pub enum MailError {
     /// A send error whose text repeated the recipient, with the address masked.
     #[error("{0}")]
     Masked(String),
+    /// A permanent refusal (a 5xx reply to RCPT or DATA): the server's
+    /// reply, e.g. `550 5.1.1 <an***@example.com>: mailbox unavailable`.
+    /// Sending the same message again cannot help.
+    #[error("the SMTP server refused the message for good: {0}")]
+    Refused(String),
 }
 
 impl MailError {
+    /// The server's reply when it refused the message for good (5xx).
+    pub fn refusal(&self) -> Option<&str> {
+        match self {
+            Self::Refused(reply) => Some(reply),
+            _ => None,
+        }
+    }
+
+    /// A permanent SMTP reply as [`MailError::Refused`], keeping the reply
+    /// as the server wrote it (`550 5.1.1 ...`); anything else unchanged.
+    fn classified(self) -> Self {
+        match self {
+            Self::Send(e) if e.is_permanent() => {
+                let text = e.to_string();
+                // lettre writes `permanent error (550): 5.1.1 ...`.
+                let reply = text
+                    .strip_prefix("permanent error (")
+                    .map_or(text.clone(), |rest| rest.replacen("): ", " ", 1));
+                Self::Refused(reply.trim_end().to_owned())
+            }
+            other => other,
+        }
+    }
+
     /// The error with `to` masked wherever the server's reply repeated it
     /// (Postfix: `550 5.1.1 <a@b.in>: Recipient address rejected`), so it can
-    /// be logged and dead-lettered.
+    /// be logged, dead-lettered or stored as a suspension's reason.
     fn masking(self, to: &EmailAddress) -> Self {
-        let text = self.to_string();
-        // ASCII lower-casing keeps byte offsets, so positions in `lower` index `text`.
-        let (lower, needle) = (text.to_ascii_lowercase(), to.as_str().to_ascii_lowercase());
-        if !lower.contains(&needle) {
-            return self;
+        match self {
+            Self::Refused(reply) => Self::Refused(mask(&reply, to)),
+            other => {
+                let text = other.to_string();
+                let masked = mask(&text, to);
+                match masked == text {
+                    true => other,
+                    false => Self::Masked(masked),
+                }
+            }
         }
-        let (mut masked, mut from) = (String::new(), 0);
-        for (at, _) in lower.match_indices(&needle) {
-            masked.push_str(&text[from..at]);
-            masked.push_str(&to.masked());
-            from = at + needle.len();
-        }
-        masked.push_str(&text[from..]);
-        Self::Masked(masked)
     }
+}
+
+/// `text` with every occurrence of `to` (any case) masked.
+fn mask(text: &str, to: &EmailAddress) -> String {
+    // ASCII lower-casing keeps byte offsets, so positions in `lower` index `text`.
+    let (lower, needle) = (text.to_ascii_lowercase(), to.as_str().to_ascii_lowercase());
+    let (mut masked, mut from) = (String::new(), 0);
+    for (at, _) in lower.match_indices(&needle) {
+        masked.push_str(&text[from..at]);
+        masked.push_str(&to.masked());
+        from = at + needle.len();
+    }
+    masked.push_str(&text[from..]);
+    masked
 }
 
 mod pool;
@@ -261,7 +301,7 @@ impl Mailer {
             Transport::Lettre(t) => t.send(message).await.map(|_| ()).map_err(MailError::from),
             Transport::Plain(pool) => pool.send(&message).await,
         };
-        sent.map_err(|e| e.masking(to))
+        sent.map_err(|e| e.classified().masking(to))
     }
 }
 

@@ -13,14 +13,22 @@ use std::sync::LazyLock;
 
 /// The `outcome` labels of `redis_hack_deliveries_total` each queue can
 /// produce (besides `store_error`), so each series exists from the start.
-pub const DELIVERY_OUTCOMES: [(Queue, [&str; 5]); 2] = [
+pub const DELIVERY_OUTCOMES: [(Queue, &[&str]); 2] = [
     (
         Queue::Email,
-        ["delivered", "routed", "retried", "dead", "dropped"],
+        &[
+            "delivered",
+            "routed",
+            "retried",
+            "dead",
+            "dropped",
+            "held",
+            "suspended",
+        ],
     ),
     (
         Queue::Webhook,
-        ["delivered", "disabled", "retried", "dead", "dropped"],
+        &["delivered", "disabled", "retried", "dead", "dropped"],
     ),
 ];
 
@@ -96,7 +104,7 @@ pub(super) static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
     }
     for (queue, outcomes) in DELIVERY_OUTCOMES {
         let channel = channel(queue);
-        for outcome in outcomes.into_iter().chain(["store_error"]) {
+        for outcome in outcomes.iter().copied().chain(["store_error"]) {
             m.deliveries
                 .get_or_create_owned(&DeliveryLabel { channel, outcome });
         }

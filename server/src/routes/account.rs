@@ -128,6 +128,10 @@ async fn verify(
     }
     let record = take_code(&app, &req, &client).await?;
     let uid = app.store.ensure_user(&req.email, &new_uid()).await?;
+    // Proving the address works again lifts a bounce suspension.
+    if app.store.clear_email_suspension(&uid).await? {
+        tracing::info!("alert emails resumed after a suspension");
+    }
     let mut registered = None;
     if let Some(target) = record.target {
         let mut sub = new_subscription(target, Filters::default(), Default::default());

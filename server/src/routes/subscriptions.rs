@@ -96,8 +96,8 @@ async fn list(
     let doc = doc.ok_or_else(account_gone)?;
     let subscriptions = with_state(&app, &user, doc.subscriptions(), &history).await?;
     let body = SubscriptionsResponse {
+        email_suspended: doc.email_suspension(),
         email: doc.email,
-        email_suspended: None,
         subscriptions,
     };
     let body = serde_json::to_string(&body).map_err(anyhow::Error::from)?;
@@ -118,10 +118,16 @@ async fn with_state(
         .filter(|s| s.channels.webhook.is_some())
         .map(|s| s.id.clone())
         .collect();
-    let (polls, statuses) = app
+    let quiet: Vec<SubscriptionId> = subscriptions
+        .iter()
+        .filter(|s| s.quiet.is_some())
+        .map(|s| s.id.clone())
+        .collect();
+    let (polls, statuses, held) = app
         .store
-        .polls_and_hooks(&user.uid, &targets, &hooks)
+        .list_state(&user.uid, &targets, &hooks, &quiet)
         .await?;
+    let mut held = quiet.into_iter().zip(held).collect::<HashMap<_, _>>();
     let mut statuses = hooks.into_iter().zip(statuses).collect::<HashMap<_, _>>();
     for (sub, poll) in subscriptions.iter_mut().zip(polls) {
         let moments = history.get(&sub.id).copied().unwrap_or_default();
@@ -131,6 +137,7 @@ async fn with_state(
             last_alert_at: moments.alerted.map(Timestamp::from_ms),
         };
         sub.webhook = statuses.remove(&sub.id);
+        sub.held = held.remove(&sub.id).unwrap_or(0);
     }
     Ok(subscriptions)
 }
@@ -146,7 +153,7 @@ async fn with_state(
             headers(("Location" = String, description = "The new subscription's path"))),
         (status = 400, description = "The body is not JSON, a field is invalid, no channel is on, the target is ambiguous, or the account is full", body = ErrorBody),
         (status = 409, description = "The same target with the same filters is already watched", body = ErrorBody),
-        (status = 422, description = "No district has this id, or no state or district this name (`suggestions` has the close names), or a name is over 100 characters (`field_too_long`)", body = ErrorBody),
+        (status = 422, description = "No district has this id, or no state or district this name (`suggestions` has the close names), or a name is over 100 characters (`field_too_long`); or `quiet` is not a window of real times of day (`invalid_quiet`), or `tz` is not an IANA zone (`invalid_tz`)", body = ErrorBody),
         (status = 413, description = "The body is larger than 16 KiB", body = ErrorBody),
         (status = 415, description = "The body was not sent as application/json", body = ErrorBody),
         super::errors::AuthErrors,

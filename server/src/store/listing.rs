@@ -1,7 +1,8 @@
 //! What `list` shows, read in two round trips whatever the number of
 //! subscriptions: the user's document with its history (`hist:`), then every
-//! subscription's poll state (`poll:`) and webhook state (`hook:`). Its 304
-//! reads only the version (`version`).
+//! subscription's poll state (`poll:`), webhook state (`hook:`) and, for
+//! those with quiet hours, how many alerts are held (`held:`). Its 304 reads
+//! only the version (`version`).
 
 use super::history::{Moments, moments_of};
 use super::hooks::status_of;
@@ -37,6 +38,19 @@ impl Store {
         targets: &[TargetKey],
         hooks: &[SubscriptionId],
     ) -> Result<(Vec<PollState>, Vec<WebhookStatus>), StoreError> {
+        let (polls, hooks, _) = self.list_state(uid, targets, hooks, &[]).await?;
+        Ok((polls, hooks))
+    }
+
+    /// `polls_and_hooks`, and how many alerts are held for each of `quiet`,
+    /// still in one round trip.
+    pub async fn list_state(
+        &self,
+        uid: &UserId,
+        targets: &[TargetKey],
+        hooks: &[SubscriptionId],
+        quiet: &[SubscriptionId],
+    ) -> Result<(Vec<PollState>, Vec<WebhookStatus>, Vec<u32>), StoreError> {
         let mut pipe = redis::pipe();
         for target in targets {
             pipe.cmd("HGETALL").arg(self.poll_key(target));
@@ -44,12 +58,29 @@ impl Store {
         for sid in hooks {
             pipe.cmd("HGETALL").arg(self.hook_key(uid, sid));
         }
-        if pipe.is_empty() {
-            return Ok((Vec::new(), Vec::new()));
+        for sid in quiet {
+            pipe.cmd("HLEN").arg(self.held_key(uid, sid));
         }
-        let mut hashes: Vec<HashMap<String, String>> = pipe.query_async(&mut self.conn()).await?;
-        let hooks = hashes.split_off(targets.len());
-        let polls = hashes.into_iter().map(PollState::from_hash).collect();
-        Ok((polls, hooks.iter().map(status_of).collect()))
+        if pipe.is_empty() {
+            return Ok((Vec::new(), Vec::new(), Vec::new()));
+        }
+        let mut values: Vec<redis::Value> = pipe.query_async(&mut self.conn()).await?;
+        let held = values.split_off(targets.len() + hooks.len());
+        let hooks = values.split_off(targets.len());
+        let bad = |e: redis::ParsingError| StoreError::Corrupt(format!("a listing reply: {e}"));
+        let hash = |v| redis::from_redis_value::<HashMap<String, String>>(v).map_err(bad);
+        let polls = values
+            .into_iter()
+            .map(|v| Ok(PollState::from_hash(hash(v)?)))
+            .collect::<Result<_, StoreError>>()?;
+        let hooks = hooks
+            .into_iter()
+            .map(|v| Ok(status_of(&hash(v)?)))
+            .collect::<Result<_, StoreError>>()?;
+        let held = held
+            .into_iter()
+            .map(|v| redis::from_redis_value::<u32>(v).map_err(bad))
+            .collect::<Result<_, _>>()?;
+        Ok((polls, hooks, held))
     }
 }

@@ -11,6 +11,7 @@
 //!
 //! Adding and removing bump the user's version (`version`) in the same step.
 
+use super::suspension::StoredSuspension;
 use super::version::BUMP_LUA;
 use super::{Store, StoreError, now_ms, to_json};
 use redis_hack_shared::{
@@ -31,6 +32,9 @@ pub struct UserDoc {
     pub created_at: u64,
     #[serde(rename = "s", default)]
     subs: BTreeMap<SubscriptionId, StoredSub>,
+    /// Set while alert emails are suspended (`suspension`).
+    #[serde(rename = "es", default, skip_serializing_if = "Option::is_none")]
+    pub(super) email_suspended: Option<StoredSuspension>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -219,6 +223,7 @@ impl Store {
             email: email.clone(),
             created_at: now_ms() / 1000,
             subs: BTreeMap::new(),
+            email_suspended: None,
         };
         // NX: a user created earlier (or by a concurrent verify) is left untouched.
         let _: Option<String> = redis::cmd("JSON.SET")

@@ -91,6 +91,7 @@ pub async fn user_with_job(app: &TestApp) -> (String, AlertJob) {
         detected_at_ms: 1_900_000_000_500,
         attempt: 0,
         follows: None,
+        digest: None,
     };
     (email, job)
 }

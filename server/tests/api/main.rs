@@ -6,6 +6,7 @@
 
 mod alert_email;
 mod alerts;
+mod bounce;
 mod budget;
 mod cli;
 mod cli_alerting;
@@ -38,6 +39,7 @@ mod poller;
 mod priority;
 mod proxy_env;
 mod pty;
+mod quiet;
 mod receiver;
 mod register;
 mod register_limits;

@@ -97,6 +97,7 @@ async fn a_failed_poll_is_reported_without_the_configured_upstream_url() {
                 margin: 2,
                 realert: Duration::from_secs(600),
             },
+            followup_window: redis_hack_server::poller::FOLLOWUP_WINDOW,
         },
         id: "p1".into(),
     };

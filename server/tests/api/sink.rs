@@ -3,7 +3,10 @@
 //! recipients. `stop` closes the listener and every open connection, so the
 //! port refuses connections like a crashed mail server; `resume` listens on
 //! the same port again. `start_slow` answers each message only after a delay,
-//! like a slow relay, so tests can catch deliveries in flight.
+//! like a slow relay, so tests can catch deliveries in flight. `refuse`
+//! makes it answer `550` to RCPT for an address, like a mailbox that does
+//! not exist; `answer_rcpt` and `answer_data` set any reply to RCPT or to
+//! the end of DATA (a 4xx, a 554 spam refusal); `refused` lists those attempts.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -23,6 +26,26 @@ pub struct SmtpSink {
     delay: Duration,
     /// Messages sent in full and not answered yet.
     waiting: Arc<Mutex<usize>>,
+    refusals: Refusals,
+}
+
+/// Replies other than 250 per address, to RCPT and to the end of DATA,
+/// and every attempt so answered.
+#[derive(Clone, Default)]
+struct Refusals {
+    rcpt: Arc<Mutex<HashMap<String, String>>>,
+    data: Arc<Mutex<HashMap<String, String>>>,
+    refused: Arc<Mutex<Vec<String>>>,
+}
+
+impl Refusals {
+    /// The reply for `to` at a stage, recording the attempt when there is one.
+    fn reply(&self, stage: &Mutex<HashMap<String, String>>, to: &[String]) -> Option<String> {
+        let stage = stage.lock().unwrap();
+        let (to, reply) = to.iter().find_map(|t| Some((t, stage.get(t)?)))?;
+        self.refused.lock().unwrap().push(to.clone());
+        Some(format!("{}\r\n", reply.replace("{to}", to)))
+    }
 }
 
 impl SmtpSink {
@@ -41,9 +64,34 @@ impl SmtpSink {
             up,
             delay,
             waiting: Arc::default(),
+            refusals: Refusals::default(),
         };
         sink.serve(listener);
         sink
+    }
+
+    /// From now on, answers `550 5.1.1` to RCPT for `address`.
+    pub fn refuse(&self, address: &str) {
+        self.answer_rcpt(address, "550 5.1.1 <{to}>: mailbox unavailable");
+    }
+
+    /// From now on, answers `reply` (`{to}` stands for the address) to RCPT for `address`.
+    pub fn answer_rcpt(&self, address: &str, reply: &str) {
+        let mut rcpt = self.refusals.rcpt.lock().unwrap();
+        rcpt.insert(address.to_ascii_lowercase(), reply.to_owned());
+    }
+
+    /// From now on, accepts RCPT for `address` but answers `reply` to the end of its DATA.
+    pub fn answer_data(&self, address: &str, reply: &str) {
+        let address = address.to_ascii_lowercase();
+        self.refusals.rcpt.lock().unwrap().remove(&address);
+        let mut data = self.refusals.data.lock().unwrap();
+        data.insert(address, reply.to_owned());
+    }
+
+    /// The RCPTs refused so far, one entry per attempt.
+    pub fn refused(&self) -> Vec<String> {
+        self.refusals.refused.lock().unwrap().clone()
     }
 
     /// Messages the sink has in full but has not answered yet.
@@ -105,6 +153,7 @@ impl SmtpSink {
         let slow = Slow {
             delay: self.delay,
             waiting: self.waiting.clone(),
+            refusals: self.refusals.clone(),
         };
         let mut up = up_tx.subscribe();
         tokio::spawn(async move {
@@ -132,6 +181,7 @@ impl SmtpSink {
 struct Slow {
     delay: Duration,
     waiting: Arc<Mutex<usize>>,
+    refusals: Refusals,
 }
 
 /// One SMTP conversation; records each message's recipients when it accepts it.
@@ -160,7 +210,15 @@ async fn session(
             b"250 ok\r\n"
         } else if upper.starts_with("RCPT TO") {
             let to = line.split(['<', '>']).nth(1).unwrap_or_default();
-            rcpts.push(to.to_ascii_lowercase());
+            let to = to.to_ascii_lowercase();
+            let refusal = slow
+                .refusals
+                .reply(&slow.refusals.rcpt, std::slice::from_ref(&to));
+            if let Some(reply) = refusal {
+                write.write_all(reply.as_bytes()).await?;
+                continue;
+            }
+            rcpts.push(to);
             b"250 ok\r\n"
         } else if upper == "DATA" {
             write.write_all(b"354 go ahead\r\n").await?;
@@ -177,6 +235,11 @@ async fn session(
                 *slow.waiting.lock().unwrap() += 1;
                 tokio::time::sleep(slow.delay).await;
                 *slow.waiting.lock().unwrap() -= 1;
+            }
+            if let Some(reply) = slow.refusals.reply(&slow.refusals.data, &rcpts) {
+                rcpts.clear();
+                write.write_all(reply.as_bytes()).await?;
+                continue;
             }
             received.lock().unwrap().append(&mut rcpts);
             b"250 accepted\r\n"
