@@ -68,8 +68,12 @@ impl Handler for EmailHandler {
         let mut routing = self
             .only_armed(&job, route(&job, user.subscriptions()))
             .await?;
-        // Follow-ups are not held: they only say that an alert's slots are gone.
-        if !job.routed && job.follows.is_none() && self.hold_quiet(&mut job, &mut routing).await? {
+        if job.follows.is_some() {
+            // A follow-up is not held but dropped in quiet hours: it only says
+            // that slots are gone, and a held alert's digest counts those anyway.
+            let quiet = routing.hold_quiet(Timestamp::now());
+            job.sids.retain(|s| !quiet.iter().any(|(q, _)| q.id == *s));
+        } else if !job.routed && self.hold_quiet(&mut job, &mut routing).await? {
             store.ack_job(Queue::Email, &queued.id).await?;
             return Ok(Outcome::Held);
         }

@@ -40,6 +40,7 @@ mod priority;
 mod proxy_env;
 mod pty;
 mod quiet;
+mod quiet_followup;
 mod receiver;
 mod register;
 mod register_limits;

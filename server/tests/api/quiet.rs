@@ -21,14 +21,14 @@ use std::time::Duration;
 
 const WAIT: Duration = Duration::from_millis(10);
 
-async fn list(app: &TestApp, token: &str) -> Value {
+pub(crate) async fn list(app: &TestApp, token: &str) -> Value {
     let r = app.authed(reqwest::Method::GET, "/v1/subscriptions", token);
     r.send().await.unwrap().json().await.unwrap()
 }
 
 /// A window on an Indian clock (UTC+05:30) that covers `now_ms` for at
 /// least a minute, and when it ends (ms).
-fn window_covering(now_ms: u64) -> (String, u64) {
+pub(crate) fn window_covering(now_ms: u64) -> (String, u64) {
     let minute = now_ms / 60_000;
     let hm = |m: u64| {
         let local = (m + 330) % 1440;
@@ -41,7 +41,7 @@ fn window_covering(now_ms: u64) -> (String, u64) {
 }
 
 /// Opens `session_id` (the district's first when `None`) with `dose1`; its id.
-async fn set_capacity(app: &TestApp, session_id: Option<&str>, dose1: u32) -> String {
+pub(crate) async fn set_capacity(app: &TestApp, session_id: Option<&str>, dose1: u32) -> String {
     let body = json!({"district_id": 97, "session_id": session_id, "dose1": dose1});
     let url = format!("{}/control/open", app.sim.root_url());
     let r: Value = app
@@ -61,7 +61,7 @@ async fn set_capacity(app: &TestApp, session_id: Option<&str>, dose1: u32) -> St
 }
 
 /// A Patna session other than `not`, from the simulator's calendar.
-async fn another_session(app: &TestApp, not: &str) -> String {
+pub(crate) async fn another_session(app: &TestApp, not: &str) -> String {
     let url = format!(
         "{}/appointment/sessions/public/calendarByDistrict?district_id=97&date={}",
         app.sim.base_url(),
