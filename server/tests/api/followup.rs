@@ -125,3 +125,24 @@ async fn closing_an_alerted_session_sends_one_threaded_gone_email_and_one_slots_
         "reopened: a new opening for both users"
     );
 }
+
+#[tokio::test]
+async fn sessions_closing_after_the_followup_window_send_no_follow_up() {
+    let app = spawn_app().await;
+    let window = [("FOLLOWUP_WINDOW", "1m")];
+    let (poller, emails, _) = pipeline(&app.prefix, &app.sim.base_url(), &window).await;
+    let (email, token) = bare_user(&app).await;
+    subscribe(&app, &token, json!({"district_id": 97})).await;
+    let now = now_ms();
+    poller.poll_once(now).await.unwrap();
+    open_patna(&app, 6).await;
+    assert_eq!(poller.poll_once(now + STEP).await.unwrap().alerts_queued, 1);
+    emails.run_once(NO_WAIT).await.unwrap();
+    app.mail.wait_for(&email, 2).await;
+    close_patna(&app).await;
+    poller.poll_once(now + 3 * STEP).await.unwrap(); // more than a minute after the alert
+    let pass = emails.run_once(NO_WAIT).await.unwrap();
+    assert_eq!(pass.delivered, 0, "nothing queued: {pass:?}");
+    let titles = subjects(&app, &email).await;
+    assert_eq!(titles.len(), 2, "the code and the alert only: {titles:?}");
+}

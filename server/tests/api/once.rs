@@ -47,6 +47,7 @@ async fn a_one_shot_subscription_alerts_once_across_close_and_reopen_until_rearm
     let round = poller.poll_once(now + 3 * STEP).await.unwrap();
     assert_eq!(round.alerts_queued, 0, "disarmed: {round:?}");
     emails.run_once(NO_WAIT).await.unwrap();
+    app.mail.wait_for(&email, 3).await; // the code, the alert, its Gone: follow-up
     assert_eq!(alerts_to(&app, &email).await, 1, "one alert until rearm");
 
     let r = app
@@ -63,6 +64,7 @@ async fn a_one_shot_subscription_alerts_once_across_close_and_reopen_until_rearm
     assert_eq!(rearmed["armed"], true, "{rearmed}");
     assert_eq!(rearmed["open_now"][0]["capacity_dose1"], 20, "{rearmed}");
     emails.run_once(NO_WAIT).await.unwrap();
+    app.mail.wait_for(&email, 4).await;
     assert_eq!(
         alerts_to(&app, &email).await,
         2,
@@ -127,5 +129,38 @@ async fn of_two_alerts_in_flight_for_a_one_shot_subscription_only_the_first_is_s
     enqueue(&w, &second).await;
     let pass = w.run_once(NO_WAIT).await.unwrap();
     assert_eq!((pass.delivered, pass.dropped), (1, 1), "{pass:?}");
+    app.mail.wait_for(&email, 2).await;
+    assert_eq!(alerts_to(&app, &email).await, 1);
+}
+
+#[tokio::test]
+async fn a_one_shot_alert_that_failed_once_is_still_sent_on_its_retry() {
+    use crate::alerts::{enqueue, quick_policy, user_with_job, worker};
+    let app = spawn_app().await;
+    let (email, mut job) = user_with_job(&app).await;
+    let down = worker(&app, "w-down", "smtp://127.0.0.1:9", quick_policy()).await;
+    let mut sub = Subscription::new(
+        SubscriptionId::parse("sonce0002").unwrap(),
+        crate::helpers::district(97),
+        Filters::default(),
+        Channels::default(),
+        Timestamp::now(),
+    );
+    sub.once = true;
+    down.store
+        .add_subscription(&job.uid, &sub, None)
+        .await
+        .unwrap();
+    job.sids = vec![sub.id.clone()];
+    enqueue(&down, &job).await;
+    assert_eq!(down.run_once(NO_WAIT).await.unwrap().retried, 1);
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    let smtp = crate::helpers::env_or_explain("TEST_SMTP_URL");
+    let up = worker(&app, "w-up", &smtp, quick_policy()).await;
+    assert_eq!(
+        up.run_once(NO_WAIT).await.unwrap().delivered,
+        1,
+        "the disarming alert itself"
+    );
     assert_eq!(alerts_to(&app, &email).await, 1);
 }
