@@ -15,7 +15,10 @@ pub fn render_gone(job: &AlertJob, target: &Target, unsubscribe: &str) -> (Strin
     } else {
         ("sessions", "they were")
     };
-    let subject = format!("Gone: the {n} {plural} for {target} are no longer open");
+    let subject = match n {
+        1 => format!("Gone: the session for {target} is no longer open"),
+        _ => format!("Gone: the {n} {plural} for {target} are no longer open"),
+    };
     let mut text = format!(
         "The {plural} announced in the alert this replies to closed: fully booked, below your \
          minimum, or gone from the calendar. No need to rush to {}; the next opening gets \

@@ -64,7 +64,10 @@ async fn closing_an_alerted_session_sends_one_threaded_gone_email_and_one_slots_
     let titles = subjects(&app, &email).await;
     assert_eq!(titles.len(), 3, "code, alert, one follow-up: {titles:?}");
     assert!(titles[1].starts_with("Slots open"), "{titles:?}");
-    assert!(titles[2].starts_with("Gone:"), "{titles:?}");
+    assert_eq!(
+        titles[2], "Gone: the session for Patna, Bihar (district 97) is no longer open",
+        "one session opened, so one closed: {titles:?}"
+    );
     let alert = app.mail.source(&msgs[1]).await;
     let gone = app.mail.source(&msgs[2]).await;
     let alert_id = Mailbox::header(&alert, "Message-ID").expect("alerts carry a Message-ID");
