@@ -12,7 +12,7 @@ pub use crate::roles::Roles;
 use crate::routes;
 use crate::serve::Limits;
 use crate::state::AppState;
-use crate::store::Store;
+use crate::store::{Store, StoreError};
 use crate::upstream::CowinClient;
 use crate::webhook::WebhookWorker;
 use crate::workers::{delivery_workers, mailer, unsubscribe_links};
@@ -55,9 +55,7 @@ impl Application {
         {
             settings.public_url = format!("http://{addr}");
         }
-        let store = Store::connect(settings.redis_url.expose(), &settings.key_prefix)
-            .await
-            .context("REDIS_URL")?;
+        let store = connect_store(&settings).await?;
         let upstream = CowinClient::new(&settings.cowin_api_url).context("COWIN_API_URL")?;
         let name = format!("{}-{}", hostname(), std::process::id());
         let poller = roles.poller.then(|| Poller {
@@ -172,6 +170,17 @@ async fn serve(
         true => routes::router(state),
         false => routes::ops_router(state),
     })
+}
+
+/// The store `settings` name, as every role and operator command opens it.
+/// A failure names `REDIS_URL`, except a store in another layout: there the
+/// sentence already says what to do, and the URL is not the thing to change.
+pub async fn connect_store(settings: &Settings) -> anyhow::Result<Store> {
+    match Store::connect(settings.redis_url.expose(), &settings.key_prefix).await {
+        Ok(store) => Ok(store),
+        Err(e @ StoreError::Layout { .. }) => Err(e.into()),
+        Err(e) => Err(anyhow::Error::new(e).context("REDIS_URL")),
+    }
 }
 
 fn hostname() -> String {

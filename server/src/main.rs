@@ -5,10 +5,9 @@
 
 mod cli;
 
-use anyhow::Context;
 use clap::Parser;
 use cli::{Cli, Operate, role_names};
-use redis_hack_server::store::Store;
+use redis_hack_server::app::connect_store;
 use redis_hack_server::{Application, Settings, ops};
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -87,9 +86,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 
 /// `dead-letters` (no id) or `replay ID`.
 async fn operate(settings: &Settings, replay: Option<&str>) -> anyhow::Result<()> {
-    let store = Store::connect(settings.redis_url.expose(), &settings.key_prefix)
-        .await
-        .context("REDIS_URL")?;
+    let store = connect_store(settings).await?;
     match replay {
         None => {
             let lines = ops::dead_letters(&store).await?;

@@ -19,6 +19,7 @@ mod history;
 mod hooks;
 mod keys;
 mod latest;
+mod layout;
 mod limits;
 mod listing;
 mod marks;
@@ -43,6 +44,7 @@ pub use followup::{Announced, TrackedAlert};
 pub use held::DIGEST_LEASE;
 pub use history::{Moment, Moments};
 pub use latest::Latest;
+pub use layout::LAYOUT_VERSION;
 pub use limits::Limit;
 pub use listing::UserHistory;
 pub use otp::{OtpCheck, OtpRecord};
@@ -64,6 +66,15 @@ pub enum StoreError {
     NoJsonModule,
     #[error("Redis command failed: {0}")]
     Command(#[source] redis::RedisError),
+    /// `{p}layout` names another layout than this server's.
+    #[error(
+        "the store under prefix '{prefix}' has layout version {found} but this redis-hack-server reads layout {expected}: run a redis-hack-server of the release that wrote it, or point REDIS_KEY_PREFIX at an empty prefix"
+    )]
+    Layout {
+        prefix: String,
+        found: String,
+        expected: u64,
+    },
     #[error("stored data is not what this version expects: {0}")]
     Corrupt(String),
     /// A value of ours that could not be written as JSON.
@@ -114,8 +125,9 @@ pub struct Store {
 }
 
 impl Store {
-    /// Connects and checks that the JSON module is loaded; fails fast (a few
-    /// seconds at most) when Redis is unreachable. `url` may name a cluster
+    /// Connects, checks that the JSON module is loaded and that the data under
+    /// `prefix` is in this server's layout (`layout.rs`; an empty store gets
+    /// it); fails fast (a few seconds at most) when Redis is unreachable. `url` may name a cluster
     /// (`redis+cluster://host:port,...`); there the prefix becomes a hash tag.
     pub async fn connect(url: &str, prefix: &str) -> Result<Self, StoreError> {
         let client = Client::open(url)?;
@@ -132,6 +144,7 @@ impl Store {
             client,
         };
         store.check_json_module().await?;
+        store.check_layout().await?;
         Ok(store)
     }
 

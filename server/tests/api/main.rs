@@ -23,6 +23,7 @@ mod feed;
 mod followup;
 mod health;
 mod helpers;
+mod layout;
 mod listing;
 mod loading;
 mod locations;

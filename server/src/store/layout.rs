@@ -1,0 +1,67 @@
+//! The layout version: `{p}layout` (a string) names the key layout the data
+//! under this prefix was written in. Every process checks it when it
+//! connects, before it reads or writes anything else: a missing key is set
+//! (an empty store, or one written by 0.1, which had no version and uses
+//! this layout), and any other version stops the process with a sentence
+//! saying what to do, instead of it misreading the data.
+
+use super::{Store, StoreError};
+
+/// The key layout this server reads and writes. The sharded layout of
+/// issue 14 (a hash tag per key instead of one per prefix) will be 2.
+pub const LAYOUT_VERSION: u64 = 1;
+
+/// Stored values longer than this are cut in the refusal's sentence.
+const SHOWN: usize = 40;
+
+impl Store {
+    /// Sets `{p}layout` to `LAYOUT_VERSION` if it is missing; fails with
+    /// `StoreError::Layout` if it holds anything else.
+    pub(super) async fn check_layout(&self) -> Result<(), StoreError> {
+        let found: Option<String> = redis::cmd("SET")
+            .arg(self.key("layout"))
+            .arg(LAYOUT_VERSION)
+            .arg("NX")
+            .arg("GET")
+            .query_async(&mut self.conn())
+            .await?;
+        match found {
+            None => Ok(()),
+            Some(v) if v.parse::<u64>() == Ok(LAYOUT_VERSION) => Ok(()),
+            Some(v) => Err(StoreError::Layout {
+                prefix: self.prefix.clone(),
+                found: shown(&v),
+                expected: LAYOUT_VERSION,
+            }),
+        }
+    }
+}
+
+/// A stored version as the refusal names it: a number as it is, anything
+/// else quoted (and cut), so an odd value is visibly not a version.
+fn shown(stored: &str) -> String {
+    match stored.parse::<u64>() {
+        Ok(n) => n.to_string(),
+        Err(_) if stored.chars().count() > SHOWN => {
+            let cut: String = stored.chars().take(SHOWN).collect();
+            format!("'{cut}…' (not a number)")
+        }
+        Err(_) => format!("'{stored}' (not a number)"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stored_version_is_named_as_a_number_or_quoted() {
+        assert_eq!(shown("2"), "2");
+        assert_eq!(shown("two"), "'two' (not a number)");
+        let long = shown(&"x".repeat(100));
+        assert!(
+            long.starts_with(&format!("'{}…'", "x".repeat(SHOWN))),
+            "{long}"
+        );
+    }
+}
