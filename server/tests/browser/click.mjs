@@ -26,17 +26,24 @@ const describe = async (page, response) => ({
   text: await page.locator("body").innerText(),
 });
 
-const timer = setTimeout(() => fail("gave up after 20 s"), 20_000);
+// A guard against a hang, not a timing check: generous, because the test
+// command runs two test passes side by side on a 2-core machine.
+let step = "launching Chromium";
+const timer = setTimeout(() => fail(`gave up after 60 s while ${step}`), 60_000);
 const browser = await chromium.launch({
   executablePath: process.env.TEST_CHROMIUM,
   args: ["--no-sandbox"],
 });
 try {
+  step = "opening a page";
   const page = await browser.newPage({ viewport: { width: 800, height: 600 } });
+  step = `loading ${url}`;
   const first = await page.goto(url);
+  step = "reading the page";
   await page.screenshot({ path: path.join(outDir, "before.png"), fullPage: true });
   const before = await describe(page, first);
   before.buttons = await page.locator("button, input[type=submit]").allInnerTexts();
+  step = "submitting the form";
   const [second] = await Promise.all([
     page.waitForNavigation(),
     page.locator("form").first().locator("button[type=submit], input[type=submit]").first().click(),
