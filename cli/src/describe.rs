@@ -2,9 +2,9 @@
 //! `list` (one-shot armed or disarmed, quiet hours and held alerts, no
 //! follow-up), what is open right now after `subscribe`, `verify` and
 //! `rearm`, a suspended email channel, and one line per live-feed event
-//! for `watch`. No I/O: the commands print what these return.
+//! for `watch`, and how long ago something was. No I/O: the commands print
+//! what these return.
 
-use crate::output::ago;
 use redis_hack_shared::{EmailSuspension, FeedEvent, FeedKind, Session, Subscription, Timestamp};
 
 /// How it alerts when that differs from the default, e.g.
@@ -115,3 +115,16 @@ fn seconds_ago(at: Timestamp) -> String {
 #[cfg(test)]
 #[path = "describe_tests.rs"]
 mod tests;
+
+/// `never`, or how long ago `at` was: `42s ago`, `3m ago`, `2h ago`.
+pub fn ago(at: Option<Timestamp>) -> String {
+    let Some(at) = at else {
+        return "never".into();
+    };
+    match Timestamp::now().as_ms().saturating_sub(at.as_ms()) / 1000 {
+        s if s < 120 => format!("{s}s ago"),
+        s if s < 7200 => format!("{}m ago", s / 60),
+        s if s < 172_800 => format!("{}h ago", s / 3600),
+        s => format!("{}d ago", s / 86_400),
+    }
+}

@@ -2,7 +2,8 @@
 //! (its header in bold on a terminal). A closed pipe (`redis-hack list | head`)
 //! ends the program quietly.
 
-use redis_hack_shared::{Subscription, Timestamp};
+use crate::describe::ago;
+use redis_hack_shared::Subscription;
 use serde::Serialize;
 use std::io::Write;
 
@@ -13,19 +14,6 @@ pub fn line(text: &str) {
         && e.kind() == std::io::ErrorKind::BrokenPipe
     {
         std::process::exit(0);
-    }
-}
-
-/// `never`, or how long ago `at` was: `42s ago`, `3m ago`, `2h ago`.
-pub fn ago(at: Option<Timestamp>) -> String {
-    let Some(at) = at else {
-        return "never".into();
-    };
-    match Timestamp::now().as_ms().saturating_sub(at.as_ms()) / 1000 {
-        s if s < 120 => format!("{s}s ago"),
-        s if s < 7200 => format!("{}m ago", s / 60),
-        s if s < 172_800 => format!("{}h ago", s / 3600),
-        s => format!("{}d ago", s / 86_400),
     }
 }
 

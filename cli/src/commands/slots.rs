@@ -74,7 +74,7 @@ fn render(slots: &SlotsResponse) -> String {
     let mut out = Vec::new();
     for d in &slots.districts {
         let checked = match d.checked_at {
-            Some(at) => format!("checked {}", output::ago(Some(at))),
+            Some(at) => format!("checked {}", crate::describe::ago(Some(at))),
             None => "not checked yet".into(),
         };
         out.push(format!(
