@@ -42,15 +42,16 @@ pub fn mode(s: &Subscription) -> String {
 
 /// What is open right now for `s`, from `open_now` and the last poll:
 /// `open right now:` and one line per session, or
-/// `nothing open right now (checked 12 s ago)`, from `open_now` and
+/// `nothing open right now (checked 12s ago)`, from `open_now` and
 /// `history.last_poll_at`; `None` when the server did not say (a server
 /// without `open_now`).
 pub fn open_now(s: &Subscription) -> Option<String> {
     let sessions = s.open_now.as_ref()?;
     // Without a poll time (a target not polled yet) nothing is said about age.
-    let checked = s.history.last_poll_at.map_or(String::new(), |at| {
-        format!(" (checked {})", seconds_ago(at))
-    });
+    let checked = s
+        .history
+        .last_poll_at
+        .map_or(String::new(), |at| format!(" (checked {})", ago(Some(at))));
     if sessions.is_empty() {
         return Some(format!("nothing open right now{checked}"));
     }
@@ -101,15 +102,6 @@ pub fn feed_line(e: &FeedEvent) -> String {
         },
         subs.join(", ")
     )
-}
-
-/// `12 s ago`, exact to the second (the age of the data matters here).
-fn seconds_ago(at: Timestamp) -> String {
-    let s = Timestamp::now().as_ms().saturating_sub(at.as_ms()) / 1000;
-    match s {
-        s if s < 120 => format!("{s} s ago"),
-        _ => ago(Some(at)),
-    }
 }
 
 #[cfg(test)]

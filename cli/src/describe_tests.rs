@@ -82,7 +82,7 @@ fn open_now_lists_each_session_or_says_nothing_is_open_and_how_old_the_check_is(
     s.history.last_poll_at = Some(Timestamp::from_ms(Timestamp::now().as_ms() - 12_000));
     let text = open_now(&s).unwrap();
     assert!(
-        text.starts_with("nothing open right now (checked 1") && text.ends_with(" s ago)"),
+        text.starts_with("nothing open right now (checked 1") && text.ends_with("s ago)"),
         "{text}"
     );
     s.history.last_poll_at = None;
@@ -95,7 +95,7 @@ fn open_now_lists_each_session_or_says_nothing_is_open_and_how_old_the_check_is(
     s.history.last_poll_at = Some(Timestamp::now());
     let text = open_now(&s).unwrap();
     let lines: Vec<&str> = text.lines().collect();
-    assert_eq!(lines[0], "open right now (checked 0 s ago):");
+    assert_eq!(lines[0], "open right now (checked 0s ago):");
     assert_eq!(
         lines[1],
         "  01-06-2021  PHC Danapur (801503)  COVISHIELD 18-44  dose 1: 7  dose 2: 5"

@@ -199,11 +199,18 @@ impl FromRequestParts<AppState> for ClientIp {
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
             .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip());
-        let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
+        // Every line of a repeated header: a proxy may add its own line
+        // after the one the client sent.
+        let header = |name: &str| {
+            let lines: Vec<&str> = (parts.headers.get_all(name).iter())
+                .filter_map(|v| v.to_str().ok())
+                .collect();
+            (!lines.is_empty()).then(|| lines.join(","))
+        };
         Ok(Self(crate::net::client_ip(
             peer,
-            header("forwarded"),
-            header("x-forwarded-for"),
+            header("forwarded").as_deref(),
+            header("x-forwarded-for").as_deref(),
             &app.settings.edge.trusted_proxies,
         )))
     }

@@ -60,9 +60,12 @@ pub fn canonical(ip: IpAddr) -> IpAddr {
 }
 
 /// The client of a request that reached us from `peer` with these forwarding
-/// headers: the peer itself unless it is trusted; otherwise the rightmost
-/// forwarded address that is not a trusted proxy (anything to its left could
-/// have been written by the client).
+/// headers (each the comma-joined lines of a repeated header): the peer itself
+/// unless it is trusted; otherwise the rightmost forwarded address that is not
+/// a trusted proxy (anything to its left could have been written by the
+/// client). `X-Forwarded-For` wins over `Forwarded` when both are there: the
+/// common proxies append to the former and pass a client's own `Forwarded`
+/// through untouched, so reading that one would let a client pick its address.
 pub fn client_ip(
     peer: IpAddr,
     forwarded: Option<&str>,
@@ -75,8 +78,8 @@ pub fn client_ip(
         return peer;
     }
     let hops: Vec<Option<IpAddr>> = match (forwarded, x_forwarded_for) {
-        (Some(f), _) => forwarded_for(f),
-        (None, Some(x)) => x.split(',').map(|h| parse_hop(h.trim())).collect(),
+        (_, Some(x)) => x.split(',').map(|h| parse_hop(h.trim())).collect(),
+        (Some(f), None) => forwarded_for(f),
         (None, None) => return peer,
     };
     for hop in hops.into_iter().rev() {
@@ -184,8 +187,14 @@ mod tests {
         );
         let fwd = Some(r#"for=6.6.6.6, for="[2001:db8:cafe::17]:4711";proto=https"#);
         assert_eq!(
-            client_ip(ip("10.0.0.2"), fwd, xff, &trusted),
+            client_ip(ip("10.0.0.2"), fwd, None, &trusted),
             ip("2001:db8:cafe::17")
+        );
+        // A client's own Forwarded, passed through by a proxy that appends
+        // to X-Forwarded-For, does not choose the address.
+        assert_eq!(
+            client_ip(ip("10.0.0.2"), fwd, xff, &trusted),
+            client_ip(ip("10.0.0.2"), None, xff, &trusted)
         );
         assert_eq!(client_ip(ip("10.0.0.2"), None, xff, &[]), ip("10.0.0.2"));
     }

@@ -199,7 +199,7 @@ fn session_row(s: &Session) -> String {
 }
 
 /// Upstream text goes into HTML: escape it.
-fn escape(s: &str) -> String {
+pub(super) fn escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")

@@ -4,6 +4,7 @@
 //! In-Reply-To and References), lists the sessions as last seen open, and
 //! ends with the one-click unsubscribe link like the alert.
 
+use super::email::escape;
 use crate::delivery::AlertJob;
 use redis_hack_shared::Target;
 
@@ -55,12 +56,4 @@ pub fn render_gone(job: &AlertJob, target: &Target, unsubscribe: &str) -> (Strin
         escape(unsubscribe),
     );
     (subject, text, html)
-}
-
-/// Upstream text goes into HTML: escape it.
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }

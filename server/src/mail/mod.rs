@@ -47,8 +47,13 @@ impl MailError {
         }
     }
 
-    /// A permanent SMTP reply as [`MailError::Refused`], keeping the reply
-    /// as the server wrote it (`550 5.1.1 ...`); anything else unchanged.
+    /// A permanent SMTP reply about the message or its recipient as
+    /// [`MailError::Refused`], keeping the reply as the server wrote it
+    /// (`550 5.1.1 ...`); anything else unchanged. A 5xx that is about our
+    /// session rather than the address (a command the server did not take,
+    /// authentication, "no mail service here") stays a send error, retried
+    /// and dead-lettered: suspending every address for our own misconfigured
+    /// credentials would be wrong.
     fn classified(self) -> Self {
         match self {
             Self::Send(e) if e.is_permanent() => {
@@ -57,7 +62,10 @@ impl MailError {
                 let reply = text
                     .strip_prefix("permanent error (")
                     .map_or(text.clone(), |rest| rest.replacen("): ", " ", 1));
-                Self::Refused(reply.trim_end().to_owned())
+                match reply.get(..3).and_then(|c| c.parse::<u16>().ok()) {
+                    Some(500..=504 | 521 | 530 | 534 | 535 | 538) => Self::Send(e),
+                    _ => Self::Refused(reply.trim_end().to_owned()),
+                }
             }
             other => other,
         }

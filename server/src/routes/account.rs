@@ -77,8 +77,8 @@ async fn register(
         tracing::warn!(error = %e, "could not email the code");
         // The failure is ours, not the user's: forget the code and the attempt.
         app.store.take_otp(&req.email).await?;
-        app.store.refund_limits(&by_address).await?;
-        app.store.refund_limits(&by_client).await?;
+        let counted: Vec<_> = by_address.into_iter().chain(by_client).collect();
+        app.store.refund_limits(&counted).await?;
         return Err(ApiError::Unavailable {
             status: StatusCode::SERVICE_UNAVAILABLE,
             code: "mail_unavailable",

@@ -4,10 +4,10 @@
 
 use super::subscriptions::{load_user, with_open_now};
 use crate::error::ApiError;
-use crate::extract::AuthUser;
+use crate::extract::{ApiPath, AuthUser};
 use crate::state::AppState;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use redis_hack_shared::{ErrorBody, Subscription, SubscriptionId};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -29,7 +29,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 async fn rearm(
     State(app): State<AppState>,
     user: AuthUser,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Subscription>, ApiError> {
     let doc = load_user(&app, &user).await?;
     let not_found = || ApiError::NotFound(format!("you have no subscription with id '{id}'"));

@@ -154,3 +154,18 @@ async fn a_450_is_retried_and_a_554_to_the_message_itself_suspends() {
         "{listed}"
     );
 }
+
+#[tokio::test]
+async fn a_5xx_about_our_session_not_the_address_is_retried_and_suspends_nobody() {
+    let app = spawn_app_with_roles(FAST_WEBHOOKS, Roles::API).await;
+    let (_, email, token) = topic_subscriber(&app, "cs101", json!({"email": true})).await;
+    let sink = SmtpSink::start().await;
+    // What a server says when our credentials are wrong: every address would
+    // get it, so it must not count against this one.
+    sink.answer_rcpt(&email, "530 5.7.0 Authentication required");
+    let (mail, _) = workers(&app, &sink.url()).await;
+    publish(&app, "cs101", "seat-1", 1).await;
+    let pass = mail.run_once(NO_WAIT).await.unwrap();
+    assert_eq!((pass.retried, pass.suspended), (1, 0), "{pass:?}");
+    assert!(list(&app, &token).await.get("email_suspended").is_none());
+}

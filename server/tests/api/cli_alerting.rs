@@ -113,16 +113,7 @@ async fn rearm_of_an_unknown_or_someone_elses_id_says_so() {
 /// Opens a Patna session in the simulator and lets a poller see it.
 async fn patna_open(app: &TestApp) -> String {
     let (poller, _, _) = crate::simulated::pipeline(&app.prefix, &app.sim.base_url(), &[]).await;
-    let opened: Value = app
-        .http
-        .post(format!("{}/control/open", app.sim.root_url()))
-        .json(&serde_json::json!({"district_id": 97, "dose1": 7, "dose2": 2}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let opened: Value = crate::open_now::open_patna(app, 7).await;
     poller
         .poll_once(redis_hack_server::store::now_ms())
         .await

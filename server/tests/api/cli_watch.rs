@@ -214,12 +214,7 @@ async fn watch_json_prints_an_opening_the_simulator_makes() {
     poller.poll_once(now).await.unwrap();
     let mut watch = Watch::start(&cli);
     watch.said("Watching for alerts").await;
-    app.http
-        .post(format!("{}/control/open", app.sim.root_url()))
-        .json(&serde_json::json!({"district_id": 97, "dose1": 7, "dose2": 2}))
-        .send()
-        .await
-        .unwrap();
+    crate::open_now::open_patna(&app, 7).await;
     poller.poll_once(now + 70_000).await.unwrap();
     let event = watch.event().await;
     assert_eq!(event["type"], "slots.opened", "{event}");

@@ -239,16 +239,7 @@ async fn an_opening_the_simulator_makes_reaches_the_feed() {
     let now = redis_hack_server::store::now_ms();
     poller.poll_once(now).await.unwrap();
     let mut feed = Feed::connect(&app, &token, None).await;
-    let opened: Value = app
-        .http
-        .post(format!("{}/control/open", app.sim.root_url()))
-        .json(&serde_json::json!({"district_id": 97, "dose1": 7, "dose2": 2}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let opened: Value = crate::open_now::open_patna(&app, 7).await;
     poller.poll_once(now + 70_000).await.unwrap();
     let event = feed.next().await;
     assert_eq!(event.event, "slots.opened");
