@@ -107,7 +107,7 @@ impl Settings {
             edge: EdgeConfig::from_vars(&vars)?,
             bind_addr,
             redis_url: Secret::new(redis_url),
-            key_prefix: vars.get("REDIS_KEY_PREFIX", "rh:"),
+            key_prefix: key_prefix(&vars)?,
             smtp_url: Secret::new(smtp_url),
             smtp_username: vars.optional("SMTP_USERNAME"),
             smtp_password: vars.optional("SMTP_PASSWORD").map(Secret::new),
@@ -127,6 +127,22 @@ const REDIS_SCHEMES: &[&str] = &[
     "unix://",
     "redis+cluster://",
 ];
+
+/// `REDIS_KEY_PREFIX`, which must hold no `{` or `}`: every key's hash tag
+/// (its Redis Cluster slot) is the first `{...}` in its name, which the store
+/// places after the prefix (ARCHITECTURE.md, "Redis key layout").
+fn key_prefix(vars: &Vars) -> Result<String, ConfigError> {
+    let prefix = vars.get("REDIS_KEY_PREFIX", "rh:");
+    match prefix.contains(['{', '}']) {
+        false => Ok(prefix),
+        true => Err(ConfigError {
+            var: "REDIS_KEY_PREFIX",
+            reason: format!(
+                "'{prefix}' holds a brace: '{{' and '}}' would make it a Redis Cluster hash tag, which the store sets per key; use a prefix like 'rh:'"
+            ),
+        }),
+    }
+}
 
 fn mail_from(vars: &Vars) -> Result<String, ConfigError> {
     let mail_from = vars.get("MAIL_FROM", "redis-hack <noreply@localhost>");
@@ -183,6 +199,20 @@ mod tests {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         Settings::from_vars(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn a_key_prefix_with_a_hash_tag_is_refused() {
+        for bad in ["{rh}:", "rh{:", "rh}:"] {
+            let e = settings(&[("REDIS_KEY_PREFIX", bad)]).unwrap_err();
+            assert_eq!(e.var, "REDIS_KEY_PREFIX", "{bad}");
+        }
+        assert_eq!(
+            settings(&[("REDIS_KEY_PREFIX", "test:ab12:")])
+                .unwrap()
+                .key_prefix,
+            "test:ab12:"
+        );
     }
 
     #[test]

@@ -2,11 +2,10 @@
 //!
 //! `REDIS_URL` is a single server (`redis://`, `rediss://`, `redis+unix://`)
 //! or a cluster: `redis+cluster://host:port[,host:port...]` (any reachable
-//! nodes; the rest are discovered). Both reconnect by themselves. In a
-//! cluster every key of one store shares the hash tag of its prefix (see
-//! `cluster_prefix`), so the Lua scripts and pipelines that touch several keys
-//! at once work unchanged; the whole data set lives in one slot (failover,
-//! not sharding: see ARCHITECTURE.md).
+//! nodes; the rest are discovered). Both reconnect by themselves. The key
+//! names are the same in both: each key carries its own hash tag
+//! (`Store::tagged`), so a cluster spreads the data over its masters, and
+//! only keys of one tag group meet in one Lua script or MULTI/EXEC.
 
 use super::StoreError;
 use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
@@ -85,16 +84,6 @@ impl Client {
     }
 }
 
-/// The key prefix in a cluster: the prefix itself as the hash tag (`rh:`
-/// becomes `{rh}:`), unless it already holds one.
-pub fn cluster_prefix(prefix: &str) -> String {
-    if prefix.contains('{') {
-        prefix.to_owned()
-    } else {
-        format!("{{{}}}:", prefix.trim_end_matches(':'))
-    }
-}
-
 impl ConnectionLike for Conn {
     fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
         match self {
@@ -126,13 +115,6 @@ impl ConnectionLike for Conn {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn in_a_cluster_the_prefix_is_the_hash_tag() {
-        assert_eq!(cluster_prefix("rh:"), "{rh}:");
-        assert_eq!(cluster_prefix("prod"), "{prod}:");
-        assert_eq!(cluster_prefix("{test:ab12}:"), "{test:ab12}:");
-    }
 
     #[test]
     fn a_cluster_url_names_its_nodes() {

@@ -1,15 +1,17 @@
 //! The layout version: `{p}layout` (a string) names the key layout the data
 //! under this prefix was written in. Every process checks it when it
 //! connects, before it reads or writes anything else: a missing key is set
-//! (an empty store, or one written by 0.1, which had no version and uses
-//! this layout), and any other version stops the process with a sentence
-//! saying what to do, instead of it misreading the data.
+//! on an empty store, and any other version stops the process with a
+//! sentence saying what to do, instead of it misreading the data. A store
+//! written by 0.1 had no version and is in layout 1: it is known by its
+//! `{p}targets` or `{p}alerts` without a `{p}layout`, and refused as 1.
 
 use super::{Store, StoreError};
 
-/// The key layout this server reads and writes. The sharded layout of
-/// issue 14 (a hash tag per key instead of one per prefix) will be 2.
-pub const LAYOUT_VERSION: u64 = 1;
+/// The key layout this server reads and writes: 2 is the sharded layout of
+/// issue 14 (a hash tag per key group instead of one for the whole prefix);
+/// 1 was the layout of 0.1 and 0.2.
+pub const LAYOUT_VERSION: u64 = 2;
 
 /// Stored values longer than this are cut in the refusal's sentence.
 const SHOWN: usize = 40;
@@ -18,6 +20,27 @@ impl Store {
     /// Sets `{p}layout` to `LAYOUT_VERSION` if it is missing; fails with
     /// `StoreError::Layout` if it holds anything else.
     pub(super) async fn check_layout(&self) -> Result<(), StoreError> {
+        let mut conn = self.conn();
+        let stamped: Option<String> = redis::cmd("GET")
+            .arg(self.key("layout"))
+            .query_async(&mut conn)
+            .await?;
+        if stamped.is_none() {
+            // One key at a time: on a cluster they live on different slots.
+            for legacy in ["targets", "alerts"] {
+                let exists: bool = redis::cmd("EXISTS")
+                    .arg(self.key(legacy))
+                    .query_async(&mut conn)
+                    .await?;
+                if exists {
+                    return Err(StoreError::Layout {
+                        prefix: self.prefix.clone(),
+                        found: "1".into(),
+                        expected: LAYOUT_VERSION,
+                    });
+                }
+            }
+        }
         let found: Option<String> = redis::cmd("SET")
             .arg(self.key("layout"))
             .arg(LAYOUT_VERSION)

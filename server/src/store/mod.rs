@@ -11,6 +11,7 @@ mod cache;
 mod conn;
 mod dead;
 mod depth;
+mod failpoint;
 mod fanout;
 mod feed;
 mod followup;
@@ -35,7 +36,7 @@ mod version;
 
 pub use arming::Disarm;
 pub use cache::CachedDoc;
-pub use conn::{Client, Conn, cluster_prefix};
+pub use conn::{Client, Conn};
 pub use dead::DeadJob;
 pub use depth::QueueDepth;
 pub use fanout::{FanOut, Subscriber};
@@ -128,19 +129,15 @@ impl Store {
     /// Connects, checks that the JSON module is loaded and that the data under
     /// `prefix` is in this server's layout (`layout.rs`; an empty store gets
     /// it); fails fast (a few seconds at most) when Redis is unreachable. `url` may name a cluster
-    /// (`redis+cluster://host:port,...`); there the prefix becomes a hash tag.
+    /// (`redis+cluster://host:port,...`); the key names are the same in both.
     pub async fn connect(url: &str, prefix: &str) -> Result<Self, StoreError> {
         let client = Client::open(url)?;
         let conn = client.connect().await?;
         let blocking = client.connect().await?;
-        let prefix = match client.is_cluster() {
-            true => cluster_prefix(prefix),
-            false => prefix.to_owned(),
-        };
         let store = Self {
             conn,
             blocking,
-            prefix,
+            prefix: prefix.to_owned(),
             client,
         };
         store.check_json_module().await?;
@@ -192,8 +189,16 @@ impl Store {
         self.blocking.clone()
     }
 
+    /// A key of the global group: `{p}{rest}`, no hash tag.
     fn key(&self, rest: &str) -> String {
         format!("{}{rest}", self.prefix)
+    }
+
+    /// A key in the group of `tag` (a user, an address, a target, a queue
+    /// partition): `{p}{kind}:{<tag>}{rest}`. Keys with the same tag share a
+    /// Redis Cluster slot, so one script may touch them together.
+    fn tagged(&self, kind: &str, tag: &str, rest: &str) -> String {
+        format!("{}{kind}:{{{tag}}}{rest}", self.prefix)
     }
 }
 

@@ -62,8 +62,8 @@ pub async fn spawn_app_with_roles(extra: &[(&str, &str)], roles: Roles) -> TestA
         .await
         .expect("bind the simulator");
     let sim = cowin_sim::Simulator::start(listener).await;
-    // A hash tag of its own: the same key names on one server and in a cluster.
-    let prefix = format!("{{test:{}}}:", hex(6));
+    // No hash tag: the store tags each key itself (REDIS_KEY_PREFIX may hold none).
+    let prefix = format!("test:{}:", hex(6));
     let mut vars: HashMap<String, String> = HashMap::from([
         ("BIND_ADDR".into(), "127.0.0.1:0".into()),
         ("REDIS_URL".into(), env_or_explain("TEST_REDIS_URL")),
@@ -157,8 +157,8 @@ impl TestApp {
     }
 
     /// A raw connection to the test Redis (a single server or a cluster), for
-    /// tests that look at keys; they build names from `prefix`, which holds its
-    /// own hash tag so it means the same keys in both.
+    /// tests that look at keys; they build names from `prefix` and each key's
+    /// hash tag (ARCHITECTURE.md, "Redis key layout"), the same in both.
     pub async fn redis(&self) -> Conn {
         Client::open(&env_or_explain("TEST_REDIS_URL"))
             .expect("TEST_REDIS_URL")

@@ -41,7 +41,7 @@ async fn server_on(prefix: &str) -> Output {
 
 /// Stamps a fresh prefix with `stored` and runs the server on it.
 async fn refused(stored: &str) -> (String, String) {
-    let prefix = format!("{{test:{}}}:", hex(6));
+    let prefix = format!("test:{}:", hex(6));
     let key = format!("{prefix}layout");
     let mut redis = redis().await;
     let () = redis.set(&key, stored).await.unwrap();
@@ -56,7 +56,7 @@ async fn refused(stored: &str) -> (String, String) {
 
 #[tokio::test]
 async fn a_fresh_prefix_gets_this_layout_version_at_start() {
-    assert_eq!(LAYOUT_VERSION, 1);
+    assert_eq!(LAYOUT_VERSION, 2);
     let app = spawn_app().await;
     let stored: Option<String> = app
         .redis()
@@ -64,17 +64,17 @@ async fn a_fresh_prefix_gets_this_layout_version_at_start() {
         .get(format!("{}layout", app.prefix))
         .await
         .unwrap();
-    assert_eq!(stored.as_deref(), Some("1"));
+    assert_eq!(stored.as_deref(), Some("2"));
 }
 
 #[tokio::test]
 async fn the_server_refuses_a_store_of_another_layout_and_says_what_to_do() {
-    let (prefix, stderr) = refused("2").await;
+    let (prefix, stderr) = refused("1").await;
     assert_eq!(
         stderr,
         format!(
-            "error: the store under prefix '{prefix}' has layout version 2 but this \
-             redis-hack-server reads layout 1: run a redis-hack-server of the release that \
+            "error: the store under prefix '{prefix}' has layout version 1 but this \
+             redis-hack-server reads layout 2: run a redis-hack-server of the release that \
              wrote it, or point REDIS_KEY_PREFIX at an empty prefix"
         )
     );
@@ -85,9 +85,28 @@ async fn a_layout_version_that_is_not_a_number_is_refused_the_same_way() {
     let (prefix, stderr) = refused("v1").await;
     assert!(
         stderr.contains(&format!(
-            "the store under prefix '{prefix}' has layout version 'v1' (not a number) but this redis-hack-server reads layout 1"
+            "the store under prefix '{prefix}' has layout version 'v1' (not a number) but this redis-hack-server reads layout 2"
         )),
         "{stderr}"
     );
     assert!(stderr.contains("REDIS_KEY_PREFIX"), "{stderr}");
+}
+
+#[tokio::test]
+async fn a_store_of_0_1_without_a_stamp_is_refused_as_layout_1() {
+    let prefix = format!("test:{}:", hex(6));
+    let mut redis = redis().await;
+    let () = redis
+        .zadd(format!("{prefix}targets"), "d:97", 1)
+        .await
+        .unwrap();
+    let out = server_on(&prefix).await;
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("has layout version 1 but this redis-hack-server reads layout 2"),
+        "{stderr}"
+    );
+    let stamp: Option<String> = redis.get(format!("{prefix}layout")).await.unwrap();
+    assert_eq!(stamp, None, "an unknown store is left unstamped");
 }

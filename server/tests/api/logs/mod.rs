@@ -139,7 +139,7 @@ fn holds_number(line: &Value, digits: &str) -> bool {
 async fn no_log_line_holds_a_code_token_secret_or_email_address() {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let sim = cowin_sim::Simulator::start(listener).await;
-    let prefix = format!("{{test:{}}}:", hex(6));
+    let prefix = format!("test:{}:", hex(6));
     let publisher_key = format!("pk-{}", hex(16));
     let vars = [
         ("BIND_ADDR", "127.0.0.1:0".to_owned()),
@@ -210,7 +210,7 @@ async fn a_mail_server_that_repeats_the_address_in_its_refusal_is_logged_masked(
     let vars = [
         ("BIND_ADDR", "127.0.0.1:0".to_owned()),
         ("REDIS_URL", env_or_explain("TEST_REDIS_URL")),
-        ("REDIS_KEY_PREFIX", format!("{{test:{}}}:", hex(6))),
+        ("REDIS_KEY_PREFIX", format!("test:{}:", hex(6))),
         ("SMTP_URL", refusing_smtp().await),
         ("COWIN_API_URL", sim.base_url()),
     ];
