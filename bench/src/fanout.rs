@@ -249,7 +249,7 @@ async fn detected_at(prefix: &str, email: &str) -> anyhow::Result<u64> {
         .query_async(&mut conn)
         .await?;
     let hist: std::collections::HashMap<String, u64> = redis::cmd("HGETALL")
-        .arg(format!("{prefix}hist:{uid}"))
+        .arg(format!("{prefix}hist:{{{uid}}}"))
         .query_async(&mut conn)
         .await?;
     hist.iter()

@@ -62,9 +62,14 @@ impl Handler for EmailHandler {
             }
         };
         let Some(user) = store.user(&job.uid).await? else {
+            // The user is gone, and so are their subscriptions.
+            store
+                .drop_stale_entries(&job.uid, &job.target, &job.sids)
+                .await?;
             store.ack_job(Queue::Email, &queued.id).await?;
             return Ok(Outcome::Dropped);
         };
+        self.drop_stale(&job, &user).await?;
         let mut routing = self
             .only_armed(&job, route(&job, user.subscriptions()))
             .await?;
@@ -107,6 +112,27 @@ impl Handler for EmailHandler {
 }
 
 impl EmailHandler {
+    /// Deletes the index entries that made this job for subscriptions no
+    /// longer in the user's document (left by a crash or a race between a
+    /// subscribe and an unsubscribe: the document is the source of truth).
+    /// `route` leaves those subscriptions out, so nothing is sent for them.
+    async fn drop_stale(&self, job: &AlertJob, user: &UserDoc) -> Result<(), DeliveryError> {
+        let subs = user.subscriptions();
+        let stale: Vec<SubscriptionId> = job
+            .sids
+            .iter()
+            .filter(|sid| !subs.iter().any(|s| s.id == **sid))
+            .cloned()
+            .collect();
+        if !stale.is_empty() {
+            tracing::info!(uid = %job.uid, target = %job.target, stale = stale.len(), "index entries of removed subscriptions dropped");
+            self.store
+                .drop_stale_entries(&job.uid, &job.target, &stale)
+                .await?;
+        }
+        Ok(())
+    }
+
     /// `routing` without the one-shot subscriptions another alert disarmed;
     /// those this alert disarms stay in. Follow-ups go to every matched
     /// subscription that wants them, armed or not.

@@ -25,6 +25,7 @@ fn limit(scope: &'static str, id: String, max: u32, window_secs: u64) -> Limit {
     Limit {
         scope,
         id,
+        client: None,
         max,
         window_secs,
     }
@@ -38,10 +39,15 @@ pub fn register_client(client: &str, per_hour: u32) -> [Limit; 1] {
 
 /// Codes sent to `email`: per client, and in all.
 pub fn register_address(email: &EmailAddress, client: &str) -> [Limit; 3] {
-    let pair = format!("{email}|{client}");
+    // One client's share of the address: in the address's tag group, so the
+    // three are checked and counted in one step.
+    let share = |scope, max, window_secs| Limit {
+        client: Some(client.to_owned()),
+        ..limit(scope, email.to_string(), max, window_secs)
+    };
     [
-        limit("email-ip-min", pair.clone(), CODES_PER_CLIENT_MINUTE, 60),
-        limit("email-ip-hour", pair, CODES_PER_CLIENT_HOUR, 3600),
+        share("email-ip-min", CODES_PER_CLIENT_MINUTE, 60),
+        share("email-ip-hour", CODES_PER_CLIENT_HOUR, 3600),
         limit(
             "email-hour",
             email.to_string(),

@@ -32,7 +32,7 @@ impl Store {
     /// Every armed subscription on `target`, and which want no follow-up.
     pub async fn fan_out_of(&self, target: &TargetKey) -> Result<FanOut, StoreError> {
         let (entries, modes): (HashMap<String, String>, HashMap<String, String>) = redis::pipe()
-            .hgetall(self.key(&format!("idx:{target}")))
+            .hgetall(self.index_key(target))
             .hgetall(self.mode_key(target))
             .query_async(&mut self.conn())
             .await?;

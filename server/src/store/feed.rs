@@ -1,4 +1,4 @@
-//! The live feed's storage: `{p}feed:{uid}`, one Redis Stream per user
+//! The live feed's storage: `{p}feed:{UID}`, one Redis Stream per user
 //! whose entries (field `e`) are `FeedEvent`s as JSON without their id (the
 //! stream id is the id). Every append trims entries older than
 //! [`FEED_KEEP`] and caps the stream at [`FEED_MAX`] entries, and pushes the
@@ -15,14 +15,17 @@ pub const FEED_KEEP: Duration = Duration::from_secs(25 * 3600);
 pub const FEED_MAX: usize = 10_000;
 
 impl Store {
-    /// Appends each event to its user's feed, pipelined 1,000 to a round trip.
+    /// Appends each event to its user's feed, 1,000 at a time, batched
+    /// (`batch`: one round trip on a single Redis).
     pub async fn push_feed_events(&self, events: &[(UserId, FeedEvent)]) -> Result<(), StoreError> {
         let oldest = now_ms().saturating_sub(FEED_KEEP.as_millis() as u64);
         for chunk in events.chunks(1000) {
-            let mut pipe = redis::pipe();
+            let mut batch = self.batch();
             for (uid, event) in chunk {
                 let key = self.feed_key(uid);
-                pipe.cmd("XADD")
+                batch
+                    .on(&key)
+                    .cmd("XADD")
                     .arg(&key)
                     .arg("MINID")
                     .arg("~")
@@ -42,7 +45,7 @@ impl Store {
                     .arg(FEED_KEEP.as_millis() as u64)
                     .ignore();
             }
-            let () = pipe.query_async(&mut self.conn()).await?;
+            batch.run(self, &[]).await?;
         }
         Ok(())
     }
@@ -130,7 +133,7 @@ impl Store {
     }
 
     fn feed_key(&self, uid: &UserId) -> String {
-        self.key(&format!("feed:{uid}"))
+        self.tagged("feed", uid.as_str(), "")
     }
 }
 

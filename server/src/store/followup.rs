@@ -1,15 +1,16 @@
 //! What each alert announced, kept for its `Gone:` follow-up.
 //!
-//! - `{p}fu:{target}`: hash alert group id -> `TrackedAlert` (JSON): when it
+//! - `{p}fu:{TARGET}`: hash alert group id -> `TrackedAlert` (JSON): when it
 //!   was detected and, per filter set, the sessions it announced. One group
 //!   covers every user of one poll whose alert announced the same sessions
 //!   for the same filter sets, so a poll reads a handful of small entries
 //!   however many users were alerted.
-//! - `{p}fu:{target}:{group}`: list of `uid job sid,sid...`: who got that
+//! - `{p}fu:{TARGET}:{group}`: list of `uid job sid,sid...`: who got that
 //!   alert, in which job (the email's Message-ID derives from it), for which
 //!   subscriptions with follow-ups on. Read only when the group fires.
 //!
-//! Both expire `FOLLOWUP_WINDOW` plus an hour after the last write; the
+//! Both are in the target's tag group (taking a group is one MULTI), and
+//! both expire `FOLLOWUP_WINDOW` plus an hour after the last write; the
 //! poller also drops groups older than the window.
 
 use super::{Store, StoreError, to_json};
@@ -163,11 +164,11 @@ impl Store {
     }
 
     fn tracked_key(&self, target: &TargetKey) -> String {
-        self.key(&format!("fu:{target}"))
+        self.tagged("fu", &target.to_string(), "")
     }
 
     fn members_key(&self, target: &TargetKey, gid: &str) -> String {
-        self.key(&format!("fu:{target}:{gid}"))
+        self.tagged("fu", &target.to_string(), &format!(":{gid}"))
     }
 }
 

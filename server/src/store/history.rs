@@ -1,9 +1,9 @@
-//! Per-user alert history: `{p}hist:{uid}`, a hash with `{sid}:m` (last time
+//! Per-user alert history: `{p}hist:{UID}`, a hash with `{sid}:m` (last time
 //! an opening matched the subscription) and `{sid}:a` (last alert the SMTP
 //! server accepted for it), in ms. Read by `list` (`listing`) to answer "why no alert?".
 //! Each write bumps the user's version (`version`) in the same step.
 
-use super::version::{BUMP_LUA, query_with_scripts};
+use super::version::BUMP_LUA;
 use super::{Store, StoreError};
 use redis_hack_shared::{SubscriptionId, UserId};
 use std::collections::HashMap;
@@ -54,8 +54,9 @@ impl Store {
         self.record_many(&[(uid, sids)], moment, at_ms).await
     }
 
-    /// `record` for many users at once, pipelined 1,000 to a round trip (a
-    /// detection that matched 100,000 subscribers), one script per user.
+    /// `record` for many users at once, 1,000 at a time (a detection that
+    /// matched 100,000 subscribers), one script per user, batched (`batch`:
+    /// one round trip on a single Redis, one pipeline per user on a cluster).
     pub async fn record_many(
         &self,
         users: &[(&UserId, &[SubscriptionId])],
@@ -64,20 +65,26 @@ impl Store {
     ) -> Result<(), StoreError> {
         let suffix = moment.suffix();
         for chunk in users.chunks(1000) {
-            let mut pipe = redis::pipe();
+            let mut batch = self.batch();
             for (uid, sids) in chunk.iter().filter(|(_, sids)| !sids.is_empty()) {
-                let mut call = RECORD.key(self.key(&format!("hist:{uid}")));
+                let key = self.hist_key(uid);
+                let mut call = RECORD.key(&key);
                 call.key(self.version_key(uid)).arg(at_ms);
                 for sid in *sids {
                     call.arg(format!("{sid}:{suffix}"));
                 }
-                pipe.invoke_script(&call).ignore();
+                batch.on(&key).invoke_script(&call).ignore();
             }
-            if !pipe.is_empty() {
-                let () = query_with_scripts(self, &pipe, &[&RECORD]).await?;
-            }
+            batch.run(self, &[&RECORD]).await?;
         }
         Ok(())
+    }
+}
+
+impl Store {
+    /// In the user's tag group, so one script writes it with `ver:`.
+    pub(super) fn hist_key(&self, uid: &UserId) -> String {
+        self.tagged("hist", uid.as_str(), "")
     }
 }
 

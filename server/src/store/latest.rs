@@ -1,4 +1,4 @@
-//! What `slots` shows: `{p}latest:{target}`, a hash with the open sessions
+//! What `slots` shows: `{p}latest:{TARGET}`, a hash with the open sessions
 //! of the last fetch (`b`, JSON) and when the target was last checked (`t`,
 //! ms), kept as long as what was seen.
 
@@ -58,6 +58,6 @@ impl Store {
     }
 
     fn latest_key(&self, target: &TargetKey) -> String {
-        self.key(&format!("latest:{target}"))
+        self.tagged("latest", &target.to_string(), "")
     }
 }

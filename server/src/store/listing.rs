@@ -24,7 +24,7 @@ impl Store {
             .cmd("JSON.GET")
             .arg(self.user_key(uid))
             .cmd("HGETALL")
-            .arg(self.key(&format!("hist:{uid}")))
+            .arg(self.hist_key(uid))
             .query_async(&mut self.conn())
             .await?;
         Ok((parse_user(uid, raw)?, moments_of(history)))
@@ -51,20 +51,13 @@ impl Store {
         hooks: &[SubscriptionId],
         quiet: &[SubscriptionId],
     ) -> Result<(Vec<PollState>, Vec<WebhookStatus>, Vec<u32>), StoreError> {
-        let mut pipe = redis::pipe();
-        for target in targets {
-            pipe.cmd("HGETALL").arg(self.poll_key(target));
-        }
-        for sid in hooks {
-            pipe.cmd("HGETALL").arg(self.hook_key(uid, sid));
-        }
-        for sid in quiet {
-            pipe.cmd("HLEN").arg(self.held_key(uid, sid));
-        }
-        if pipe.is_empty() {
-            return Ok((Vec::new(), Vec::new(), Vec::new()));
-        }
-        let mut values: Vec<redis::Value> = pipe.query_async(&mut self.conn()).await?;
+        let one = |name: &str, key: String| redis::cmd(name).arg(key).clone();
+        let cmds = (targets.iter().map(|t| one("HGETALL", self.poll_key(t))))
+            .chain(hooks.iter().map(|s| one("HGETALL", self.hook_key(uid, s))))
+            .chain(quiet.iter().map(|s| one("HLEN", self.held_key(uid, s))))
+            .collect();
+        // Several slots on a cluster: `query_each` sends them all at once.
+        let mut values = self.query_each(cmds).await?;
         let held = values.split_off(targets.len() + hooks.len());
         let hooks = values.split_off(targets.len());
         let bad = |e: redis::ParsingError| StoreError::Corrupt(format!("a listing reply: {e}"));

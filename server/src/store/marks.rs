@@ -22,7 +22,7 @@ impl Store {
             return Ok(HashMap::new());
         }
         let raw: Vec<Option<String>> = redis::cmd("HMGET")
-            .arg(self.key(&format!("seen:{target}")))
+            .arg(self.seen_key(target))
             .arg(ids)
             .query_async(&mut self.conn())
             .await?;
@@ -46,7 +46,7 @@ impl Store {
             .iter()
             .map(|(id, s)| Ok((id.as_str(), to_json("what a poll saw", s)?)))
             .collect::<Result<Vec<_>, StoreError>>()?;
-        let key = self.key(&format!("seen:{target}"));
+        let key = self.seen_key(target);
         let () = redis::pipe()
             .hset_multiple(&key, &fields)
             .ignore()

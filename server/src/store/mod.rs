@@ -6,6 +6,7 @@
 //! of users.
 
 mod arming;
+mod batch;
 mod budget;
 mod cache;
 mod conn;
@@ -28,6 +29,7 @@ mod otp;
 mod poll;
 mod queue;
 mod stats;
+mod subscribe;
 mod suspension;
 mod tokens;
 mod topics;
@@ -51,9 +53,10 @@ pub use listing::UserHistory;
 pub use otp::{OtpCheck, OtpRecord};
 pub use poll::{POLL_LEASE, PollState};
 pub use queue::{Queue, QueuedJob};
+pub use subscribe::{MAX_SUBSCRIPTIONS, NewUserSub};
 pub use suspension::StoredSuspension;
 pub use tokens::TokenInfo;
-pub use users::{MAX_SUBSCRIPTIONS, NewUserSub, UserDoc};
+pub use users::UserDoc;
 pub use version::Version;
 
 /// Why a store operation failed.

@@ -1,4 +1,4 @@
-//! One-time codes: `{p}otp:{email}`, a hash holding the code's salted SHA-256
+//! One-time codes: `{p}otp:{EMAIL}` (the address's tag group), a hash holding the code's salted SHA-256
 //! (`h`, salt `s`), the attempts so far (`n`, and `n:{client}` per client, so
 //! one client's wrong guesses use up only its own share), and the district
 //! asked for at registration (`d`, the resolved target as JSON), expiring with
@@ -121,6 +121,6 @@ impl Store {
     }
 
     fn otp_key(&self, email: &EmailAddress) -> String {
-        self.key(&format!("otp:{email}"))
+        self.tagged("otp", email.as_str(), "")
     }
 }

@@ -4,12 +4,14 @@
 //!   Claiming pushes the score a lease ahead in the same Lua step, so each
 //!   district is polled by one process at a time. A score of 0 (a target
 //!   a new subscription found never polled) is claimed before the rest.
-//! - `{p}poll:{target}`: hash with the upstream validators (`etag`, `lm`) and
+//! - `{p}poll:{TARGET}`: hash with the upstream validators (`etag`, `lm`) and
 //!   the last poll's time (`at`) and outcome (`status`).
-//! - `{p}seen:{target}`: hash session id -> what the last poll saw of it (JSON),
+//! - `{p}seen:{TARGET}`: hash session id -> what the last poll saw of it (JSON),
 //!   expiring a week after the last write (sessions are at most 7 days ahead).
 //!
-//! (`{p}latest:{target}`, what `slots` shows, is in `latest`.)
+//! (`{p}latest:{TARGET}`, what `slots` shows, is in `latest`.) The per-target
+//! keys carry the target as their hash tag (`{d:97}`), so they spread over a
+//! cluster; `poll:next` is one global key.
 
 use super::{Store, StoreError, to_json};
 use redis::AsyncCommands;
@@ -197,11 +199,11 @@ impl Store {
     }
 
     pub(super) fn poll_key(&self, target: &TargetKey) -> String {
-        self.key(&format!("poll:{target}"))
+        self.tagged("poll", &target.to_string(), "")
     }
 
-    fn seen_key(&self, target: &TargetKey) -> String {
-        self.key(&format!("seen:{target}"))
+    pub(super) fn seen_key(&self, target: &TargetKey) -> String {
+        self.tagged("seen", &target.to_string(), "")
     }
 }
 

@@ -1,18 +1,11 @@
-//! Users and their subscriptions (their tokens are in `tokens`).
+//! Users (their tokens are in `tokens`, adding and removing subscriptions
+//! and the indexes in `subscribe`).
 //!
-//! - `{p}user:{uid}`: one RedisJSON document per user, subscriptions inside.
+//! - `{p}user:{UID}`: one RedisJSON document per user, subscriptions inside:
+//!   the source of truth every other key about the user follows.
 //! - `{p}email:{email}`: normalised email -> uid.
-//! - `{p}idx:d:{district_id}` / `{p}idx:p:{pincode}`: hash of `{uid}:{sid}` ->
-//!   the subscription's filters (JSON), the poller's fan-out list, readable
-//!   without opening any user document; `{p}targets`: sorted set of watched targets
-//!   (`d:{id}` / `p:{pin}`) scored by their subscription count. Topic
-//!   subscriptions are indexed the same way (`idx:t:{topic}`) but are not
-//!   polled, so they stay out of `targets`.
-//!
-//! Adding and removing bump the user's version (`version`) in the same step.
 
 use super::suspension::StoredSuspension;
-use super::version::BUMP_LUA;
 use super::{Store, StoreError, now_ms, to_json};
 use redis_hack_shared::{
     Channels, EmailAddress, Filters, QuietHours, Subscription, SubscriptionId, Target,
@@ -20,7 +13,6 @@ use redis_hack_shared::{
 };
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::sync::LazyLock;
 
 /// The stored user document. Short field names keep memory per user low.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -38,7 +30,7 @@ pub struct UserDoc {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-struct StoredSub {
+pub(super) struct StoredSub {
     #[serde(rename = "t")]
     target: Target,
     // Defaults (no filters; email only) are left out: every byte of the
@@ -107,6 +99,29 @@ impl StoredAlerting {
     }
 }
 
+impl StoredSub {
+    /// `sub` as stored, made now, with its webhook's secret.
+    pub(super) fn of(sub: &Subscription, webhook_secret: Option<&str>) -> Self {
+        Self {
+            target: sub.target.clone(),
+            filters: sub.filters.clone(),
+            channels: sub.channels.clone(),
+            created_ms: now_ms(),
+            webhook_secret: webhook_secret.map(str::to_owned),
+            alerting: StoredAlerting::of(sub),
+        }
+    }
+
+    pub(super) fn filters(&self) -> &Filters {
+        &self.filters
+    }
+
+    /// Its flags in `{p}mode:{TARGET}` (see `arming`); empty for the default.
+    pub(super) fn mode_flags(&self) -> String {
+        self.alerting.mode_flags()
+    }
+}
+
 fn is_default<T: Default + PartialEq>(value: &T) -> bool {
     *value == T::default()
 }
@@ -143,63 +158,17 @@ impl UserDoc {
     }
 }
 
-/// What happened to a new subscription.
-#[derive(Debug, PartialEq, Eq)]
-pub enum NewUserSub {
-    Added,
-    Duplicate,
-    LimitReached,
-}
-
-// Adds a subscription only if its id (a digest of target and filters) is new,
-// and indexes it in the same step, so index and document never disagree.
-// (Documents written before versions existed carry a field `m`, the time of
-// the last change; nothing reads it now.)
-static ADD_SUB: LazyLock<redis::Script> = LazyLock::new(|| {
-    redis::Script::new(&format!(
-        r#"{BUMP_LUA}
-if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
-local n = redis.call('JSON.OBJLEN', KEYS[1], '$.s')[1]
-if n >= tonumber(ARGV[6]) then return -2 end
--- Creation times are unique per user, so the list order is stable even for
--- subscriptions made within one millisecond.
-local c = tonumber(ARGV[3])
-for _, v in ipairs(cjson.decode(redis.call('JSON.GET', KEYS[1], '$.s.*.c'))) do
-  if v >= c then c = v + 1 end
-end
-if not redis.call('JSON.SET', KEYS[1], ARGV[1], ARGV[2], 'NX') then return 0 end
-redis.call('JSON.SET', KEYS[1], ARGV[1] .. '.c', string.format('%d', c))
-redis.call('HSET', KEYS[2], ARGV[4], ARGV[7])
-if string.sub(ARGV[5], 1, 2) ~= 't:' then redis.call('ZINCRBY', KEYS[3], 1, ARGV[5]) end
-if ARGV[8] ~= '' then redis.call('HSET', KEYS[5], ARGV[4], ARGV[8]) end
-bump(KEYS[4])
-return 1
-"#
-    ))
-});
-
-static REMOVE_SUB: LazyLock<redis::Script> = LazyLock::new(|| {
-    redis::Script::new(&format!(
-        r#"{BUMP_LUA}
-if redis.call('JSON.DEL', KEYS[1], ARGV[1]) == 0 then return 0 end
-redis.call('HDEL', KEYS[2], ARGV[2])
-redis.call('HDEL', KEYS[6], ARGV[2])
-redis.call('DEL', KEYS[4])
-bump(KEYS[5])
-if string.sub(ARGV[3], 1, 2) == 't:' then return 1 end
-if tonumber(redis.call('ZINCRBY', KEYS[3], -1, ARGV[3])) <= 0 then
-  redis.call('ZREM', KEYS[3], ARGV[3])
-end
-return 1
-"#
-    ))
-});
-
-/// Most subscriptions one user may hold; keeps every document small.
-pub const MAX_SUBSCRIPTIONS: u32 = 50;
-
 impl Store {
     /// The uid for `email`, creating the user on first verification.
+    ///
+    /// Two slots, in this order: the document first (`JSON.SET NX` under the
+    /// new uid), then the email lookup (`SET NX GET`), so a lookup never
+    /// points at no document; a crash in between leaves a document nobody
+    /// looks up (`check` finds it), never a lookup to nothing. When the lookup
+    /// names another uid (an earlier or concurrent verify won), our fresh
+    /// document is deleted and the winner's is made sure of.
+    // TODO(memory helper): the lookup becomes HSETNX in the bucketed `em:{B}`;
+    // the order and the failpoint stay.
     pub async fn ensure_user(
         &self,
         email: &EmailAddress,
@@ -207,6 +176,25 @@ impl Store {
     ) -> Result<UserId, StoreError> {
         let email_key = self.key(&format!("email:{email}"));
         let mut conn = self.conn();
+        let doc = to_json(
+            "a user document",
+            &UserDoc {
+                email: email.clone(),
+                created_at: now_ms() / 1000,
+                subs: BTreeMap::new(),
+                email_suspended: None,
+            },
+        )?;
+        let create = |uid: &UserId| {
+            redis::cmd("JSON.SET")
+                .arg(self.user_key(uid))
+                .arg("$")
+                .arg(&doc)
+                .arg("NX")
+                .clone()
+        };
+        let created: Option<String> = create(new_uid).query_async(&mut conn).await?;
+        super::failpoint::hit("user-doc-written");
         let previous: Option<String> = redis::cmd("SET")
             .arg(&email_key)
             .arg(new_uid.as_str())
@@ -214,25 +202,23 @@ impl Store {
             .arg("GET")
             .query_async(&mut conn)
             .await?;
-        let uid = match previous {
-            Some(known) => UserId::parse(&known)
-                .map_err(|e| StoreError::Corrupt(format!("the uid of {email}: {e}")))?,
-            None => new_uid.clone(),
+        let Some(known) = previous else {
+            return Ok(new_uid.clone());
         };
-        let doc = UserDoc {
-            email: email.clone(),
-            created_at: now_ms() / 1000,
-            subs: BTreeMap::new(),
-            email_suspended: None,
-        };
-        // NX: a user created earlier (or by a concurrent verify) is left untouched.
-        let _: Option<String> = redis::cmd("JSON.SET")
-            .arg(self.user_key(&uid))
-            .arg("$")
-            .arg(to_json("a user document", &doc)?)
-            .arg("NX")
-            .query_async(&mut conn)
-            .await?;
+        let uid = UserId::parse(&known)
+            .map_err(|e| StoreError::Corrupt(format!("the uid of {email}: {e}")))?;
+        if uid != *new_uid {
+            if created.is_some() {
+                // Nobody else knows the fresh uid, so its document is still empty.
+                let _: u32 = redis::cmd("DEL")
+                    .arg(self.user_key(new_uid))
+                    .query_async(&mut conn)
+                    .await?;
+            }
+            // NX: the known user's document is left untouched (made again
+            // only if it is missing, as a verify always did).
+            let _: Option<String> = create(&uid).query_async(&mut conn).await?;
+        }
         Ok(uid)
     }
 
@@ -244,72 +230,10 @@ impl Store {
         parse_user(uid, raw)
     }
 
-    /// Adds `sub` (with its webhook's secret, if it has a webhook).
-    pub async fn add_subscription(
-        &self,
-        uid: &UserId,
-        sub: &Subscription,
-        webhook_secret: Option<&str>,
-    ) -> Result<NewUserSub, StoreError> {
-        let stored = StoredSub {
-            target: sub.target.clone(),
-            filters: sub.filters.clone(),
-            channels: sub.channels.clone(),
-            created_ms: now_ms(),
-            webhook_secret: webhook_secret.map(str::to_owned),
-            alerting: StoredAlerting::of(sub),
-        };
-        let outcome: i64 = ADD_SUB
-            .key(self.user_key(uid))
-            .key(self.index_key(&sub.target))
-            .key(self.key("targets"))
-            .key(self.version_key(uid))
-            .key(self.mode_key(&sub.target.key()))
-            .arg(format!("$.s.{}", sub.id))
-            .arg(to_json("a subscription", &stored)?)
-            .arg(now_ms())
-            .arg(format!("{uid}:{}", sub.id))
-            .arg(sub.target.key().to_string())
-            .arg(MAX_SUBSCRIPTIONS)
-            .arg(to_json("filters", &sub.filters)?)
-            .arg(stored.alerting.mode_flags())
-            .invoke_async(&mut self.conn())
-            .await?;
-        match outcome {
-            1 => Ok(NewUserSub::Added),
-            0 => Ok(NewUserSub::Duplicate),
-            -2 => Ok(NewUserSub::LimitReached),
-            _ => Err(StoreError::Corrupt(format!("user {uid} has no document"))),
-        }
-    }
-
-    /// Removes `sub` from the user and from the indexes; false if it was already gone.
-    pub async fn remove_subscription(
-        &self,
-        uid: &UserId,
-        sub: &Subscription,
-    ) -> Result<bool, StoreError> {
-        let removed: i64 = REMOVE_SUB
-            .key(self.user_key(uid))
-            .key(self.index_key(&sub.target))
-            .key(self.key("targets"))
-            .key(self.hook_key(uid, &sub.id))
-            .key(self.version_key(uid))
-            .key(self.mode_key(&sub.target.key()))
-            .arg(format!("$.s.{}", sub.id))
-            .arg(format!("{uid}:{}", sub.id))
-            .arg(sub.target.key().to_string())
-            .invoke_async(&mut self.conn())
-            .await?;
-        Ok(removed == 1)
-    }
-
+    /// The user's tag group: every per-user key (`ver:`, `hist:`, `hook:`,
+    /// `feed:`) shares it, so one script may write them with the document.
     pub(super) fn user_key(&self, uid: &UserId) -> String {
-        self.key(&format!("user:{uid}"))
-    }
-
-    fn index_key(&self, target: &Target) -> String {
-        self.key(&format!("idx:{}", target.key()))
+        self.tagged("user", uid.as_str(), "")
     }
 }
 

@@ -1,4 +1,4 @@
-//! The per-user version: `{p}ver:{uid}`, a hash with `v` (a counter), `t`
+//! The per-user version: `{p}ver:{UID}` (the user's tag group), a hash with `v` (a counter), `t`
 //! (when it last changed, ms) and `p` (the change before that, ms). Every
 //! write to something `list` shows (subscriptions, the history, webhook
 //! state) bumps it in the same Lua step as the write itself, so `list` can
@@ -76,7 +76,7 @@ impl Store {
     }
 
     pub(super) fn version_key(&self, uid: &UserId) -> String {
-        self.key(&format!("ver:{uid}"))
+        self.tagged("ver", uid.as_str(), "")
     }
 }
 

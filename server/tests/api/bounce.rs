@@ -123,7 +123,10 @@ async fn a_550_suspends_the_address_after_one_attempt_and_verifying_again_lifts_
     // Registering and verifying the address again lifts the suspension
     // (the one-code-a-minute limit is not what this test is about).
     let _: u64 = redis
-        .del(format!("{}rl:email-ip-min:{email}|127.0.0.1", app.prefix))
+        .del(format!(
+            "{}rl:email-ip-min:{{{email}}}:127.0.0.1",
+            app.prefix
+        ))
         .await
         .unwrap();
     let token = app.signed_up(&email).await;

@@ -76,7 +76,10 @@ async fn after_the_server_forgets_a_token_the_named_commands_sign_back_in_keepin
     // between codes rather than sleeping through it.
     let mut redis = app.redis().await;
     let _: u32 = redis
-        .del(format!("{}rl:email-ip-min:{email}|127.0.0.1", app.prefix))
+        .del(format!(
+            "{}rl:email-ip-min:{{{email}}}:127.0.0.1",
+            app.prefix
+        ))
         .await
         .unwrap();
     let commands = named_commands(sentence, "sign in again with: ");

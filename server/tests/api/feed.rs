@@ -169,7 +169,11 @@ async fn a_malformed_or_unknown_last_event_id_is_refused_in_one_sentence() {
     let their_id: String = {
         let mut redis = app.redis().await;
         let entries: Vec<(String, Vec<(String, String)>)> = redis::cmd("XRANGE")
-            .arg(format!("{}feed:{}", app.prefix, uid_of(&app, &other).await))
+            .arg(format!(
+                "{}feed:{{{}}}",
+                app.prefix,
+                uid_of(&app, &other).await
+            ))
             .arg("-")
             .arg("+")
             .query_async(&mut redis)
@@ -206,7 +210,7 @@ async fn an_entry_the_server_cannot_read_is_passed_over_and_the_feed_goes_on() {
     let mut redis = app.redis().await;
     let _: String = redis
         .xadd(
-            format!("{}feed:{uid}", app.prefix),
+            format!("{}feed:{{{uid}}}", app.prefix),
             "*",
             &[("e", "{\"not\": \"an event\"}")],
         )

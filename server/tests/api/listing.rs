@@ -97,8 +97,8 @@ async fn a_304_comes_from_the_version_without_reading_the_user_document() {
         .await
         .unwrap();
     let (doc, aside) = (
-        format!("{}user:{uid}", app.prefix),
-        format!("{}aside:{uid}", app.prefix),
+        format!("{}user:{{{uid}}}", app.prefix),
+        format!("{}aside:{{{uid}}}", app.prefix),
     );
     let () = redis.rename(&doc, &aside).await.unwrap();
     let without_doc = get(&app, &token, &[]).await.status();

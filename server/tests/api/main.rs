@@ -52,6 +52,7 @@ mod shutdown;
 mod simulated;
 mod sink;
 mod slow_clients;
+mod stale;
 mod startup;
 mod subscriptions;
 mod tokens;

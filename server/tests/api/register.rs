@@ -35,7 +35,10 @@ async fn register_answers_the_same_for_known_and_unknown_addresses() {
     // Skip the known address's one-minute wait rather than sleeping through it.
     let mut redis = app.redis().await;
     let _: u32 = redis
-        .del(format!("{}rl:email-ip-min:{known}|127.0.0.1", app.prefix))
+        .del(format!(
+            "{}rl:email-ip-min:{{{known}}}:127.0.0.1",
+            app.prefix
+        ))
         .await
         .unwrap();
     let a = app
@@ -53,7 +56,7 @@ async fn the_code_is_stored_hashed_and_expires_within_ten_minutes() {
     let email = unique_email();
     let code = app.requested_code(&email).await;
     let mut redis = app.redis().await;
-    let key = format!("{}otp:{email}", app.prefix);
+    let key = format!("{}otp:{{{email}}}", app.prefix);
     let stored: Vec<String> = redis.hvals(&key).await.unwrap();
     assert!(!stored.is_empty(), "a code record exists");
     assert!(
@@ -197,7 +200,7 @@ async fn a_sixth_code_for_one_address_within_the_hour_is_refused_but_others_are_
     let app = spawn_app().await;
     let email = unique_email();
     let mut redis = app.redis().await;
-    let minute = format!("{}rl:email-ip-min:{email}|127.0.0.1", app.prefix);
+    let minute = format!("{}rl:email-ip-min:{{{email}}}:127.0.0.1", app.prefix);
     for n in 1..=5 {
         assert_eq!(app.register(&email).await.status(), 202, "code {n}");
         // Skip the one-minute wait between codes rather than sleeping through it.

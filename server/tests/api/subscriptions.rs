@@ -164,7 +164,7 @@ async fn unsubscribing_removes_it_from_the_list_and_the_district_index() {
     let id = sub["id"].as_str().unwrap();
     let district = sub["target"]["district_id"].as_u64().unwrap();
     let mut redis = app.redis().await;
-    let index = format!("{}idx:d:{district}", app.prefix);
+    let index = format!("{}idx:{{d:{district}}}", app.prefix);
     assert_eq!(
         redis.hlen::<_, u32>(&index).await.unwrap(),
         1,

@@ -90,7 +90,7 @@ async fn an_expired_code_is_refused() {
     // Fast-forward the code's ten-minute expiry to now.
     let mut redis = app.redis().await;
     let _: bool = redis
-        .pexpire(format!("{}otp:{email}", app.prefix), 1)
+        .pexpire(format!("{}otp:{{{email}}}", app.prefix), 1)
         .await
         .unwrap();
     tokio::time::sleep(std::time::Duration::from_millis(20)).await;
@@ -154,7 +154,10 @@ async fn registering_again_keeps_the_account_and_gives_each_device_its_own_token
     // A second device signs in a minute later (the per-minute limit is per app prefix, so use Redis to skip the wait).
     let mut redis = app.redis().await;
     let _: u32 = redis
-        .del(format!("{}rl:email-ip-min:{email}|127.0.0.1", app.prefix))
+        .del(format!(
+            "{}rl:email-ip-min:{{{email}}}:127.0.0.1",
+            app.prefix
+        ))
         .await
         .unwrap();
     assert_eq!(app.register(&email).await.status(), 202);

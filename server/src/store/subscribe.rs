@@ -1,0 +1,300 @@
+//! Adding and removing subscriptions, and the fan-out indexes they feed:
+//!
+//! - `{p}idx:{TARGET}` (`{d:97}`, `{p:800001}`, `{t:topic}`): hash of
+//!   `{uid}:{sid}` -> the subscription's filters (JSON), the poller's fan-out
+//!   list, readable without opening any user document. With the target's
+//!   `{p}mode:{TARGET}` (`arming`) it is the target's tag group.
+//! - `{p}targets`: one global sorted set of the polled targets (`d:{id}` /
+//!   `p:{pin}`) scored by their index length. Topics are indexed the same way
+//!   but not polled, so they stay out of it.
+//!
+//! The user's document (`users`) is on the user's slot, the index on the
+//! target's, `targets` on its own: no script may span them, so each change is
+//! a few ordered steps. The document is the source of truth; index entries
+//! are written after it and removed before it. A crash between two steps
+//! leaves either a subscription missing from its index (no alert, which a
+//! retry of the same request heals, and `check --repair` finds) or an index
+//! entry whose subscription is gone, which the fan-out drops (and deletes:
+//! [`Store::drop_stale_entries`]): never an alert to someone who unsubscribed,
+//! never a lost acknowledged change. Each step bumps nothing it does not own:
+//! the user's version moves with the document.
+
+use super::failpoint;
+use super::users::StoredSub;
+use super::version::BUMP_LUA;
+use super::{Store, StoreError, to_json};
+use redis_hack_shared::{Filters, Subscription, SubscriptionId, TargetKey, UserId};
+use std::sync::LazyLock;
+
+/// What happened to a new subscription.
+#[derive(Debug, PartialEq, Eq)]
+pub enum NewUserSub {
+    Added,
+    Duplicate,
+    LimitReached,
+}
+
+// Step 1 of an add, on the user's slot: the document and its version.
+// Adds the subscription only if its id (a digest of target and filters) is
+// new. Returns {1, ''} added, {0, flags} already there (with its mode flags
+// as the document has them, so the index step can be redone to match),
+// {-2, ''} at the limit, {-1, ''} no such user. (Documents written before
+// versions existed carry a field `m`, the time of the last change; nothing
+// reads it now.)
+static ADD_SUB: LazyLock<redis::Script> = LazyLock::new(|| {
+    redis::Script::new(&format!(
+        r#"{BUMP_LUA}
+if redis.call('EXISTS', KEYS[1]) == 0 then return {{-1, ''}} end
+if #redis.call('JSON.TYPE', KEYS[1], ARGV[1]) > 0 then
+  local f = ''
+  local da = redis.call('JSON.GET', KEYS[1], ARGV[1] .. '.da')
+  if da and da ~= '[]' and da ~= '[null]' then f = f .. 'd' end
+  if redis.call('JSON.GET', KEYS[1], ARGV[1] .. '.nf') == '[true]' then f = f .. 'n' end
+  return {{0, f}}
+end
+local n = redis.call('JSON.OBJLEN', KEYS[1], '$.s')[1]
+if n >= tonumber(ARGV[4]) then return {{-2, ''}} end
+-- Creation times are unique per user, so the list order is stable even for
+-- subscriptions made within one millisecond.
+local c = tonumber(ARGV[3])
+for _, v in ipairs(cjson.decode(redis.call('JSON.GET', KEYS[1], '$.s.*.c'))) do
+  if v >= c then c = v + 1 end
+end
+redis.call('JSON.SET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('JSON.SET', KEYS[1], ARGV[1] .. '.c', string.format('%d', c))
+bump(KEYS[2])
+return {{1, ''}}
+"#
+    ))
+});
+
+// Step 2 of an add, on the target's slot: the index entry and its mode flags
+// (set to ARGV[3], removed when empty), idempotently. Returns the index length.
+static INDEX: LazyLock<redis::Script> = LazyLock::new(|| {
+    redis::Script::new(
+        r#"
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+if ARGV[3] == '' then redis.call('HDEL', KEYS[2], ARGV[1])
+else redis.call('HSET', KEYS[2], ARGV[1], ARGV[3]) end
+return redis.call('HLEN', KEYS[1])
+"#,
+    )
+});
+
+// Step 1 of a removal, on the target's slot: the index entry and its mode
+// flag. Returns the index length left.
+static UNINDEX: LazyLock<redis::Script> = LazyLock::new(|| {
+    redis::Script::new(
+        r#"
+redis.call('HDEL', KEYS[1], ARGV[1])
+redis.call('HDEL', KEYS[2], ARGV[1])
+return redis.call('HLEN', KEYS[1])
+"#,
+    )
+});
+
+// Step 3 of a removal, on the user's slot: the subscription, its webhook
+// state and a version bump. Returns 1 if this call removed it.
+// TODO(queue helper): delete `held:{UID}:{sid}` here too once it carries the
+// user's tag (today it is on a slot of its own, and the digest drops held
+// alerts of a subscription that is gone).
+static REMOVE_SUB: LazyLock<redis::Script> = LazyLock::new(|| {
+    redis::Script::new(&format!(
+        r#"{BUMP_LUA}
+if redis.call('JSON.DEL', KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call('DEL', KEYS[2])
+bump(KEYS[3])
+return 1
+"#
+    ))
+});
+
+/// Most subscriptions one user may hold; keeps every document small.
+pub const MAX_SUBSCRIPTIONS: u32 = 50;
+
+impl Store {
+    /// Adds `sub` (with its webhook's secret, if it has a webhook).
+    ///
+    /// Order: (1) the document (user slot), (2) the index entry and mode
+    /// flags (target slot), (3) `targets`. A crash after (1) leaves a
+    /// subscription without its index entry, never an entry without a
+    /// subscription; a retry finds the subscription there (`Duplicate`) and
+    /// still does (2) and (3), which are idempotent, so it heals.
+    pub async fn add_subscription(
+        &self,
+        uid: &UserId,
+        sub: &Subscription,
+        webhook_secret: Option<&str>,
+    ) -> Result<NewUserSub, StoreError> {
+        let stored = StoredSub::of(sub, webhook_secret);
+        let (outcome, flags): (i64, String) = ADD_SUB
+            .key(self.user_key(uid))
+            .key(self.version_key(uid))
+            .arg(format!("$.s.{}", sub.id))
+            .arg(to_json("a subscription", &stored)?)
+            .arg(super::now_ms())
+            .arg(MAX_SUBSCRIPTIONS)
+            .invoke_async(&mut self.conn())
+            .await?;
+        let (done, flags) = match outcome {
+            1 => (NewUserSub::Added, stored.mode_flags()),
+            0 => (NewUserSub::Duplicate, flags),
+            -2 => return Ok(NewUserSub::LimitReached),
+            _ => return Err(StoreError::Corrupt(format!("user {uid} has no document"))),
+        };
+        failpoint::hit("sub-doc-written");
+        let target = sub.target.key();
+        let left = self
+            .index(&target, uid, &sub.id, stored.filters(), &flags)
+            .await?;
+        self.count_target(&target, left).await?;
+        Ok(done)
+    }
+
+    /// Removes `sub` from the user and from the indexes; false if it was already gone.
+    ///
+    /// Order: (1) the index entry and mode flag (target slot), (2)
+    /// `targets`, (3) the document, webhook state and version (user slot).
+    /// After (1) the fan-out no longer sees the subscription, so a crash
+    /// before (3) cannot alert someone who unsubscribed; it leaves a
+    /// subscription without its index entry, which the user still sees and
+    /// can remove again.
+    pub async fn remove_subscription(
+        &self,
+        uid: &UserId,
+        sub: &Subscription,
+    ) -> Result<bool, StoreError> {
+        let target = sub.target.key();
+        let left = self.unindex(&target, uid, &sub.id).await?;
+        self.count_target(&target, left).await?;
+        failpoint::hit("index-removed");
+        let removed: i64 = REMOVE_SUB
+            .key(self.user_key(uid))
+            .key(self.hook_key(uid, &sub.id))
+            .key(self.version_key(uid))
+            .arg(format!("$.s.{}", sub.id))
+            .invoke_async(&mut self.conn())
+            .await?;
+        Ok(removed == 1)
+    }
+
+    /// Deletes the index entries (and mode flags) of `uid`'s subscriptions
+    /// `sids` on `target`, which a delivery found gone from the user's
+    /// document: left over by a crash or a race between an add and a
+    /// removal. A subscription made again meanwhile (its document written
+    /// after the delivery read it) is indexed back: its own index write may
+    /// have come before our delete, and its document is written before its
+    /// index, so reading the document after the delete sees it.
+    pub async fn drop_stale_entries(
+        &self,
+        uid: &UserId,
+        target: &TargetKey,
+        sids: &[SubscriptionId],
+    ) -> Result<(), StoreError> {
+        for sid in sids {
+            let left = self.unindex(target, uid, sid).await?;
+            self.count_target(target, left).await?;
+            let raw: Option<String> = redis::cmd("JSON.GET")
+                .arg(self.user_key(uid))
+                .arg(format!("$.s.{sid}"))
+                .query_async(&mut self.conn())
+                .await?;
+            let back: Vec<StoredSub> = raw
+                .map(|r| serde_json::from_str(&r))
+                .transpose()
+                .map_err(|e| StoreError::Corrupt(format!("subscription {sid} of {uid}: {e}")))?
+                .unwrap_or_default();
+            if let Some(stored) = back.first() {
+                let flags = stored.mode_flags();
+                let left = self
+                    .index(target, uid, sid, stored.filters(), &flags)
+                    .await?;
+                self.count_target(target, left).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes the index entry of `uid`'s `sid` on `target` with its mode
+    /// `flags`; returns the index length.
+    async fn index(
+        &self,
+        target: &TargetKey,
+        uid: &UserId,
+        sid: &SubscriptionId,
+        filters: &Filters,
+        flags: &str,
+    ) -> Result<u64, StoreError> {
+        Ok(INDEX
+            .key(self.index_key(target))
+            .key(self.mode_key(target))
+            .arg(format!("{uid}:{sid}"))
+            .arg(to_json("filters", filters)?)
+            .arg(flags)
+            .invoke_async(&mut self.conn())
+            .await?)
+    }
+
+    /// Deletes the index entry of `uid`'s `sid` on `target` and its mode
+    /// flags; returns the index length left.
+    async fn unindex(
+        &self,
+        target: &TargetKey,
+        uid: &UserId,
+        sid: &SubscriptionId,
+    ) -> Result<u64, StoreError> {
+        Ok(UNINDEX
+            .key(self.index_key(target))
+            .key(self.mode_key(target))
+            .arg(format!("{uid}:{sid}"))
+            .invoke_async(&mut self.conn())
+            .await?)
+    }
+
+    /// Sets `target`'s score in `targets` to its index length `len` (read in
+    /// the same step as the index write), so a retried step cannot count
+    /// twice. At 0 it is removed, and the index read again: an add that
+    /// refilled it meanwhile (and set its score before our removal) puts it
+    /// back. Two concurrent writes may leave a score one off, which only
+    /// weighs the poll order; `check --repair` sets it right.
+    async fn count_target(&self, target: &TargetKey, len: u64) -> Result<(), StoreError> {
+        if matches!(target, TargetKey::Topic(_)) {
+            return Ok(());
+        }
+        let (targets, member) = (self.key("targets"), target.to_string());
+        let mut conn = self.conn();
+        if len > 0 {
+            let _: i64 = redis::cmd("ZADD")
+                .arg(&targets)
+                .arg(len)
+                .arg(&member)
+                .query_async(&mut conn)
+                .await?;
+            return Ok(());
+        }
+        let _: i64 = redis::cmd("ZREM")
+            .arg(&targets)
+            .arg(&member)
+            .query_async(&mut conn)
+            .await?;
+        let refilled: u64 = redis::cmd("HLEN")
+            .arg(self.index_key(target))
+            .query_async(&mut conn)
+            .await?;
+        if refilled > 0 {
+            let _: i64 = redis::cmd("ZADD")
+                .arg(&targets)
+                .arg(refilled)
+                .arg(&member)
+                .query_async(&mut conn)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// A target's index: its tag group, with `mode:`, `seen:`, `latest:`,
+    /// `poll:` and `fu:`.
+    pub(super) fn index_key(&self, target: &TargetKey) -> String {
+        self.tagged("idx", &target.to_string(), "")
+    }
+}
