@@ -1,7 +1,11 @@
 //! Reading a target's subscribers for fan-out: `HGETALL` on the target's
 //! index hash gives every `{uid}:{sid}` with its filters, and on its mode
 //! hash (`arming`) which of them are disarmed or want no follow-up, both in
-//! one round trip. Disarmed one-shot subscriptions are left out.
+//! one round trip (both carry the target's tag, so one pipeline holds them on
+//! a cluster too). Disarmed one-shot subscriptions are left out. An entry
+//! may outlive its subscription (a crash between an unsubscribe's steps,
+//! `subscribe`): the email worker, which opens the user's document anyway,
+//! sends nothing for it and deletes it.
 
 use super::{Store, StoreError};
 use redis_hack_shared::{Filters, SubscriptionId, TargetKey, UserId};

@@ -126,7 +126,7 @@ impl Store {
         sub: &Subscription,
         webhook_secret: Option<&str>,
     ) -> Result<NewUserSub, StoreError> {
-        let stored = StoredSub::of(sub, webhook_secret);
+        let stored = StoredSub::new(sub, webhook_secret);
         let (outcome, flags): (i64, String) = ADD_SUB
             .key(self.user_key(uid))
             .key(self.version_key(uid))

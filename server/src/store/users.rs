@@ -101,7 +101,7 @@ impl StoredAlerting {
 
 impl StoredSub {
     /// `sub` as stored, made now, with its webhook's secret.
-    pub(super) fn of(sub: &Subscription, webhook_secret: Option<&str>) -> Self {
+    pub(super) fn new(sub: &Subscription, webhook_secret: Option<&str>) -> Self {
         Self {
             target: sub.target.clone(),
             filters: sub.filters.clone(),
