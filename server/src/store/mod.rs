@@ -11,6 +11,7 @@ mod cache;
 mod conn;
 mod dead;
 mod depth;
+mod failpoint;
 mod fanout;
 mod feed;
 mod followup;
@@ -22,6 +23,7 @@ mod latest;
 mod layout;
 mod limits;
 mod listing;
+mod lookups;
 mod marks;
 mod otp;
 mod poll;
@@ -192,8 +194,16 @@ impl Store {
         self.blocking.clone()
     }
 
+    /// A key of the global group: `{p}{rest}`, no hash tag.
     fn key(&self, rest: &str) -> String {
         format!("{}{rest}", self.prefix)
+    }
+
+    /// A key in the group of `tag` (a user, an address, a target, a queue
+    /// partition): `{p}{kind}:{<tag>}{rest}`. Keys with the same tag share a
+    /// Redis Cluster slot, so one script may touch them together.
+    fn tagged(&self, kind: &str, tag: &str, rest: &str) -> String {
+        format!("{}{kind}:{{{tag}}}{rest}", self.prefix)
     }
 }
 

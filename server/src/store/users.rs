@@ -1,7 +1,8 @@
-//! Users and their subscriptions (their tokens are in `tokens`).
+//! Users and their subscriptions (their tokens are in `tokens`, the email
+//! lookup in `lookups`).
 //!
-//! - `{p}user:{uid}`: one RedisJSON document per user, subscriptions inside.
-//! - `{p}email:{email}`: normalised email -> uid.
+//! - `{p}user:{uid}`: one RedisJSON document per user, subscriptions inside,
+//!   and the user's version (`v`, see `version`).
 //! - `{p}idx:d:{district_id}` / `{p}idx:p:{pincode}`: hash of `{uid}:{sid}` ->
 //!   the subscription's filters (JSON), the poller's fan-out list, readable
 //!   without opening any user document; `{p}targets`: sorted set of watched targets
@@ -10,12 +11,19 @@
 //!   polled, so they stay out of `targets`.
 //!
 //! Adding and removing bump the user's version (`version`) in the same step.
+//!
+//! The document is flat because RedisJSON allocates each object (~128 B
+//! with its index) and each distinct string (~48 B) on its own: the target
+//! is its key string (`d:97`) with the district's names beside it, not an
+//! object, and defaults are left out. Equal strings (a district's names, a
+//! target key) are interned, so subscribers of one district share them
+//! (BENCHMARKS.md "Storage").
 
 use super::suspension::StoredSuspension;
 use super::version::BUMP_LUA;
 use super::{Store, StoreError, now_ms, to_json};
 use redis_hack_shared::{
-    Channels, EmailAddress, Filters, QuietHours, Subscription, SubscriptionId, Target,
+    Channels, EmailAddress, Filters, QuietHours, Subscription, SubscriptionId, Target, TargetKey,
     TimeZoneName, Timestamp, UserId,
 };
 use serde::{Deserialize, Serialize};
@@ -35,12 +43,22 @@ pub struct UserDoc {
     /// Set while alert emails are suspended (`suspension`).
     #[serde(rename = "es", default, skip_serializing_if = "Option::is_none")]
     pub(super) email_suspended: Option<StoredSuspension>,
+    /// The user's version, `"{v}.{t}.{p}"`: written only by `bump` (Lua, in
+    /// `version`), absent until the first change.
+    #[serde(rename = "v", default, skip_serializing_if = "Option::is_none")]
+    version: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct StoredSub {
+    /// The target's key: `d:97`, `p:800001`, `t:cs101`.
     #[serde(rename = "t")]
-    target: Target,
+    target: TargetKey,
+    /// A district's name and its state's (districts only).
+    #[serde(rename = "dn", default, skip_serializing_if = "Option::is_none")]
+    district_name: Option<String>,
+    #[serde(rename = "sn", default, skip_serializing_if = "Option::is_none")]
+    state_name: Option<String>,
     // Defaults (no filters; email only) are left out: every byte of the
     // document is multiplied by the number of users (see BENCHMARKS.md).
     #[serde(rename = "f", default, skip_serializing_if = "is_default")]
@@ -56,6 +74,53 @@ struct StoredSub {
     /// How its alerts behave (issue 12); every default is left out.
     #[serde(flatten)]
     alerting: StoredAlerting,
+}
+
+impl StoredSub {
+    fn new(sub: &Subscription, webhook_secret: Option<&str>) -> Self {
+        let (district_name, state_name) = match &sub.target {
+            Target::District {
+                district_name,
+                state_name,
+                ..
+            } => (Some(district_name.clone()), Some(state_name.clone())),
+            Target::Pincode { .. } | Target::Topic { .. } => (None, None),
+        };
+        Self {
+            target: sub.target.key(),
+            district_name,
+            state_name,
+            filters: sub.filters.clone(),
+            channels: sub.channels.clone(),
+            created_ms: now_ms(),
+            webhook_secret: webhook_secret.map(str::to_owned),
+            alerting: StoredAlerting::of(sub),
+        }
+    }
+
+    fn target(&self) -> Target {
+        let name = |n: &Option<String>| n.clone().unwrap_or_default();
+        match &self.target {
+            TargetKey::District(district_id) => Target::District {
+                district_id: *district_id,
+                district_name: name(&self.district_name),
+                state_name: name(&self.state_name),
+            },
+            TargetKey::Pincode(pincode) => Target::Pincode {
+                pincode: pincode.clone(),
+            },
+            TargetKey::Topic(topic) => Target::Topic {
+                topic: topic.clone(),
+            },
+        }
+    }
+}
+
+/// The target of a stored subscription as `JSON.GET {user} $.s.{sid}`
+/// returns it (`[]`: no such subscription).
+pub(super) fn target_of_sub(raw: &str) -> Option<Target> {
+    let found: Vec<StoredSub> = serde_json::from_str(raw).ok()?;
+    found.first().map(StoredSub::target)
 }
 
 /// A subscription's alert behaviour as stored: one-shot and when it
@@ -112,6 +177,17 @@ fn is_default<T: Default + PartialEq>(value: &T) -> bool {
 }
 
 impl UserDoc {
+    /// A new user's document: no subscriptions, no version yet.
+    pub(super) fn new(email: EmailAddress) -> Self {
+        Self {
+            email,
+            created_at: now_ms() / 1000,
+            subs: BTreeMap::new(),
+            email_suspended: None,
+            version: None,
+        }
+    }
+
     /// Subscriptions, oldest first.
     pub fn subscriptions(&self) -> Vec<Subscription> {
         let mut entries: Vec<(&SubscriptionId, &StoredSub)> = self.subs.iter().collect();
@@ -121,7 +197,7 @@ impl UserDoc {
             .map(|(id, s)| {
                 let mut sub = Subscription::new(
                     id.clone(),
-                    s.target.clone(),
+                    s.target(),
                     s.filters.clone(),
                     s.channels.clone(),
                     Timestamp::from_ms(s.created_ms),
@@ -199,43 +275,6 @@ return 1
 pub const MAX_SUBSCRIPTIONS: u32 = 50;
 
 impl Store {
-    /// The uid for `email`, creating the user on first verification.
-    pub async fn ensure_user(
-        &self,
-        email: &EmailAddress,
-        new_uid: &UserId,
-    ) -> Result<UserId, StoreError> {
-        let email_key = self.key(&format!("email:{email}"));
-        let mut conn = self.conn();
-        let previous: Option<String> = redis::cmd("SET")
-            .arg(&email_key)
-            .arg(new_uid.as_str())
-            .arg("NX")
-            .arg("GET")
-            .query_async(&mut conn)
-            .await?;
-        let uid = match previous {
-            Some(known) => UserId::parse(&known)
-                .map_err(|e| StoreError::Corrupt(format!("the uid of {email}: {e}")))?,
-            None => new_uid.clone(),
-        };
-        let doc = UserDoc {
-            email: email.clone(),
-            created_at: now_ms() / 1000,
-            subs: BTreeMap::new(),
-            email_suspended: None,
-        };
-        // NX: a user created earlier (or by a concurrent verify) is left untouched.
-        let _: Option<String> = redis::cmd("JSON.SET")
-            .arg(self.user_key(&uid))
-            .arg("$")
-            .arg(to_json("a user document", &doc)?)
-            .arg("NX")
-            .query_async(&mut conn)
-            .await?;
-        Ok(uid)
-    }
-
     pub async fn user(&self, uid: &UserId) -> Result<Option<UserDoc>, StoreError> {
         let raw: Option<String> = redis::cmd("JSON.GET")
             .arg(self.user_key(uid))
@@ -251,14 +290,7 @@ impl Store {
         sub: &Subscription,
         webhook_secret: Option<&str>,
     ) -> Result<NewUserSub, StoreError> {
-        let stored = StoredSub {
-            target: sub.target.clone(),
-            filters: sub.filters.clone(),
-            channels: sub.channels.clone(),
-            created_ms: now_ms(),
-            webhook_secret: webhook_secret.map(str::to_owned),
-            alerting: StoredAlerting::of(sub),
-        };
+        let stored = StoredSub::new(sub, webhook_secret);
         let outcome: i64 = ADD_SUB
             .key(self.user_key(uid))
             .key(self.index_key(&sub.target))
