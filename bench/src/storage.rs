@@ -105,16 +105,16 @@ async fn used_memory() -> anyhow::Result<i64> {
 }
 
 /// Bytes per subscriber for each key type: `MEMORY USAGE` of a sample of keys
-/// (every key for the per-district ones), scaled to the population.
+/// (every key for the shared ones: buckets and indexes), scaled to the
+/// population.
 async fn breakdown(users: usize) -> anyhow::Result<Vec<(String, f64)>> {
     let mut conn = crate::server::conn().await?;
     let mut out = Vec::new();
     for (kind, pattern, sample) in [
-        ("user:{uid} (JSON)", "user:*", 300),
-        ("email:{email}", "email:*", 300),
-        ("tok:{hash}", "tok:*", 300),
-        ("ver:{uid} (list validators)", "ver:*", 300),
-        ("idx:d:{id} (all 500)", "idx:d:*", 0),
+        ("user:{uid} (JSON, with its version)", "user:*", 300),
+        ("em:{B} (email lookup, every bucket)", "em:*", 0),
+        ("tk:{B} (token lookup, every bucket)", "tk:*", 0),
+        ("idx:d:{id} (all 500)", "idx:*", 0),
         ("targets", "targets", 0),
     ] {
         let mut keys: Vec<String> = Vec::new();

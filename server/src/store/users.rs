@@ -352,3 +352,59 @@ pub(super) fn parse_user(uid: &UserId, raw: Option<String>) -> Result<Option<Use
     })
     .transpose()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_new_user_document_is_flat_and_has_no_version_yet() {
+        let doc = UserDoc::new(EmailAddress::parse("a@example.com").unwrap());
+        let json = serde_json::to_value(&doc).unwrap();
+        assert_eq!(json["e"], "a@example.com");
+        assert_eq!(json["s"], serde_json::json!({}));
+        assert!(json.get("v").is_none() && json.get("es").is_none());
+    }
+
+    #[test]
+    fn a_subscription_stores_its_target_as_its_key_with_the_names_beside_it() {
+        let target = Target::District {
+            district_id: 97.into(),
+            district_name: "Patna".into(),
+            state_name: "Bihar".into(),
+        };
+        let sub = Subscription::new(
+            SubscriptionId::parse("s1a2b3c4d").unwrap(),
+            target.clone(),
+            Filters::default(),
+            Channels::default(),
+            Timestamp::from_ms(1),
+        );
+        let stored = serde_json::to_value(StoredSub::new(&sub, None)).unwrap();
+        let keys: Vec<&str> = stored
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(|k| k.as_str())
+            .collect();
+        assert_eq!(keys, ["c", "dn", "sn", "t"], "defaults are left out");
+        assert_eq!(stored["t"], "d:97");
+        let raw =
+            format!(r#"{{"e":"a@example.com","c":1,"v":"2.5.4","s":{{"s1a2b3c4d":{stored}}}}}"#);
+        let doc: UserDoc = serde_json::from_str(&raw).unwrap();
+        assert_eq!(doc.subscriptions()[0].target, target);
+        assert_eq!(target_of_sub(&format!("[{stored}]")), Some(target));
+        assert_eq!(target_of_sub("[]"), None);
+        let pin = Target::Pincode {
+            pincode: redis_hack_shared::Pincode::parse("800001").unwrap(),
+        };
+        let stored = StoredSub::new(
+            &Subscription {
+                target: pin.clone(),
+                ..sub
+            },
+            None,
+        );
+        assert_eq!(stored.target(), pin);
+    }
+}
