@@ -15,8 +15,9 @@ use redis_hack_shared::Target;
 use std::sync::Arc;
 
 const PREFIX: &str = "rh:";
-/// The seed's layout: every user in one JSON document, about 440 bytes each.
-const SEED_BYTES: f64 = 440.0;
+/// Issue 14's target per subscriber at 1M users (the stretch goal is the
+/// seed's 440 B, every user in one JSON document).
+const TARGET_BYTES: f64 = 600.0;
 
 #[derive(Debug, clap::Args)]
 pub struct StorageArgs {
@@ -55,7 +56,7 @@ pub async fn run(args: StorageArgs) -> anyhow::Result<()> {
             "B",
             vec![bytes],
         )
-        .at_most(SEED_BYTES, "≤ 440 B (the seed)")
+        .at_most(TARGET_BYTES, "≤ 600 B (issue 14; the seed: 440)")
         .note("used_memory above the empty store / subscribers")
         .record()?;
         for (kind, per) in breakdown(size).await? {
