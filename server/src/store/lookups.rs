@@ -91,7 +91,8 @@ impl Store {
         Ok(())
     }
 
-    fn email_key(&self, email: &EmailAddress) -> String {
+    /// The bucket holding `email`'s lookup.
+    pub(super) fn email_key(&self, email: &EmailAddress) -> String {
         let digest = Sha256::digest(email.as_str().as_bytes());
         self.tagged("em", &bucket_of(&digest), "")
     }

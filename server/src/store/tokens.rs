@@ -134,7 +134,7 @@ impl Store {
     }
 
     /// The bucket key and field of a token by its SHA-256 in hex.
-    fn token_slot(&self, token_hash: &str) -> Result<(String, Vec<u8>), StoreError> {
+    pub(super) fn token_slot(&self, token_hash: &str) -> Result<(String, Vec<u8>), StoreError> {
         let digest = hex::decode(token_hash)
             .ok()
             .filter(|d| d.len() >= 16)
