@@ -15,8 +15,9 @@ use redis_hack_shared::Target;
 use std::sync::Arc;
 
 const PREFIX: &str = "rh:";
-/// The seed's layout: every user in one JSON document, about 440 bytes each.
-const SEED_BYTES: f64 = 440.0;
+/// Issue 14's target per subscriber at 1M users (the stretch goal is the
+/// seed's 440 B, every user in one JSON document).
+const TARGET_BYTES: f64 = 600.0;
 
 #[derive(Debug, clap::Args)]
 pub struct StorageArgs {
@@ -55,7 +56,7 @@ pub async fn run(args: StorageArgs) -> anyhow::Result<()> {
             "B",
             vec![bytes],
         )
-        .at_most(SEED_BYTES, "≤ 440 B (the seed)")
+        .at_most(TARGET_BYTES, "≤ 600 B (issue 14; the seed: 440)")
         .note("used_memory above the empty store / subscribers")
         .record()?;
         for (kind, per) in breakdown(size).await? {
@@ -105,16 +106,16 @@ async fn used_memory() -> anyhow::Result<i64> {
 }
 
 /// Bytes per subscriber for each key type: `MEMORY USAGE` of a sample of keys
-/// (every key for the per-district ones), scaled to the population.
+/// (every key for the shared ones: buckets and indexes), scaled to the
+/// population.
 async fn breakdown(users: usize) -> anyhow::Result<Vec<(String, f64)>> {
     let mut conn = crate::server::conn().await?;
     let mut out = Vec::new();
     for (kind, pattern, sample) in [
-        ("user:{uid} (JSON)", "user:*", 300),
-        ("email:{email}", "email:*", 300),
-        ("tok:{hash}", "tok:*", 300),
-        ("ver:{uid} (list validators)", "ver:*", 300),
-        ("idx:d:{id} (all 500)", "idx:d:*", 0),
+        ("user:{uid} (JSON, with its version)", "user:*", 300),
+        ("em:{B} (email lookup, every bucket)", "em:*", 0),
+        ("tk:{B} (token lookup, every bucket)", "tk:*", 0),
+        ("idx:d:{id} (all 500)", "idx:*", 0),
         ("targets", "targets", 0),
     ] {
         let mut keys: Vec<String> = Vec::new();

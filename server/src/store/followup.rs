@@ -154,13 +154,10 @@ impl Store {
     ) -> Result<Option<Target>, StoreError> {
         let raw: Option<String> = redis::cmd("JSON.GET")
             .arg(self.user_key(uid))
-            .arg(format!("$.s.{sid}.t"))
+            .arg(format!("$.s.{sid}"))
             .query_async(&mut self.conn())
             .await?;
-        let found: Vec<Target> = raw
-            .and_then(|r| serde_json::from_str(&r).ok())
-            .unwrap_or_default();
-        Ok(found.into_iter().next())
+        Ok(raw.as_deref().and_then(super::users::target_of_sub))
     }
 
     fn tracked_key(&self, target: &TargetKey) -> String {

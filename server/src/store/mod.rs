@@ -24,6 +24,7 @@ mod latest;
 mod layout;
 mod limits;
 mod listing;
+mod lookups;
 mod marks;
 mod otp;
 mod poll;

@@ -1,14 +1,21 @@
-//! Users (their tokens are in `tokens`, adding and removing subscriptions
-//! and the indexes in `subscribe`).
+//! Users (their tokens are in `tokens`, the email lookup in `lookups`,
+//! adding and removing subscriptions and the indexes in `subscribe`).
 //!
-//! - `{p}user:{UID}`: one RedisJSON document per user, subscriptions inside:
-//!   the source of truth every other key about the user follows.
-//! - `{p}email:{email}`: normalised email -> uid.
+//! - `{p}user:{UID}`: one RedisJSON document per user, subscriptions inside,
+//!   and the user's version (`v`, see `version`): the source of truth every
+//!   other key about the user follows.
+//!
+//! The document is flat because RedisJSON allocates each object (~128 B
+//! with its index) and each distinct string (~48 B) on its own: the target
+//! is its key string (`d:97`) with the district's names beside it, not an
+//! object, and defaults are left out. Equal strings (a district's names, a
+//! target key) are interned, so subscribers of one district share them
+//! (BENCHMARKS.md "Storage").
 
 use super::suspension::StoredSuspension;
 use super::{Store, StoreError, now_ms, to_json};
 use redis_hack_shared::{
-    Channels, EmailAddress, Filters, QuietHours, Subscription, SubscriptionId, Target,
+    Channels, EmailAddress, Filters, QuietHours, Subscription, SubscriptionId, Target, TargetKey,
     TimeZoneName, Timestamp, UserId,
 };
 use serde::{Deserialize, Serialize};
@@ -27,12 +34,22 @@ pub struct UserDoc {
     /// Set while alert emails are suspended (`suspension`).
     #[serde(rename = "es", default, skip_serializing_if = "Option::is_none")]
     pub(super) email_suspended: Option<StoredSuspension>,
+    /// The user's version, `"{v}.{t}.{p}"`: written only by `bump` (Lua, in
+    /// `version`), absent until the first change.
+    #[serde(rename = "v", default, skip_serializing_if = "Option::is_none")]
+    version: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(super) struct StoredSub {
+    /// The target's key: `d:97`, `p:800001`, `t:cs101`.
     #[serde(rename = "t")]
-    target: Target,
+    target: TargetKey,
+    /// A district's name and its state's (districts only).
+    #[serde(rename = "dn", default, skip_serializing_if = "Option::is_none")]
+    district_name: Option<String>,
+    #[serde(rename = "sn", default, skip_serializing_if = "Option::is_none")]
+    state_name: Option<String>,
     // Defaults (no filters; email only) are left out: every byte of the
     // document is multiplied by the number of users (see BENCHMARKS.md).
     #[serde(rename = "f", default, skip_serializing_if = "is_default")]
@@ -48,6 +65,54 @@ pub(super) struct StoredSub {
     /// How its alerts behave (issue 12); every default is left out.
     #[serde(flatten)]
     alerting: StoredAlerting,
+}
+
+impl StoredSub {
+    /// `sub` as stored, made now, with its webhook's secret.
+    pub(super) fn new(sub: &Subscription, webhook_secret: Option<&str>) -> Self {
+        let (district_name, state_name) = match &sub.target {
+            Target::District {
+                district_name,
+                state_name,
+                ..
+            } => (Some(district_name.clone()), Some(state_name.clone())),
+            Target::Pincode { .. } | Target::Topic { .. } => (None, None),
+        };
+        Self {
+            target: sub.target.key(),
+            district_name,
+            state_name,
+            filters: sub.filters.clone(),
+            channels: sub.channels.clone(),
+            created_ms: now_ms(),
+            webhook_secret: webhook_secret.map(str::to_owned),
+            alerting: StoredAlerting::of(sub),
+        }
+    }
+
+    fn target(&self) -> Target {
+        let name = |n: &Option<String>| n.clone().unwrap_or_default();
+        match &self.target {
+            TargetKey::District(district_id) => Target::District {
+                district_id: *district_id,
+                district_name: name(&self.district_name),
+                state_name: name(&self.state_name),
+            },
+            TargetKey::Pincode(pincode) => Target::Pincode {
+                pincode: pincode.clone(),
+            },
+            TargetKey::Topic(topic) => Target::Topic {
+                topic: topic.clone(),
+            },
+        }
+    }
+}
+
+/// The target of a stored subscription as `JSON.GET {user} $.s.{sid}`
+/// returns it (`[]`: no such subscription).
+pub(super) fn target_of_sub(raw: &str) -> Option<Target> {
+    let found: Vec<StoredSub> = serde_json::from_str(raw).ok()?;
+    found.first().map(StoredSub::target)
 }
 
 /// A subscription's alert behaviour as stored: one-shot and when it
@@ -100,18 +165,6 @@ impl StoredAlerting {
 }
 
 impl StoredSub {
-    /// `sub` as stored, made now, with its webhook's secret.
-    pub(super) fn new(sub: &Subscription, webhook_secret: Option<&str>) -> Self {
-        Self {
-            target: sub.target.clone(),
-            filters: sub.filters.clone(),
-            channels: sub.channels.clone(),
-            created_ms: now_ms(),
-            webhook_secret: webhook_secret.map(str::to_owned),
-            alerting: StoredAlerting::of(sub),
-        }
-    }
-
     pub(super) fn filters(&self) -> &Filters {
         &self.filters
     }
@@ -127,6 +180,17 @@ fn is_default<T: Default + PartialEq>(value: &T) -> bool {
 }
 
 impl UserDoc {
+    /// A new user's document: no subscriptions, no version yet.
+    pub(super) fn new(email: EmailAddress) -> Self {
+        Self {
+            email,
+            created_at: now_ms() / 1000,
+            subs: BTreeMap::new(),
+            email_suspended: None,
+            version: None,
+        }
+    }
+
     /// Subscriptions, oldest first.
     pub fn subscriptions(&self) -> Vec<Subscription> {
         let mut entries: Vec<(&SubscriptionId, &StoredSub)> = self.subs.iter().collect();
@@ -136,7 +200,7 @@ impl UserDoc {
             .map(|(id, s)| {
                 let mut sub = Subscription::new(
                     id.clone(),
-                    s.target.clone(),
+                    s.target(),
                     s.filters.clone(),
                     s.channels.clone(),
                     Timestamp::from_ms(s.created_ms),
@@ -159,69 +223,6 @@ impl UserDoc {
 }
 
 impl Store {
-    /// The uid for `email`, creating the user on first verification.
-    ///
-    /// Two slots, in this order: the document first (`JSON.SET NX` under the
-    /// new uid), then the email lookup (`SET NX GET`), so a lookup never
-    /// points at no document; a crash in between leaves a document nobody
-    /// looks up (`check` finds it), never a lookup to nothing. When the lookup
-    /// names another uid (an earlier or concurrent verify won), our fresh
-    /// document is deleted and the winner's is made sure of.
-    // TODO(memory helper): the lookup becomes HSETNX in the bucketed `em:{B}`;
-    // the order and the failpoint stay.
-    pub async fn ensure_user(
-        &self,
-        email: &EmailAddress,
-        new_uid: &UserId,
-    ) -> Result<UserId, StoreError> {
-        let email_key = self.key(&format!("email:{email}"));
-        let mut conn = self.conn();
-        let doc = to_json(
-            "a user document",
-            &UserDoc {
-                email: email.clone(),
-                created_at: now_ms() / 1000,
-                subs: BTreeMap::new(),
-                email_suspended: None,
-            },
-        )?;
-        let create = |uid: &UserId| {
-            redis::cmd("JSON.SET")
-                .arg(self.user_key(uid))
-                .arg("$")
-                .arg(&doc)
-                .arg("NX")
-                .clone()
-        };
-        let created: Option<String> = create(new_uid).query_async(&mut conn).await?;
-        super::failpoint::hit("user-doc-written");
-        let previous: Option<String> = redis::cmd("SET")
-            .arg(&email_key)
-            .arg(new_uid.as_str())
-            .arg("NX")
-            .arg("GET")
-            .query_async(&mut conn)
-            .await?;
-        let Some(known) = previous else {
-            return Ok(new_uid.clone());
-        };
-        let uid = UserId::parse(&known)
-            .map_err(|e| StoreError::Corrupt(format!("the uid of {email}: {e}")))?;
-        if uid != *new_uid {
-            if created.is_some() {
-                // Nobody else knows the fresh uid, so its document is still empty.
-                let _: u32 = redis::cmd("DEL")
-                    .arg(self.user_key(new_uid))
-                    .query_async(&mut conn)
-                    .await?;
-            }
-            // NX: the known user's document is left untouched (made again
-            // only if it is missing, as a verify always did).
-            let _: Option<String> = create(&uid).query_async(&mut conn).await?;
-        }
-        Ok(uid)
-    }
-
     pub async fn user(&self, uid: &UserId) -> Result<Option<UserDoc>, StoreError> {
         let raw: Option<String> = redis::cmd("JSON.GET")
             .arg(self.user_key(uid))
@@ -243,4 +244,60 @@ pub(super) fn parse_user(uid: &UserId, raw: Option<String>) -> Result<Option<Use
         serde_json::from_str(&r).map_err(|e| StoreError::Corrupt(format!("user {uid}: {e}")))
     })
     .transpose()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_new_user_document_is_flat_and_has_no_version_yet() {
+        let doc = UserDoc::new(EmailAddress::parse("a@example.com").unwrap());
+        let json = serde_json::to_value(&doc).unwrap();
+        assert_eq!(json["e"], "a@example.com");
+        assert_eq!(json["s"], serde_json::json!({}));
+        assert!(json.get("v").is_none() && json.get("es").is_none());
+    }
+
+    #[test]
+    fn a_subscription_stores_its_target_as_its_key_with_the_names_beside_it() {
+        let target = Target::District {
+            district_id: 97.into(),
+            district_name: "Patna".into(),
+            state_name: "Bihar".into(),
+        };
+        let sub = Subscription::new(
+            SubscriptionId::parse("s1a2b3c4d").unwrap(),
+            target.clone(),
+            Filters::default(),
+            Channels::default(),
+            Timestamp::from_ms(1),
+        );
+        let stored = serde_json::to_value(StoredSub::new(&sub, None)).unwrap();
+        let keys: Vec<&str> = stored
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(|k| k.as_str())
+            .collect();
+        assert_eq!(keys, ["c", "dn", "sn", "t"], "defaults are left out");
+        assert_eq!(stored["t"], "d:97");
+        let raw =
+            format!(r#"{{"e":"a@example.com","c":1,"v":"2.5.4","s":{{"s1a2b3c4d":{stored}}}}}"#);
+        let doc: UserDoc = serde_json::from_str(&raw).unwrap();
+        assert_eq!(doc.subscriptions()[0].target, target);
+        assert_eq!(target_of_sub(&format!("[{stored}]")), Some(target));
+        assert_eq!(target_of_sub("[]"), None);
+        let pin = Target::Pincode {
+            pincode: redis_hack_shared::Pincode::parse("800001").unwrap(),
+        };
+        let stored = StoredSub::new(
+            &Subscription {
+                target: pin.clone(),
+                ..sub
+            },
+            None,
+        );
+        assert_eq!(stored.target(), pin);
+    }
 }

@@ -3,7 +3,6 @@
 //! letters, each shown to lose nothing.
 
 use crate::helpers::{TestApp, env_or_explain, spawn_app, unique_email};
-use redis::AsyncCommands;
 use redis_hack_server::Settings;
 use redis_hack_server::alerts::Worker;
 use redis_hack_server::delivery::AlertJob;
@@ -55,11 +54,7 @@ pub async fn user_with_job(app: &TestApp) -> (String, AlertJob) {
         .json()
         .await
         .unwrap();
-    let mut redis = app.redis().await;
-    let uid: String = redis
-        .get(format!("{}email:{email}", app.prefix))
-        .await
-        .unwrap();
+    let uid = crate::feed::uid_of(app, &email).await.to_string();
     let session = Session {
         session_id: "5a1e".into(),
         center_id: 561,

@@ -21,12 +21,13 @@ pub async fn store_of(prefix: &str) -> Store {
 
 /// The uid behind a verified address.
 pub async fn uid_of(app: &TestApp, email: &str) -> UserId {
-    let mut redis = app.redis().await;
-    let uid: String = redis
-        .get(format!("{}email:{email}", app.prefix))
+    let email = redis_hack_shared::EmailAddress::parse(email).unwrap();
+    store_of(&app.prefix)
         .await
-        .unwrap();
-    UserId::parse(&uid).unwrap()
+        .uid_by_email(&email)
+        .await
+        .unwrap()
+        .expect("a verified address has a uid")
 }
 
 /// A `slots.opened` event for Patna whose alert id is `alert`.

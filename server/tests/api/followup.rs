@@ -8,9 +8,8 @@ use crate::helpers::{Mailbox, spawn_app};
 use crate::open_now::{NO_WAIT, STEP, bare_user, close_patna, open_patna, subjects, subscribe};
 use crate::receiver::Receiver;
 use crate::simulated::pipeline;
-use redis::AsyncCommands;
 use redis_hack_server::store::{Store, now_ms};
-use redis_hack_shared::{FeedKind, UserId};
+use redis_hack_shared::FeedKind;
 use serde_json::{Value, json};
 use std::time::Duration;
 
@@ -107,16 +106,8 @@ async fn closing_an_alerted_session_sends_one_threaded_gone_email_and_one_slots_
     )
     .await
     .unwrap();
-    let uid: String = app
-        .redis()
-        .await
-        .get(format!("{}email:{email}", app.prefix))
-        .await
-        .unwrap();
-    let feed = store
-        .read_feed(&UserId::parse(&uid).unwrap(), None, 10)
-        .await
-        .unwrap();
+    let uid = crate::feed::uid_of(&app, &email).await;
+    let feed = store.read_feed(&uid, None, 10).await.unwrap();
     let kinds: Vec<FeedKind> = feed.iter().map(|e| e.kind).collect();
     assert_eq!(kinds, [FeedKind::SlotsOpened, FeedKind::SlotsClosed]);
     assert_eq!(feed[0].alert_id, feed[1].alert_id);
