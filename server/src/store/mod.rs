@@ -12,10 +12,8 @@ mod check;
 mod conn;
 mod dead;
 mod depth;
-mod fanout;
-// Called by the write ordering of the keys branch (issue 14); drop the allow after merging it.
-#[allow(dead_code)]
 mod failpoint;
+mod fanout;
 mod feed;
 mod followup;
 mod held;
@@ -205,7 +203,6 @@ impl Store {
     /// A key in the group of `tag` (a user, an address, a target, a queue
     /// partition): `{p}{kind}:{<tag>}{rest}`. Keys with the same tag share a
     /// Redis Cluster slot, so one script may touch them together.
-    #[allow(dead_code)] // used by the keys branch (issue 14); drop after merging it
     fn tagged(&self, kind: &str, tag: &str, rest: &str) -> String {
         format!("{}{kind}:{{{tag}}}{rest}", self.prefix)
     }

@@ -217,3 +217,12 @@ impl Store {
         })
     }
 }
+
+/// Keeps `Store::tagged` and `failpoint::hit` (shared by the issue 14
+/// branches, verbatim from layout2.md) free of dead-code warnings until the
+/// keys branch, which calls them, is merged; delete it then.
+#[allow(dead_code)]
+fn used_by_the_keys_branch(store: &Store) {
+    let _ = store.tagged("user", "0", "");
+    super::failpoint::hit("none");
+}
