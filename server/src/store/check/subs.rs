@@ -109,6 +109,8 @@ impl Store {
         let Indexes { entries, modes } = indexes;
         let none = HashMap::new();
         let mut fixes: Vec<Cmd> = Vec::new();
+        // (target, member) of the index entries removed as stale.
+        let mut stale: Vec<(TargetKey, String)> = Vec::new();
         let mut recount: HashSet<TargetKey> = HashSet::new();
         // Targets with entries of unreadable documents: their count cannot be judged.
         let mut unsure: HashSet<TargetKey> = HashSet::new();
@@ -136,6 +138,7 @@ impl Store {
                         fixes.push(hdel(&mode, m));
                     }
                     recount.insert(target.clone());
+                    stale.push((target.clone(), m.clone()));
                     continue;
                 };
                 if index_filters(value).as_ref() != Some(&expected.filters) {
@@ -184,11 +187,43 @@ impl Store {
         }
         if repair {
             self.apply(fixes).await?;
+            self.reindex_made_meanwhile(&stale).await?;
             recount.retain(TargetKey::is_polled);
             self.recount(recount.into_iter().chain(wrong).collect())
                 .await?;
         }
         Ok(())
+    }
+
+    /// Indexes back any of the `stale` entries just removed whose subscription
+    /// is in its document now: made again since the documents were read, its
+    /// own index write may have come before our removal (the document is
+    /// written before the index, so reading it after the removal sees it).
+    async fn reindex_made_meanwhile(
+        &self,
+        stale: &[(TargetKey, String)],
+    ) -> Result<(), StoreError> {
+        let uids: Vec<UserId> = stale
+            .iter()
+            .filter_map(|(_, m)| member_uid(m))
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect();
+        let now = self.read_docs(&uids).await?;
+        let mut fixes = Vec::new();
+        for (target, m) in stale {
+            if let Some(expected) = now.expected.get(target).and_then(|w| w.get(m)) {
+                fixes.push(hset(
+                    &self.index_key_of(target),
+                    m,
+                    &index_value(&expected.filters),
+                ));
+                if !expected.flags.is_empty() {
+                    fixes.push(hset(&self.mode_key_of(target), m, &expected.flags));
+                }
+            }
+        }
+        self.apply(fixes).await
     }
 
     /// `targets` as stored: target -> count.
