@@ -69,6 +69,13 @@ pub enum Operate {
     },
     /// Print the OpenAPI 3.1 document of the HTTP API (needs no settings)
     Openapi,
+    /// Scan the store for what a crash between two writes left half-done, with a count of
+    /// each kind; exit 1 if anything is left unrepaired
+    Check {
+        /// Repair what it finds: the user documents are the source of truth
+        #[arg(long)]
+        repair: bool,
+    },
 }
 
 /// `api,poller,worker`: the parts a process runs, as a person reads them in a log line.
@@ -108,6 +115,18 @@ mod tests {
             let cli = Cli::try_parse_from(["redis-hack-server", arg]).unwrap();
             assert_eq!(role_names(cli.role.roles()), parts);
         }
+    }
+
+    #[test]
+    fn check_repairs_only_when_asked() {
+        let cli = Cli::try_parse_from(["redis-hack-server", "check"]).unwrap();
+        assert!(matches!(
+            cli.command,
+            Some(Operate::Check { repair: false })
+        ));
+        let cli = Cli::try_parse_from(["redis-hack-server", "check", "--repair"]).unwrap();
+        assert!(matches!(cli.command, Some(Operate::Check { repair: true })));
+        assert!(Cli::try_parse_from(["redis-hack-server", "check", "--fix"]).is_err());
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! `redis-hack-server [all|api|poller|worker]`: load settings, connect, run
 //! the chosen roles (all by default) until Ctrl-C or SIGTERM.
-//! `redis-hack-server dead-letters` and `redis-hack-server replay ID` are for operators;
+//! `redis-hack-server dead-letters`, `redis-hack-server replay ID` and
+//! `redis-hack-server check [--repair]` are for operators;
 //! `redis-hack-server openapi` prints the OpenAPI document. `cli` defines them.
 
 mod cli;
@@ -28,7 +29,7 @@ async fn main() -> ExitCode {
         return ExitCode::FAILURE;
     }
     match run(cli).await {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
@@ -60,16 +61,17 @@ fn init_logging() -> Result<(), String> {
     Ok(())
 }
 
-async fn run(cli: Cli) -> anyhow::Result<()> {
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     if let Some(Operate::Openapi) = cli.command {
         // Needs no settings: the document is the same for every deployment.
         println!("{}", redis_hack_server::openapi::json());
-        return Ok(());
+        return Ok(ExitCode::SUCCESS);
     }
     let settings = Settings::from_env()?;
     match cli.command {
         Some(Operate::DeadLetters) => return operate(&settings, None).await,
         Some(Operate::Replay { id }) => return operate(&settings, Some(&id)).await,
+        Some(Operate::Check { repair }) => return check(&settings, repair).await,
         Some(Operate::Openapi) | None => {}
     }
     let roles = cli.role.roles();
@@ -81,11 +83,24 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     }
     app.run(shutdown_signal()).await?;
     tracing::info!("stopped");
-    Ok(())
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `check [--repair]`: exit 1 while inconsistencies are left unrepaired.
+async fn check(settings: &Settings, repair: bool) -> anyhow::Result<ExitCode> {
+    let store = connect_store(settings).await?;
+    let (lines, consistent) = ops::check::check(&store, repair).await?;
+    for line in lines {
+        println!("{line}");
+    }
+    Ok(match consistent {
+        true => ExitCode::SUCCESS,
+        false => ExitCode::FAILURE,
+    })
 }
 
 /// `dead-letters` (no id) or `replay ID`.
-async fn operate(settings: &Settings, replay: Option<&str>) -> anyhow::Result<()> {
+async fn operate(settings: &Settings, replay: Option<&str>) -> anyhow::Result<ExitCode> {
     let store = connect_store(settings).await?;
     match replay {
         None => {
@@ -104,7 +119,7 @@ async fn operate(settings: &Settings, replay: Option<&str>) -> anyhow::Result<()
             ),
         },
     }
-    Ok(())
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn shutdown_signal() {

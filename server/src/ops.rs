@@ -1,7 +1,10 @@
 //! Operator commands run by the binary: `redis-hack-server dead-letters`
 //! lists alert jobs that ran out of attempts, with their last error;
 //! `redis-hack-server replay ID` puts one back on the queue with its attempts
-//! reset.
+//! reset; `redis-hack-server check [--repair]` finds (and repairs) what a
+//! crash between two writes of one user action left half-done (`check`).
+
+pub mod check;
 
 use crate::delivery::{AlertJob, DeliveryError};
 use crate::store::{DeadJob, Queue, Store, StoreError};

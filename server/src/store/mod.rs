@@ -9,6 +9,7 @@ mod arming;
 mod batch;
 mod budget;
 mod cache;
+mod check;
 mod conn;
 mod dead;
 mod depth;
@@ -39,6 +40,7 @@ mod version;
 
 pub use arming::Disarm;
 pub use cache::CachedDoc;
+pub use check::{CheckReport, Finding, Problem};
 pub use conn::{Client, Conn};
 pub use dead::DeadJob;
 pub use depth::QueueDepth;

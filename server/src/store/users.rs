@@ -13,7 +13,7 @@
 //! (BENCHMARKS.md "Storage").
 
 use super::suspension::StoredSuspension;
-use super::{Store, StoreError, now_ms, to_json};
+use super::{Store, StoreError, now_ms};
 use redis_hack_shared::{
     Channels, EmailAddress, Filters, QuietHours, Subscription, SubscriptionId, Target, TargetKey,
     TimeZoneName, Timestamp, UserId,

@@ -8,6 +8,7 @@ mod alert_email;
 mod alerts;
 mod bounce;
 mod budget;
+mod check;
 mod cli;
 mod cli_alerting;
 mod cli_errors;

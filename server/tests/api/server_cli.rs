@@ -37,7 +37,7 @@ fn help_lists_every_role_and_operator_command_with_a_description() {
             "role {role} with a description:\n{help}"
         );
     }
-    for command in ["dead-letters", "replay", "openapi"] {
+    for command in ["dead-letters", "replay", "openapi", "check"] {
         assert!(
             described(command, ""),
             "command {command} with a description:\n{help}"

@@ -1,0 +1,291 @@
+//! Subscriptions against their indexes: each target's index (`idx:`) and
+//! mode flags (`mode:`) must hold exactly the subscriptions the documents
+//! hold on it, with their filters and flags, and `targets` must count them.
+//!
+//! A target's `targets` count follows its index, so where the index was
+//! wrong the count is set again as part of that repair (from the repaired
+//! index's length, as a subscribe does) and not reported a second time;
+//! `TargetCountWrong` is a count that is wrong on its own.
+
+use super::names::{index_filters, index_value, member, member_uid, mode_flags, same_flags};
+use super::{Docs, Keys, Problem, Tally};
+use crate::store::users::parse_user;
+use crate::store::{Store, StoreError};
+use redis::Cmd;
+use redis_hack_shared::{Filters, TargetKey, UserId};
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+/// What one subscription's index entry and mode flags must be.
+pub(super) struct Expected {
+    filters: Filters,
+    flags: String,
+}
+
+/// Each target's index and mode hashes as read.
+pub(super) struct Indexes {
+    entries: HashMap<TargetKey, HashMap<String, String>>,
+    modes: HashMap<TargetKey, HashMap<String, String>>,
+}
+
+/// User documents read per command batch.
+const DOCS_PER_BATCH: usize = 500;
+
+impl Store {
+    pub(super) async fn read_indexes(&self, keys: &Keys) -> Result<Indexes, StoreError> {
+        let hgetall = |key: String| {
+            let mut cmd = redis::cmd("HGETALL");
+            cmd.arg(key);
+            cmd
+        };
+        let entries = self
+            .each(
+                keys.indexes
+                    .iter()
+                    .map(|t| hgetall(self.index_key_of(t)))
+                    .collect(),
+            )
+            .await?;
+        let modes = self
+            .each(
+                keys.modes
+                    .iter()
+                    .map(|t| hgetall(self.mode_key_of(t)))
+                    .collect(),
+            )
+            .await?;
+        Ok(Indexes {
+            entries: keys.indexes.iter().cloned().zip(entries).collect(),
+            modes: keys.modes.iter().cloned().zip(modes).collect(),
+        })
+    }
+
+    pub(super) async fn read_docs(&self, users: &[UserId]) -> Result<Docs, StoreError> {
+        let mut docs = Docs::default();
+        for batch in users.chunks(DOCS_PER_BATCH) {
+            let cmds = batch
+                .iter()
+                .map(|uid| {
+                    let mut cmd = redis::cmd("JSON.GET");
+                    cmd.arg(self.doc_key(uid));
+                    cmd
+                })
+                .collect();
+            let raws: Vec<Option<String>> = self.each(cmds).await?;
+            for (uid, raw) in batch.iter().zip(raws) {
+                match parse_user(uid, raw) {
+                    Ok(Some(doc)) => {
+                        let subscriptions = doc.subscriptions();
+                        docs.subscriptions.insert(uid.clone(), subscriptions.len());
+                        for sub in subscriptions {
+                            let expected = Expected {
+                                flags: mode_flags(&sub),
+                                filters: sub.filters,
+                            };
+                            docs.expected
+                                .entry(sub.target.key())
+                                .or_default()
+                                .insert(member(uid, &sub.id), expected);
+                        }
+                        docs.emails.insert(uid.clone(), doc.email);
+                    }
+                    // Deleted since the scan.
+                    Ok(None) => {}
+                    Err(_) => {
+                        docs.unreadable.insert(uid.clone());
+                    }
+                }
+            }
+        }
+        Ok(docs)
+    }
+
+    pub(super) async fn check_subscriptions(
+        &self,
+        indexes: Indexes,
+        docs: &Docs,
+        repair: bool,
+        tally: &mut Tally,
+    ) -> Result<(), StoreError> {
+        let Indexes { entries, modes } = indexes;
+        let none = HashMap::new();
+        let mut fixes: Vec<Cmd> = Vec::new();
+        // (target, member) of the index entries removed as stale.
+        let mut stale: Vec<(TargetKey, String)> = Vec::new();
+        let mut recount: HashSet<TargetKey> = HashSet::new();
+        // Targets with entries of unreadable documents: their count cannot be judged.
+        let mut unsure: HashSet<TargetKey> = HashSet::new();
+        let targets: BTreeSet<&TargetKey> = entries
+            .keys()
+            .chain(modes.keys())
+            .chain(docs.expected.keys())
+            .collect();
+        for target in targets {
+            let have = entries.get(target).unwrap_or(&none);
+            let flags = modes.get(target).unwrap_or(&none);
+            let want = docs.expected.get(target);
+            let index = self.index_key_of(target);
+            let mode = self.mode_key_of(target);
+            // Entries of unreadable documents are left as they are.
+            let judged = |m: &str| member_uid(m).is_none_or(|uid| !docs.unreadable.contains(&uid));
+            if !have.keys().all(|m| judged(m)) {
+                unsure.insert(target.clone());
+            }
+            for (m, value) in have.iter().filter(|(m, _)| judged(m)) {
+                let Some(expected) = want.and_then(|w| w.get(m)) else {
+                    tally.add(Problem::IndexEntryWithoutSubscription, repair);
+                    fixes.push(hdel(&index, m));
+                    if flags.contains_key(m) {
+                        fixes.push(hdel(&mode, m));
+                    }
+                    recount.insert(target.clone());
+                    stale.push((target.clone(), m.clone()));
+                    continue;
+                };
+                if index_filters(value).as_ref() != Some(&expected.filters) {
+                    tally.add(Problem::IndexFiltersDiffer, repair);
+                    fixes.push(hset(&index, m, &index_value(&expected.filters)));
+                }
+                let stored = flags.get(m).map_or("", String::as_str);
+                if !same_flags(stored, &expected.flags) {
+                    tally.add(Problem::ModeFlagsDiffer, repair);
+                    fixes.push(set_flags(&mode, m, &expected.flags));
+                }
+            }
+            for (m, expected) in want.into_iter().flatten() {
+                if have.contains_key(m) {
+                    continue;
+                }
+                // Indexed again with its flags, as a subscribe indexes it.
+                tally.add(Problem::SubscriptionNotIndexed, repair);
+                fixes.push(hset(&index, m, &index_value(&expected.filters)));
+                if !same_flags(flags.get(m).map_or("", String::as_str), &expected.flags) {
+                    fixes.push(set_flags(&mode, m, &expected.flags));
+                }
+                recount.insert(target.clone());
+            }
+            for m in flags.keys().filter(|m| judged(m)) {
+                let subscribed = want.is_some_and(|w| w.contains_key(m.as_str()));
+                if !have.contains_key(m) && !subscribed {
+                    tally.add(Problem::ModeFlagsDiffer, repair);
+                    fixes.push(hdel(&mode, m));
+                }
+            }
+        }
+        let counted = self.stored_counts().await?;
+        let polled: BTreeSet<&TargetKey> = counted
+            .keys()
+            .chain(docs.expected.keys())
+            .filter(|t| t.is_polled() && !recount.contains(*t) && !unsure.contains(*t))
+            .collect();
+        let mut wrong = Vec::new();
+        for target in polled {
+            let expected = docs.expected.get(target).map_or(0, HashMap::len) as u64;
+            if counted.get(target).copied().unwrap_or(0) != expected {
+                tally.add(Problem::TargetCountWrong, repair);
+                wrong.push(target.clone());
+            }
+        }
+        if repair {
+            self.apply(fixes).await?;
+            self.reindex_made_meanwhile(&stale).await?;
+            recount.retain(TargetKey::is_polled);
+            self.recount(recount.into_iter().chain(wrong).collect())
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Indexes back any of the `stale` entries just removed whose subscription
+    /// is in its document now: made again since the documents were read, its
+    /// own index write may have come before our removal (the document is
+    /// written before the index, so reading it after the removal sees it).
+    async fn reindex_made_meanwhile(
+        &self,
+        stale: &[(TargetKey, String)],
+    ) -> Result<(), StoreError> {
+        let uids: Vec<UserId> = stale
+            .iter()
+            .filter_map(|(_, m)| member_uid(m))
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect();
+        let now = self.read_docs(&uids).await?;
+        let mut fixes = Vec::new();
+        for (target, m) in stale {
+            if let Some(expected) = now.expected.get(target).and_then(|w| w.get(m)) {
+                fixes.push(hset(
+                    &self.index_key_of(target),
+                    m,
+                    &index_value(&expected.filters),
+                ));
+                if !expected.flags.is_empty() {
+                    fixes.push(hset(&self.mode_key_of(target), m, &expected.flags));
+                }
+            }
+        }
+        self.apply(fixes).await
+    }
+
+    /// `targets` as stored: target -> count.
+    async fn stored_counts(&self) -> Result<HashMap<TargetKey, u64>, StoreError> {
+        let mut zrange = redis::cmd("ZRANGE");
+        zrange
+            .arg(self.targets_key())
+            .arg(0)
+            .arg(-1)
+            .arg("WITHSCORES");
+        let stored: Vec<(String, f64)> = self.each(vec![zrange]).await?.remove(0);
+        Ok(stored
+            .into_iter()
+            .filter_map(|(t, n)| Some((TargetKey::parse(&t).ok()?, n.max(0.0) as u64)))
+            .collect())
+    }
+
+    /// Sets each of `targets`' count in `targets` from its index's length, as
+    /// a subscribe does (and removes it at 0).
+    async fn recount(&self, targets: Vec<TargetKey>) -> Result<(), StoreError> {
+        let lens = targets
+            .iter()
+            .map(|t| {
+                let mut cmd = redis::cmd("HLEN");
+                cmd.arg(self.index_key_of(t));
+                cmd
+            })
+            .collect();
+        let lens: Vec<u64> = self.each(lens).await?;
+        let fixes = targets
+            .iter()
+            .zip(lens)
+            .map(|(t, n)| {
+                let mut cmd = redis::cmd(if n == 0 { "ZREM" } else { "ZADD" });
+                cmd.arg(self.targets_key());
+                if n > 0 {
+                    cmd.arg(n);
+                }
+                cmd.arg(t.to_string());
+                cmd
+            })
+            .collect();
+        self.apply(fixes).await
+    }
+}
+
+fn hdel(key: &str, field: &str) -> Cmd {
+    let mut cmd = redis::cmd("HDEL");
+    cmd.arg(key).arg(field);
+    cmd
+}
+
+fn hset(key: &str, field: &str, value: &str) -> Cmd {
+    let mut cmd = redis::cmd("HSET");
+    cmd.arg(key).arg(field).arg(value);
+    cmd
+}
+
+/// `flags` for `field` in a mode hash; no entry for none.
+fn set_flags(key: &str, field: &str, flags: &str) -> Cmd {
+    match flags {
+        "" => hdel(key, field),
+        flags => hset(key, field, flags),
+    }
+}
