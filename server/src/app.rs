@@ -177,7 +177,7 @@ async fn serve(
 /// sentence already says what to do, and the URL is not the thing to change.
 pub async fn connect_store(settings: &Settings) -> anyhow::Result<Store> {
     match Store::connect(settings.redis_url.expose(), &settings.key_prefix).await {
-        Ok(store) => Ok(store),
+        Ok(store) => Ok(store.with_queue_partitions(settings.delivery.queue_partitions)),
         Err(e @ StoreError::Layout { .. }) => Err(e.into()),
         Err(e) => Err(anyhow::Error::new(e).context("REDIS_URL")),
     }

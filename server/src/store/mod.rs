@@ -24,6 +24,7 @@ mod limits;
 mod listing;
 mod marks;
 mod otp;
+mod partition;
 mod poll;
 mod queue;
 mod stats;
@@ -48,6 +49,7 @@ pub use layout::LAYOUT_VERSION;
 pub use limits::Limit;
 pub use listing::UserHistory;
 pub use otp::{OtpCheck, OtpRecord};
+pub use partition::{JobId, Partition, QueuePartitions};
 pub use poll::{POLL_LEASE, PollState};
 pub use queue::{Queue, QueuedJob};
 pub use suspension::StoredSuspension;
@@ -122,6 +124,8 @@ pub struct Store {
     blocking: Conn,
     prefix: String,
     client: Client,
+    /// How many partitions each delivery queue is split into (`partition.rs`).
+    partitions: QueuePartitions,
 }
 
 impl Store {
@@ -142,6 +146,7 @@ impl Store {
             blocking,
             prefix,
             client,
+            partitions: QueuePartitions::default(),
         };
         store.check_json_module().await?;
         store.check_layout().await?;
@@ -155,6 +160,17 @@ impl Store {
             blocking: self.client.connect().await?,
             ..self.clone()
         })
+    }
+
+    /// The same store with its delivery queues split into `partitions`
+    /// (`QUEUE_PARTITIONS`; every process of one store must use the same).
+    pub fn with_queue_partitions(self, partitions: QueuePartitions) -> Self {
+        Self { partitions, ..self }
+    }
+
+    /// How many partitions each delivery queue is split into.
+    pub fn queue_partitions(&self) -> QueuePartitions {
+        self.partitions
     }
 
     /// The prefix every key of this store starts with.
@@ -192,8 +208,16 @@ impl Store {
         self.blocking.clone()
     }
 
+    /// A key of the global group: `{p}{rest}`, no hash tag.
     fn key(&self, rest: &str) -> String {
         format!("{}{rest}", self.prefix)
+    }
+
+    /// A key in the group of `tag` (a user, an address, a target, a queue
+    /// partition): `{p}{kind}:{<tag>}{rest}`. Keys with the same tag share a
+    /// Redis Cluster slot, so one script may touch them together.
+    fn tagged(&self, kind: &str, tag: &str, rest: &str) -> String {
+        format!("{}{kind}:{{{tag}}}{rest}", self.prefix)
     }
 }
 
