@@ -45,22 +45,20 @@ impl Store {
     /// The `count` oldest dead letters of every partition, oldest first (by
     /// the time they died), at most `count` in all.
     pub async fn dead_jobs(&self, q: Queue, count: usize) -> Result<Vec<DeadJob>, StoreError> {
-        let mut pipe = redis::pipe();
-        for p in self.partitions.all() {
-            pipe.cmd("XRANGE")
-                .arg(self.queue_key(q, p, ":dead"))
-                .arg("-")
-                .arg("+")
-                .arg("COUNT")
-                .arg(count);
-        }
-        let per_partition: Vec<Vec<Entry>> = pipe.query_async(&mut self.conn()).await?;
-        let mut dead: Vec<DeadJob> = self
-            .partitions
-            .all()
-            .zip(per_partition)
-            .flat_map(|(p, entries)| entries.into_iter().map(move |e| to_dead(p, e)))
-            .collect();
+        let per_partition = self
+            .each_partition(|p| async move {
+                let entries: Vec<Entry> = redis::cmd("XRANGE")
+                    .arg(self.queue_key(q, p, ":dead"))
+                    .arg("-")
+                    .arg("+")
+                    .arg("COUNT")
+                    .arg(count)
+                    .query_async(&mut self.conn())
+                    .await?;
+                Ok(entries.into_iter().map(move |e| to_dead(p, e)))
+            })
+            .await?;
+        let mut dead: Vec<DeadJob> = per_partition.into_iter().flatten().collect();
         dead.sort_by_key(|d| entry_order(&d.id.entry));
         dead.truncate(count);
         Ok(dead)

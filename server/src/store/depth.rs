@@ -1,7 +1,7 @@
 //! How full each delivery queue is, for `/metrics` and `/v1/status`: jobs on
 //! the stream, parked for retry and dead-lettered, and the age of the oldest
 //! job on the stream, per partition and summed over them. Read-only; one
-//! pipelined round trip per queue (a cluster sends each master its part).
+//! pipeline per partition, all sent at once.
 
 use super::queue::{Entry, Queue};
 use super::{Store, StoreError};
@@ -47,10 +47,10 @@ impl Store {
     /// not yet delivered; a stream id starts with the time it was added (a
     /// retried job is re-added when it is due).
     pub async fn partition_depths(&self, q: Queue) -> Result<Vec<QueueDepth>, StoreError> {
-        let mut pipe = redis::pipe();
-        for p in self.partitions.all() {
+        self.each_partition(|p| async move {
             let stream = self.queue_key(q, p, "");
-            pipe.cmd("XLEN")
+            let (queued, retrying, dead, first): (u64, u64, u64, Vec<Entry>) = redis::pipe()
+                .cmd("XLEN")
                 .arg(&stream)
                 .cmd("ZCARD")
                 .arg(self.queue_key(q, p, ":retry"))
@@ -61,25 +61,19 @@ impl Store {
                 .arg("-")
                 .arg("+")
                 .arg("COUNT")
-                .arg(1);
-        }
-        let replies: Vec<redis::Value> = pipe.query_async(&mut self.conn()).await?;
-        replies
-            .chunks(4)
-            .map(|four| {
-                let (queued, retrying, dead, first): (u64, u64, u64, Vec<Entry>) =
-                    redis::from_redis_value(redis::Value::Array(four.to_vec()))
-                        .map_err(redis::RedisError::from)?;
-                Ok(QueueDepth {
-                    queued,
-                    retrying,
-                    dead,
-                    oldest_ms: first
-                        .first()
-                        .and_then(|(id, _)| id.split_once('-'))
-                        .and_then(|(ms, _)| ms.parse().ok()),
-                })
+                .arg(1)
+                .query_async(&mut self.conn())
+                .await?;
+            Ok(QueueDepth {
+                queued,
+                retrying,
+                dead,
+                oldest_ms: first
+                    .first()
+                    .and_then(|(id, _)| id.split_once('-'))
+                    .and_then(|(ms, _)| ms.parse().ok()),
             })
-            .collect()
+        })
+        .await
     }
 }

@@ -5,7 +5,7 @@
 //! Deleted with the subscription. Every write bumps the user's version
 //! (`version`) in the same step: `list` shows this state.
 
-use super::version::{BUMP_LUA, query_with_scripts};
+use super::version::BUMP_LUA;
 use super::{JobId, Queue, Store, StoreError, UserDoc};
 use redis_hack_shared::{SubscriptionId, Timestamp, UserId, WebhookStatus};
 use std::collections::HashMap;
@@ -65,8 +65,8 @@ impl Store {
     }
 
     /// The receiver took the delivery of queued job `id`: the failure streak
-    /// ends and the job is acknowledged, in one round trip. (Not atomic: a
-    /// crash in between leaves the job to be delivered again, never lost.)
+    /// ends, then the job is acknowledged (two slots, in this order: a crash
+    /// in between leaves the job to be delivered again, never lost).
     pub async fn hook_delivered(
         &self,
         uid: &UserId,
@@ -75,12 +75,14 @@ impl Store {
         result: &str,
         id: &JobId,
     ) -> Result<(), StoreError> {
-        let mut call = DELIVERED.key(self.hook_key(uid, sid));
-        call.key(self.version_key(uid)).arg(now_ms).arg(result);
-        let mut pipe = redis::pipe();
-        pipe.invoke_script(&call).ignore();
-        self.push_ack(&mut pipe, Queue::Webhook, id);
-        query_with_scripts(self, &pipe, &[&DELIVERED]).await
+        let _: i64 = DELIVERED
+            .key(self.hook_key(uid, sid))
+            .key(self.version_key(uid))
+            .arg(now_ms)
+            .arg(result)
+            .invoke_async(&mut self.conn())
+            .await?;
+        self.ack_job(Queue::Webhook, id).await
     }
 
     /// A delivery failed; returns when the current failure streak began (ms).

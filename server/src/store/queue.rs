@@ -13,11 +13,16 @@
 //!
 //! A user's jobs all go to one partition, so they are read in order; a
 //! worker reads every partition, one at a time (one XREADGROUP may not name
-//! streams of several slots in a cluster), starting at a random one.
+//! streams of several slots in a cluster), starting at a random one. No
+//! script, transaction or pipeline spans two partitions (redis-rs refuses a
+//! cluster pipeline that crosses slots): work on many partitions is one
+//! request per partition, sent together ([`Store::each_partition`]).
 
 use super::partition::{JobId, Partition};
 use super::{Store, StoreError};
 use redis_hack_shared::UserId;
+use std::collections::BTreeMap;
+use std::future::Future;
 use std::sync::LazyLock;
 use std::time::{Duration, Instant};
 
@@ -89,11 +94,18 @@ impl Store {
         self.partitions.of(uid)
     }
 
+    /// `f` of every partition, all sent at once, in partition order.
+    pub(super) async fn each_partition<T, F, Fut>(&self, f: F) -> Result<Vec<T>, StoreError>
+    where
+        F: Fn(Partition) -> Fut,
+        Fut: Future<Output = Result<T, StoreError>>,
+    {
+        futures_util::future::try_join_all(self.partitions.all().map(f)).await
+    }
+
     /// Creates every partition's consumer group (and stream) not there yet.
     pub async fn ensure_group(&self, q: Queue) -> Result<(), StoreError> {
-        for p in self.partitions.all() {
-            self.create_group(q, p).await?;
-        }
+        self.each_partition(|p| self.create_group(q, p)).await?;
         Ok(())
     }
 
@@ -126,20 +138,23 @@ impl Store {
     }
 
     /// Queues many users' jobs (a fan-out to thousands), each in its user's
-    /// partition, in order, a thousand per round trip (a cluster sends each
-    /// master its part of the pipeline).
+    /// partition, in order: one pipeline per partition, all sent at once.
     pub async fn enqueue_many(
         &self,
         q: Queue,
         jobs: &[(UserId, String)],
     ) -> Result<(), StoreError> {
-        for chunk in jobs.chunks(1000) {
-            let mut pipe = redis::pipe();
-            for (uid, body) in chunk {
-                self.push_enqueue(&mut pipe, q, self.partition_of(uid), body);
-            }
-            let () = pipe.query_async(&mut self.conn()).await?;
+        let mut by_partition: BTreeMap<Partition, Vec<&str>> = BTreeMap::new();
+        for (uid, body) in jobs {
+            by_partition
+                .entry(self.partition_of(uid))
+                .or_default()
+                .push(body);
         }
+        let sends = by_partition
+            .into_iter()
+            .map(|(p, bodies)| self.enqueue_on(q, p, bodies));
+        futures_util::future::try_join_all(sends).await?;
         Ok(())
     }
 
@@ -150,14 +165,24 @@ impl Store {
         uid: &UserId,
         bodies: &[String],
     ) -> Result<(), StoreError> {
-        if bodies.is_empty() {
-            return Ok(());
+        let bodies = bodies.iter().map(String::as_str).collect();
+        self.enqueue_on(q, self.partition_of(uid), bodies).await
+    }
+
+    /// Queues `bodies` on partition `p`, in order, a thousand per round trip.
+    async fn enqueue_on(
+        &self,
+        q: Queue,
+        p: Partition,
+        bodies: Vec<&str>,
+    ) -> Result<(), StoreError> {
+        for chunk in bodies.chunks(1000) {
+            let mut pipe = redis::pipe();
+            for body in chunk {
+                self.push_enqueue(&mut pipe, q, p, body);
+            }
+            let () = pipe.query_async(&mut self.conn()).await?;
         }
-        let mut pipe = redis::pipe();
-        for body in bodies {
-            self.push_enqueue(&mut pipe, q, self.partition_of(uid), body);
-        }
-        let () = pipe.query_async(&mut self.conn()).await?;
         Ok(())
     }
 
@@ -354,21 +379,22 @@ impl Store {
         Ok(())
     }
 
-    /// Puts retries whose time has come back on their streams, partition by
-    /// partition; returns how many.
+    /// Puts retries whose time has come back on their streams (each
+    /// partition's own); returns how many.
     pub async fn release_due_jobs(&self, q: Queue, now_ms: u64) -> Result<u64, StoreError> {
-        let mut moved = 0;
-        for p in self.partitions.all() {
-            let n: u64 = MOVE_DUE
-                .key(self.queue_key(q, p, ":retry"))
-                .key(self.queue_key(q, p, ""))
-                .arg(now_ms)
-                .arg(100)
-                .invoke_async(&mut self.conn())
-                .await?;
-            moved += n;
-        }
-        Ok(moved)
+        let moved = self
+            .each_partition(|p| async move {
+                let n: u64 = MOVE_DUE
+                    .key(self.queue_key(q, p, ":retry"))
+                    .key(self.queue_key(q, p, ""))
+                    .arg(now_ms)
+                    .arg(100)
+                    .invoke_async(&mut self.conn())
+                    .await?;
+                Ok(n)
+            })
+            .await?;
+        Ok(moved.into_iter().sum())
     }
 }
 
