@@ -9,6 +9,7 @@ mod arming;
 mod budget;
 mod cache;
 mod conn;
+mod consume;
 mod dead;
 mod depth;
 mod fanout;
@@ -76,6 +77,15 @@ pub enum StoreError {
         prefix: String,
         found: String,
         expected: u64,
+    },
+    /// `{p}queue:partitions` names another count than `QUEUE_PARTITIONS`.
+    #[error(
+        "the queues under prefix '{prefix}' have {found} partitions but QUEUE_PARTITIONS is {configured}: set QUEUE_PARTITIONS={found} (every process of a store must agree), or change it only while the queues are empty, deleting {prefix}queue:partitions"
+    )]
+    QueuePartitions {
+        prefix: String,
+        found: String,
+        configured: usize,
     },
     #[error("stored data is not what this version expects: {0}")]
     Corrupt(String),

@@ -10,7 +10,7 @@
 //! 5461-10922, 10923-16383). So 16 partitions fall 6/5/5 on three masters,
 //! and any count spreads evenly over them.
 
-use super::StoreError;
+use super::{Store, StoreError};
 use redis_hack_shared::UserId;
 use std::fmt;
 
@@ -113,6 +113,31 @@ impl std::str::FromStr for JobId {
                 entry: entry.to_owned(),
             }),
             _ => Err(bad()),
+        }
+    }
+}
+
+impl Store {
+    /// Records this store's partition count in `{p}queue:partitions` (the
+    /// first process to start) or checks it against the one recorded: a
+    /// process with another count would queue jobs on partitions no worker
+    /// reads, or leave some unread.
+    pub async fn check_queue_partitions(&self) -> Result<(), StoreError> {
+        let configured = self.partitions.count();
+        let found: Option<String> = redis::cmd("SET")
+            .arg(self.key("queue:partitions"))
+            .arg(configured)
+            .arg("NX")
+            .arg("GET")
+            .query_async(&mut self.conn())
+            .await?;
+        match found {
+            Some(v) if v.parse() != Ok(configured) => Err(StoreError::QueuePartitions {
+                prefix: self.prefix.clone(),
+                found: v.chars().take(20).collect(),
+                configured,
+            }),
+            _ => Ok(()),
         }
     }
 }

@@ -12,8 +12,7 @@
 //!   error (`e`), for an operator to list and replay (`dead.rs`).
 //!
 //! A user's jobs all go to one partition, so they are read in order; a
-//! worker reads every partition, one at a time (one XREADGROUP may not name
-//! streams of several slots in a cluster), starting at a random one. No
+//! worker reads every partition (`consume.rs`). No
 //! script, transaction or pipeline spans two partitions (redis-rs refuses a
 //! cluster pipeline that crosses slots): work on many partitions is one
 //! request per partition, sent together ([`Store::each_partition`]).
@@ -24,7 +23,6 @@ use redis_hack_shared::UserId;
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::LazyLock;
-use std::time::{Duration, Instant};
 
 /// A delivery channel's queue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,12 +73,8 @@ return #due
     )
 });
 
-/// The longest pause between two sweeps of empty partitions while waiting.
-const MAX_IDLE_PAUSE: Duration = Duration::from_millis(200);
-
 /// A stream entry: id and field-value pairs.
 pub(super) type Entry = (String, Vec<(String, String)>);
-type StreamReply = Vec<(String, Vec<Entry>)>;
 
 impl Store {
     /// Key `{p}{stream}:{tag}{rest}` of partition `p` of `q` (`rest`: empty
@@ -109,7 +103,7 @@ impl Store {
         Ok(())
     }
 
-    async fn create_group(&self, q: Queue, p: Partition) -> Result<(), StoreError> {
+    pub(super) async fn create_group(&self, q: Queue, p: Partition) -> Result<(), StoreError> {
         let created: Result<(), redis::RedisError> = redis::cmd("XGROUP")
             .arg("CREATE")
             .arg(self.queue_key(q, p, ""))
@@ -184,120 +178,6 @@ impl Store {
             let () = pipe.query_async(&mut self.conn()).await?;
         }
         Ok(())
-    }
-
-    /// Up to `count` new jobs for `consumer` from any partition, waiting up
-    /// to `block` for some to arrive: every partition is read without
-    /// blocking, and while all are empty the sweep is repeated after a pause
-    /// that doubles up to [`MAX_IDLE_PAUSE`].
-    pub async fn read_jobs(
-        &self,
-        q: Queue,
-        consumer: &str,
-        count: usize,
-        block: Duration,
-    ) -> Result<Vec<QueuedJob>, StoreError> {
-        let until = Instant::now() + block;
-        let mut pause = Duration::from_millis(5);
-        loop {
-            let jobs = self
-                .sweep(q, count, |p, n| self.read_partition(q, p, consumer, n))
-                .await?;
-            let left = until.saturating_duration_since(Instant::now());
-            if !jobs.is_empty() || left.is_zero() {
-                return Ok(jobs);
-            }
-            tokio::time::sleep(pause.min(left)).await;
-            pause = (pause * 2).min(MAX_IDLE_PAUSE);
-        }
-    }
-
-    /// Takes over jobs another consumer has held for longer than `min_idle`,
-    /// up to `count`, from any partition.
-    pub async fn reclaim_jobs(
-        &self,
-        q: Queue,
-        consumer: &str,
-        min_idle: Duration,
-        count: usize,
-    ) -> Result<Vec<QueuedJob>, StoreError> {
-        self.sweep(q, count, |p, n| {
-            self.reclaim_partition(q, p, consumer, min_idle, n)
-        })
-        .await
-    }
-
-    /// Up to `count` jobs from `take`, one partition after another from a
-    /// random one, so busy workers share the partitions fairly.
-    async fn sweep<F, Fut>(
-        &self,
-        q: Queue,
-        count: usize,
-        take: F,
-    ) -> Result<Vec<QueuedJob>, StoreError>
-    where
-        F: Fn(Partition, usize) -> Fut,
-        Fut: std::future::Future<Output = Result<Vec<QueuedJob>, redis::RedisError>>,
-    {
-        let all: Vec<Partition> = self.partitions.all().collect();
-        let start = rand::random_range(0..all.len());
-        let mut jobs = Vec::new();
-        for &p in all[start..].iter().chain(&all[..start]) {
-            if jobs.len() >= count {
-                break;
-            }
-            match take(p, count - jobs.len()).await {
-                Ok(found) => jobs.extend(found),
-                // Never created, or Redis lost it (a restart without persistence).
-                Err(e) if e.code() == Some("NOGROUP") => self.create_group(q, p).await?,
-                Err(e) => return Err(e.into()),
-            }
-        }
-        Ok(jobs)
-    }
-
-    async fn read_partition(
-        &self,
-        q: Queue,
-        p: Partition,
-        consumer: &str,
-        count: usize,
-    ) -> Result<Vec<QueuedJob>, redis::RedisError> {
-        let reply: Option<StreamReply> = redis::cmd("XREADGROUP")
-            .arg("GROUP")
-            .arg(q.group())
-            .arg(consumer)
-            .arg("COUNT")
-            .arg(count)
-            .arg("STREAMS")
-            .arg(self.queue_key(q, p, ""))
-            .arg(">")
-            .query_async(&mut self.blocking_conn())
-            .await?;
-        let entries = reply.into_iter().flatten().flat_map(|(_, entries)| entries);
-        Ok(entries.filter_map(|e| to_job(p, e)).collect())
-    }
-
-    async fn reclaim_partition(
-        &self,
-        q: Queue,
-        p: Partition,
-        consumer: &str,
-        min_idle: Duration,
-        count: usize,
-    ) -> Result<Vec<QueuedJob>, redis::RedisError> {
-        let (_next, entries, _deleted): (String, Vec<Entry>, Vec<String>) =
-            redis::cmd("XAUTOCLAIM")
-                .arg(self.queue_key(q, p, ""))
-                .arg(q.group())
-                .arg(consumer)
-                .arg(min_idle.as_millis() as u64)
-                .arg("0-0")
-                .arg("COUNT")
-                .arg(count)
-                .query_async(&mut self.conn())
-                .await?;
-        Ok(entries.into_iter().filter_map(|e| to_job(p, e)).collect())
     }
 
     /// Delivered: acknowledge and delete the job.
@@ -396,14 +276,4 @@ impl Store {
             .await?;
         Ok(moved.into_iter().sum())
     }
-}
-
-fn to_job(partition: Partition, (entry, fields): Entry) -> Option<QueuedJob> {
-    fields
-        .into_iter()
-        .find(|(k, _)| k == "j")
-        .map(|(_, body)| QueuedJob {
-            id: JobId { partition, entry },
-            body,
-        })
 }

@@ -7,6 +7,7 @@ use crate::helpers::{env_or_explain, spawn_app};
 use redis_hack_server::delivery::AlertJob;
 use redis_hack_server::store::Queue;
 use std::collections::BTreeSet;
+use std::time::Duration;
 
 fn four_partitions() -> Policy {
     let mut policy = quick_policy();
@@ -100,4 +101,34 @@ async fn alerts_to_many_users_spread_over_partitions_and_are_all_delivered_each_
     }
     let left = w.store.queue_depth(Queue::Email).await.unwrap();
     assert_eq!((left.queued, left.retrying, left.dead), (0, 0, 0));
+}
+
+#[tokio::test]
+async fn a_server_with_another_partition_count_than_the_store_refuses_to_start() {
+    let app = spawn_app().await; // records the default, 16
+    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_redis-hack-server"))
+        .env_clear()
+        .env("REDIS_URL", env_or_explain("TEST_REDIS_URL"))
+        .env("REDIS_KEY_PREFIX", &app.prefix)
+        .env("QUEUE_PARTITIONS", "4")
+        .env("BIND_ADDR", "127.0.0.1:0")
+        .env("SMTP_URL", env_or_explain("TEST_SMTP_URL"))
+        .env("LOG", "off")
+        .current_dir(std::env::temp_dir())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("run redis-hack-server");
+    let out = tokio::time::timeout(Duration::from_secs(30), child.wait_with_output())
+        .await
+        .expect("the server should refuse to start, not keep running")
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("have 16 partitions but QUEUE_PARTITIONS is 4")
+            && stderr.contains("set QUEUE_PARTITIONS=16"),
+        "{stderr}"
+    );
 }
