@@ -70,6 +70,11 @@ impl Partition {
         usize::from(self.0)
     }
 
+    /// The Redis Cluster slot of this partition's keys (which master holds it).
+    pub fn slot(self) -> u16 {
+        slot(&self.tag())
+    }
+
     /// The hash tag of this partition's keys (see the module header).
     pub fn tag(self) -> String {
         let third = self.0 % 3;
@@ -143,7 +148,7 @@ impl Store {
 }
 
 /// The Redis Cluster slot of a key whose hash tag is `tag`.
-pub fn slot(tag: &str) -> u16 {
+fn slot(tag: &str) -> u16 {
     crc16(tag.as_bytes()) % 16384
 }
 
@@ -172,7 +177,7 @@ mod tests {
         let parts = QueuePartitions::default();
         let mut per_master = [0; 3];
         for p in parts.all() {
-            per_master[usize::from(slot(&p.tag()) / 5461).min(2)] += 1;
+            per_master[usize::from(p.slot() / 5461).min(2)] += 1;
         }
         assert_eq!(per_master, [6, 5, 5]);
         let tags: Vec<String> = parts.all().map(Partition::tag).collect();
