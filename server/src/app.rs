@@ -172,13 +172,22 @@ async fn serve(
     })
 }
 
-/// The store `settings` name, as every role and operator command opens it.
-/// A failure names `REDIS_URL`, except a store in another layout: there the
-/// sentence already says what to do, and the URL is not the thing to change.
+/// The store `settings` name, as every role and operator command opens it,
+/// with its queues in `QUEUE_PARTITIONS` partitions (checked against the
+/// count the store's first process recorded). A failure names `REDIS_URL`,
+/// except a store in another layout or with another partition count: there
+/// the sentence already says what to do, and the URL is not the thing to change.
 pub async fn connect_store(settings: &Settings) -> anyhow::Result<Store> {
-    match Store::connect(settings.redis_url.expose(), &settings.key_prefix).await {
+    let opened = async {
+        let store = Store::connect(settings.redis_url.expose(), &settings.key_prefix)
+            .await?
+            .with_queue_partitions(settings.delivery.queue_partitions);
+        store.check_queue_partitions().await?;
+        Ok(store)
+    };
+    match opened.await {
         Ok(store) => Ok(store),
-        Err(e @ StoreError::Layout { .. }) => Err(e.into()),
+        Err(e @ (StoreError::Layout { .. } | StoreError::QueuePartitions { .. })) => Err(e.into()),
         Err(e) => Err(anyhow::Error::new(e).context("REDIS_URL")),
     }
 }

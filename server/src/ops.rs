@@ -7,7 +7,7 @@
 pub mod check;
 
 use crate::delivery::{AlertJob, DeliveryError};
-use crate::store::{DeadJob, Queue, Store, StoreError};
+use crate::store::{DeadJob, JobId, Queue, Store, StoreError};
 
 /// One line per dead letter: id, target, user, sessions, last error.
 pub async fn dead_letters(store: &Store) -> Result<Vec<String>, StoreError> {
@@ -32,12 +32,10 @@ fn describe(dead: &DeadJob) -> String {
 /// Puts dead letter `id` back on the queue with its attempt count reset;
 /// false when there is no such dead letter.
 pub async fn replay(store: &Store, id: &str) -> Result<bool, DeliveryError> {
-    let Some(dead) = store
-        .dead_jobs(Queue::Email, 10_000)
-        .await?
-        .into_iter()
-        .find(|d| d.id == id)
-    else {
+    let Ok(id) = id.parse::<JobId>() else {
+        return Ok(false);
+    };
+    let Some(dead) = store.dead_job(Queue::Email, &id).await? else {
         return Ok(false);
     };
     let body = match serde_json::from_str::<AlertJob>(&dead.body) {
@@ -48,5 +46,5 @@ pub async fn replay(store: &Store, id: &str) -> Result<bool, DeliveryError> {
         Err(_) => dead.body,
     };
     store.ensure_group(Queue::Email).await?;
-    Ok(store.replay_dead_job(Queue::Email, id, &body).await?)
+    Ok(store.replay_dead_job(Queue::Email, &id, &body).await?)
 }

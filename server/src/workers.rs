@@ -19,9 +19,10 @@ pub async fn delivery_workers(
     settings: &Settings,
     consumer: &str,
 ) -> anyhow::Result<(Worker, WebhookWorker)> {
+    let d = &settings.delivery;
+    let store = &store.clone().with_queue_partitions(d.queue_partitions);
     let mailer = mailer(settings)?;
     let links = unsubscribe_links(store, settings).await?;
-    let d = &settings.delivery;
     let email = Pump {
         store: store.clone(),
         consumer: consumer.to_owned(),

@@ -70,7 +70,7 @@ pub async fn open_now(
         follows: None,
         digest: None,
     };
-    store.enqueue(Queue::Email, &job.to_json()?).await?;
+    store.enqueue(Queue::Email, uid, &job.to_json()?).await?;
     mark_alerted(store, sub, &open, now).await?;
     if sub.followup {
         let tracked = TrackedAlert {

@@ -75,9 +75,9 @@ async fn fan_out(
                 follows: None,
                 digest: None,
             };
-            job.to_json()
+            Ok((uid.clone(), job.to_json()?))
         })
-        .collect::<Result<Vec<_>, _>>()?;
+        .collect::<Result<Vec<_>, DeliveryError>>()?;
     store.enqueue_many(Queue::Email, &bodies).await?;
     metrics::opened(target.kind(), 1, bodies.len());
     let matched: Vec<(&UserId, &[SubscriptionId])> = per_user

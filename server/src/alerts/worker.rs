@@ -198,7 +198,9 @@ impl EmailHandler {
                 .await?;
             return Ok(true);
         }
-        self.store.enqueue_many(Queue::Webhook, &hooks).await?;
+        self.store
+            .enqueue_for(Queue::Webhook, &job.uid, &hooks)
+            .await?;
         job.routed = true;
         Ok(false)
     }

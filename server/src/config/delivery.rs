@@ -4,9 +4,10 @@
 use super::vars::Vars;
 use super::{ConfigError, Secret};
 use crate::poller::schedule::parse_duration;
+use crate::store::QueuePartitions;
 use std::time::Duration;
 
-/// `WORKER_CONCURRENCY`, `RETRY_*`, `QUEUE_RECLAIM_IDLE`, `WEBHOOK_*`, `PUBLISHER_KEYS`.
+/// `WORKER_CONCURRENCY`, `RETRY_*`, `QUEUE_RECLAIM_IDLE`, `QUEUE_PARTITIONS`, `WEBHOOK_*`, `PUBLISHER_KEYS`.
 #[derive(Debug, Clone)]
 pub struct DeliveryConfig {
     /// `WORKER_CONCURRENCY` (16): deliveries one worker process runs at once, per channel.
@@ -19,6 +20,10 @@ pub struct DeliveryConfig {
     pub email_retry_max: Duration,
     /// `QUEUE_RECLAIM_IDLE` (60s): a job another worker has held this long is taken over.
     pub reclaim_idle: Duration,
+    /// `QUEUE_PARTITIONS` (16, at most 1024): how many partitions (streams,
+    /// each on its own Redis Cluster slot) each delivery queue is split into.
+    /// Every process of one store must use the same number.
+    pub queue_partitions: QueuePartitions,
     /// `WEBHOOK_RETRY_SCHEDULE` (`5s,5m,30m,2h,5h,10h,10h`): waits between
     /// attempts after the first, immediate one; the job is dead-lettered after the last.
     pub webhook_schedule: Vec<Duration>,
@@ -44,6 +49,7 @@ impl DeliveryConfig {
             email_retry_base: vars.duration("RETRY_BASE", "5s")?,
             email_retry_max: vars.duration("RETRY_MAX", "15m")?,
             reclaim_idle: vars.duration("QUEUE_RECLAIM_IDLE", "60s")?,
+            queue_partitions: queue_partitions(vars)?,
             webhook_schedule: schedule(vars)?,
             webhook_timeout: vars.duration("WEBHOOK_TIMEOUT", "15s")?,
             webhook_disable_after: vars.duration("WEBHOOK_DISABLE_AFTER", "5d")?,
@@ -52,6 +58,19 @@ impl DeliveryConfig {
             shutdown_grace: vars.duration("SHUTDOWN_GRACE", "25s")?,
         })
     }
+}
+
+fn queue_partitions(vars: &Vars) -> Result<QueuePartitions, ConfigError> {
+    let raw = vars.get("QUEUE_PARTITIONS", "16");
+    let n = raw
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{raw}' is not a whole number"));
+    n.and_then(QueuePartitions::new)
+        .map_err(|reason| ConfigError {
+            var: "QUEUE_PARTITIONS",
+            reason,
+        })
 }
 
 fn schedule(vars: &Vars) -> Result<Vec<Duration>, ConfigError> {
@@ -100,6 +119,9 @@ mod tests {
         assert_eq!(c.webhook_disable_after, Duration::from_secs(5 * 86_400));
         assert!(!c.webhook_allow_private);
         assert!(c.publisher_keys.is_empty());
+        assert_eq!(c.queue_partitions.count(), 16);
+        let four = config(&[("QUEUE_PARTITIONS", "4")]).unwrap();
+        assert_eq!(four.queue_partitions.count(), 4);
     }
 
     #[test]
@@ -110,6 +132,9 @@ mod tests {
             ("PUBLISHER_KEYS", "short"),
             ("WORKER_CONCURRENCY", "0"),
             ("SMTP_POOL_SIZE", "none"),
+            ("QUEUE_PARTITIONS", "0"),
+            ("QUEUE_PARTITIONS", "1025"),
+            ("QUEUE_PARTITIONS", "many"),
         ] {
             assert_eq!(config(&[(var, value)]).unwrap_err().var, var);
         }

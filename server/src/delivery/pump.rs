@@ -2,6 +2,9 @@
 //! in flight, takes new jobs as slots free up (first those a dead worker left
 //! pending longer than `reclaim_idle`, then new ones), and puts due retries
 //! back on the stream. One slow receiver holds one slot, never the others.
+//! Every pump serves every partition of its queue (the store reads them in
+//! turn); looking for due retries and abandoned jobs costs a command per
+//! partition, so the long-running loop does it every [`HOUSEKEEPING_EVERY`].
 //! What a job means and how it is delivered is the [`Handler`]'s business;
 //! the pump counts every outcome in `/metrics`, for both queues alike.
 
@@ -10,8 +13,11 @@ use crate::metrics;
 use crate::store::{Queue, QueuedJob, Store, StoreError, now_ms};
 use std::future::Future;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::task::JoinSet;
+
+/// How often [`Pump::run`] releases due retries and takes over abandoned jobs.
+pub const HOUSEKEEPING_EVERY: Duration = Duration::from_millis(500);
 
 /// Counts of what one pass did.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -57,16 +63,25 @@ pub struct Pump<H> {
 }
 
 impl<H: Handler> Pump<H> {
-    /// Up to `n` jobs: due retries released first, then abandoned jobs, then new ones.
-    async fn take(&self, n: usize, block: Duration) -> Result<Vec<QueuedJob>, StoreError> {
-        self.store.ensure_group(H::QUEUE).await?;
-        self.store.release_due_jobs(H::QUEUE, now_ms()).await?;
-        let jobs = self
-            .store
-            .reclaim_jobs(H::QUEUE, &self.consumer, self.reclaim_idle, n)
-            .await?;
-        if !jobs.is_empty() {
-            return Ok(jobs);
+    /// Up to `n` jobs, waiting up to `block` for new ones; with
+    /// `housekeeping`, due retries are released first and abandoned jobs
+    /// taken over before new ones are read. (A partition's consumer group is
+    /// created by the store when a read finds it missing.)
+    async fn take(
+        &self,
+        n: usize,
+        block: Duration,
+        housekeeping: bool,
+    ) -> Result<Vec<QueuedJob>, StoreError> {
+        if housekeeping {
+            self.store.release_due_jobs(H::QUEUE, now_ms()).await?;
+            let jobs = self
+                .store
+                .reclaim_jobs(H::QUEUE, &self.consumer, self.reclaim_idle, n)
+                .await?;
+            if !jobs.is_empty() {
+                return Ok(jobs);
+            }
         }
         self.store
             .read_jobs(H::QUEUE, &self.consumer, n, block)
@@ -77,7 +92,7 @@ impl<H: Handler> Pump<H> {
     /// tests and tools; `run` is the long-running loop.
     pub async fn run_once(&self, block: Duration) -> Result<Pass, DeliveryError> {
         let mut tasks = JoinSet::new();
-        for job in self.take(self.concurrency, block).await? {
+        for job in self.take(self.concurrency, block, true).await? {
             tasks.spawn(deliver(self.handler.clone(), job));
         }
         let mut pass = Pass::default();
@@ -92,6 +107,7 @@ impl<H: Handler> Pump<H> {
     /// whose handling failed stays pending and is taken over after `reclaim_idle`.
     pub async fn run(self, mut shutdown: tokio::sync::watch::Receiver<bool>) {
         let mut tasks: JoinSet<Result<Outcome, DeliveryError>> = JoinSet::new();
+        let mut last_housekeeping: Option<Instant> = None;
         while !*shutdown.borrow() {
             while let Some(done) = tasks.try_join_next() {
                 log_failure(done);
@@ -104,8 +120,12 @@ impl<H: Handler> Pump<H> {
                 }
                 continue;
             }
+            let housekeeping = last_housekeeping.is_none_or(|t| t.elapsed() >= HOUSEKEEPING_EVERY);
+            if housekeeping {
+                last_housekeeping = Some(Instant::now());
+            }
             tokio::select! {
-                taken = self.take(free, Duration::from_secs(1)) => match taken {
+                taken = self.take(free, Duration::from_secs(1), housekeeping) => match taken {
                     Ok(jobs) => {
                         for job in jobs {
                             tasks.spawn(deliver(self.handler.clone(), job));

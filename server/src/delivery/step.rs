@@ -3,7 +3,7 @@
 //! acknowledge, park for a retry, or dead-letter.
 
 use super::Outcome;
-use crate::store::{Queue, Store, StoreError};
+use crate::store::{JobId, Queue, Store, StoreError};
 
 /// The decision after one attempt.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,7 +25,7 @@ pub enum Step {
 pub async fn settle(
     store: &Store,
     queue: Queue,
-    id: &str,
+    id: &JobId,
     step: &Step,
     body: &str,
 ) -> Result<Outcome, StoreError> {

@@ -1,6 +1,7 @@
 //! One scrape of `/metrics`: the process-wide registry, then the figures
 //! every process shares and only Redis knows, read at scrape time: the poll
-//! budget in use and each queue's depth and oldest job. Redis down (or slower
+//! budget in use and each queue's depth and oldest job (summed over its
+//! partitions, and the jobs queued per partition). Redis down (or slower
 //! than 2 s) leaves those out and says so with `redis_hack_redis_up 0`,
 //! rather than failing the scrape.
 
@@ -25,6 +26,12 @@ struct QueueLabel {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct PartitionLabel {
+    queue: &'static str,
+    partition: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
 struct QueueStateLabel {
     queue: &'static str,
     state: &'static str,
@@ -33,14 +40,15 @@ struct QueueStateLabel {
 /// What Redis holds for every process.
 struct Shared {
     budget_in_use: u64,
-    queues: Vec<(&'static str, QueueDepth)>,
+    /// Each queue's depth by partition.
+    queues: Vec<(&'static str, Vec<QueueDepth>)>,
 }
 
 async fn read_shared(store: &Store, budget_window: Duration) -> Result<Shared, StoreError> {
     let budget_in_use = store.budget_in_use(now_ms(), budget_window).await?;
     let mut queues = Vec::new();
     for (name, q) in [("email", Queue::Email), ("webhook", Queue::Webhook)] {
-        queues.push((name, store.queue_depth(q).await?));
+        queues.push((name, store.partition_depths(q).await?));
     }
     Ok(Shared {
         budget_in_use,
@@ -101,8 +109,15 @@ fn register_shared(now: &mut Registry, shared: &Shared) {
     );
     let jobs = Family::<QueueStateLabel, Gauge>::default();
     let oldest = Family::<QueueLabel, Gauge<f64, AtomicU64>>::default();
+    let per_partition = Family::<PartitionLabel, Gauge>::default();
     let now_ms = now_ms();
-    for (queue, depth) in &shared.queues {
+    for (queue, parts) in &shared.queues {
+        for (partition, part) in (0..).zip(parts) {
+            per_partition
+                .get_or_create(&PartitionLabel { queue, partition })
+                .set(part.queued as i64);
+        }
+        let depth = &QueueDepth::sum(parts);
         for (state, n) in [
             ("queued", depth.queued),
             ("retrying", depth.retrying),
@@ -120,6 +135,11 @@ fn register_shared(now: &mut Registry, shared: &Shared) {
         "queue_jobs",
         "Jobs per delivery queue and state: queued (on the stream, including in flight), retrying, dead",
         jobs,
+    );
+    now.register(
+        "queue_partition_jobs",
+        "Jobs on each partition's stream (QUEUE_PARTITIONS per queue), including in flight",
+        per_partition,
     );
     now.register_with_unit(
         "queue_oldest_job_age",

@@ -57,7 +57,8 @@ impl Poller {
                 continue;
             };
             let bodies = followups(target, &alert, &members, now_ms).map_err(PollError::Encode)?;
-            store.enqueue_many(Queue::Email, &bodies).await?;
+            let jobs: Vec<_> = members.iter().map(|m| m.uid.clone()).zip(bodies).collect();
+            store.enqueue_many(Queue::Email, &jobs).await?;
             if let Some(full) = store
                 .subscription_target(&first.uid, &first.sids[0])
                 .await?
@@ -65,7 +66,7 @@ impl Poller {
                 let events = closed_events(&alert, &members, &full, now_ms);
                 store.push_feed_events(&events).await?;
             }
-            queued += bodies.len();
+            queued += jobs.len();
         }
         store.forget_tracked(target, &expired).await?;
         if queued > 0 {

@@ -98,7 +98,11 @@ impl Poller {
             .cloned()
             .zip(encoded.iter().map(|(id, _)| id.clone()))
             .collect();
-        let bodies: Vec<String> = encoded.into_iter().map(|(_, body)| body).collect();
+        let bodies: Vec<(UserId, String)> = alerts
+            .keys()
+            .cloned()
+            .zip(encoded.into_iter().map(|(_, body)| body))
+            .collect();
         store.enqueue_many(Queue::Email, &bodies).await?;
         if !alerts.is_empty() {
             let detected = stamp.detected_at_ms;

@@ -1,12 +1,26 @@
 //! Alerts held by quiet hours, and when to send their digest:
 //!
-//! - `{p}held:{uid}:{sid}`: hash, alert job id -> the job (JSON) as it was
-//!   held for that subscription; its length is `held` in `list`.
-//! - `{p}digest:due`: sorted set of `{uid}:{sid}` scored by when the quiet
-//!   window ends (ms); claiming pushes a member a lease ahead, like
+//! - `{p}held:{uid}:{sid}` (the user's slot): hash, alert job id -> the job
+//!   (JSON) as it was held for that subscription; its length is `held` in `list`.
+//! - `{p}digest:due` (global): sorted set of `{uid}:{sid}` scored by when the
+//!   quiet window ends (ms); claiming pushes a member a lease ahead, like
 //!   `poll:next`, so a crashed digest is sent by the next claimer.
 //!
 //! Holding and releasing bump the user's version (the count shows in `list`).
+//!
+//! The held hash, `digest:due` and the user's queue partition are three
+//! slots in a cluster, so no script spans them; the writes are ordered so
+//! that a crash between two of them leaves at most a duplicate digest or a
+//! due member with nothing held (released as an empty digest), never a held
+//! alert without a due member (which nobody would ever send):
+//!
+//! - hold: `ZADD NX` the member, then the held job (+ version), then
+//!   `ZADD NX` again (a release that emptied the hash in between may have
+//!   removed the member);
+//! - release: queue the digest and webhook jobs on the user's partition,
+//!   then forget the held jobs (+ version), then, if none is left, remove
+//!   the member and look again: an alert held meanwhile puts it back, due now
+//!   (its claimer postpones it while the subscription is still quiet).
 
 use super::version::BUMP_LUA;
 use super::{Queue, Store, StoreError};
@@ -18,13 +32,12 @@ use std::time::Duration;
 /// How long a claimed digest is left to its claimer before another takes it.
 pub const DIGEST_LEASE: Duration = Duration::from_secs(60);
 
-// NX: a window's end is set by its first held alert; a claimed member keeps its lease.
+// The held job and the version, on the user's slot.
 static HOLD: LazyLock<redis::Script> = LazyLock::new(|| {
     redis::Script::new(&format!(
         r#"{BUMP_LUA}
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-redis.call('ZADD', KEYS[2], 'NX', ARGV[3], ARGV[4])
-bump(KEYS[3])
+bump(KEYS[2])
 return 1
 "#
     ))
@@ -40,17 +53,14 @@ return due
     )
 });
 
-// Queues the digest email and the held alerts' webhook jobs, forgets the
-// jobs it covers, and ends the member unless alerts were held meanwhile.
-static RELEASE: LazyLock<redis::Script> = LazyLock::new(|| {
+// Forgets the held jobs a digest covered, on the user's slot; returns how
+// many are still held (alerts held since the digest was planned).
+static FORGET: LazyLock<redis::Script> = LazyLock::new(|| {
     redis::Script::new(&format!(
         r#"{BUMP_LUA}
-for _, f in ipairs(cjson.decode(ARGV[2])) do redis.call('HDEL', KEYS[1], f) end
-if ARGV[3] ~= '' then redis.call('XADD', KEYS[3], '*', 'j', ARGV[3]) end
-for _, j in ipairs(cjson.decode(ARGV[4])) do redis.call('XADD', KEYS[4], '*', 'j', j) end
-if redis.call('EXISTS', KEYS[1]) == 0 then redis.call('ZREM', KEYS[2], ARGV[1]) end
-bump(KEYS[5])
-return 1
+for _, f in ipairs(cjson.decode(ARGV[1])) do redis.call('HDEL', KEYS[1], f) end
+bump(KEYS[2])
+return redis.call('HLEN', KEYS[1])
 "#
     ))
 });
@@ -65,15 +75,27 @@ impl Store {
         job: &str,
         end_ms: u64,
     ) -> Result<(), StoreError> {
+        let member = format!("{uid}:{sid}");
+        self.due_nx(&member, end_ms).await?;
         let _: i64 = HOLD
             .key(self.held_key(uid, sid))
-            .key(self.key("digest:due"))
             .key(self.version_key(uid))
             .arg(job_id)
             .arg(job)
-            .arg(end_ms)
-            .arg(format!("{uid}:{sid}"))
             .invoke_async(&mut self.conn())
+            .await?;
+        self.due_nx(&member, end_ms).await
+    }
+
+    /// `digest:due` gets `member` at `at_ms` unless it is there (a window's
+    /// end is set by its first held alert; a claimed member keeps its lease).
+    async fn due_nx(&self, member: &str, at_ms: u64) -> Result<(), StoreError> {
+        let _: i64 = redis::cmd("ZADD")
+            .arg(self.key("digest:due"))
+            .arg("NX")
+            .arg(at_ms)
+            .arg(member)
+            .query_async(&mut self.conn())
             .await?;
         Ok(())
     }
@@ -126,8 +148,9 @@ impl Store {
             .await?)
     }
 
-    /// Sends the digest of `sid`: queues `email` (if any) and `hooks`, and
-    /// forgets the held jobs `covered`, in one step.
+    /// Sends the digest of `sid`: queues `email` (if any) and `hooks` on the
+    /// user's partition, forgets the held jobs `covered`, and ends the due
+    /// member unless alerts were held meanwhile, in that order (module header).
     pub async fn release_held(
         &self,
         uid: &UserId,
@@ -136,23 +159,51 @@ impl Store {
         email: Option<&str>,
         hooks: &[String],
     ) -> Result<(), StoreError> {
-        let json = |v: &[String]| serde_json::to_string(v).unwrap_or_else(|_| "[]".into());
-        let _: i64 = RELEASE
+        // 1. The jobs first: a crash after this sends the digest again (a
+        // duplicate), never loses it. One slot: atomic.
+        let partition = self.partition_of(uid);
+        let mut pipe = redis::pipe();
+        pipe.atomic();
+        if let Some(body) = email {
+            self.push_enqueue(&mut pipe, Queue::Email, partition, body);
+        }
+        for body in hooks {
+            self.push_enqueue(&mut pipe, Queue::Webhook, partition, body);
+        }
+        if email.is_some() || !hooks.is_empty() {
+            let () = pipe.query_async(&mut self.conn()).await?;
+        }
+        // 2. Then forget what they cover.
+        let covered = serde_json::to_string(covered).unwrap_or_else(|_| "[]".into());
+        let left: u64 = FORGET
             .key(self.held_key(uid, sid))
-            .key(self.key("digest:due"))
-            .key(self.key(Queue::Email.stream()))
-            .key(self.key(Queue::Webhook.stream()))
             .key(self.version_key(uid))
-            .arg(format!("{uid}:{sid}"))
-            .arg(json(covered))
-            .arg(email.unwrap_or_default())
-            .arg(json(hooks))
+            .arg(covered)
             .invoke_async(&mut self.conn())
             .await?;
+        if left > 0 {
+            return Ok(());
+        }
+        // 3. Nothing left: end the member, then look again, since a hold may
+        // have slipped in between (it re-adds the member itself only if its
+        // second ZADD NX came after this ZREM).
+        let member = format!("{uid}:{sid}");
+        let _: i64 = redis::cmd("ZREM")
+            .arg(self.key("digest:due"))
+            .arg(&member)
+            .query_async(&mut self.conn())
+            .await?;
+        let held: u64 = redis::cmd("HLEN")
+            .arg(self.held_key(uid, sid))
+            .query_async(&mut self.conn())
+            .await?;
+        if held > 0 {
+            self.due_nx(&member, super::now_ms()).await?;
+        }
         Ok(())
     }
 
     pub(super) fn held_key(&self, uid: &UserId, sid: &SubscriptionId) -> String {
-        self.key(&format!("held:{uid}:{sid}"))
+        self.tagged("held", uid.as_str(), &format!(":{sid}"))
     }
 }

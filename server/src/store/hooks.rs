@@ -6,7 +6,7 @@
 //! (`version`) in the same step: `list` shows this state.
 
 use super::version::BUMP_LUA;
-use super::{Queue, Store, StoreError, UserDoc};
+use super::{JobId, Queue, Store, StoreError, UserDoc};
 use redis_hack_shared::{SubscriptionId, Timestamp, UserId, WebhookStatus};
 use std::collections::HashMap;
 use std::sync::LazyLock;
@@ -73,7 +73,7 @@ impl Store {
         sid: &SubscriptionId,
         now_ms: u64,
         result: &str,
-        id: &str,
+        id: &JobId,
     ) -> Result<(), StoreError> {
         let _: i64 = DELIVERED
             .key(self.hook_key(uid, sid))

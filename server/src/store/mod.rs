@@ -11,6 +11,7 @@ mod budget;
 mod cache;
 mod check;
 mod conn;
+mod consume;
 mod dead;
 mod depth;
 mod failpoint;
@@ -28,6 +29,7 @@ mod listing;
 mod lookups;
 mod marks;
 mod otp;
+mod partition;
 mod poll;
 mod queue;
 mod stats;
@@ -54,6 +56,7 @@ pub use layout::LAYOUT_VERSION;
 pub use limits::Limit;
 pub use listing::UserHistory;
 pub use otp::{OtpCheck, OtpRecord};
+pub use partition::{JobId, Partition, QueuePartitions};
 pub use poll::{POLL_LEASE, PollState};
 pub use queue::{Queue, QueuedJob};
 pub use subscribe::{MAX_SUBSCRIPTIONS, NewUserSub};
@@ -81,6 +84,15 @@ pub enum StoreError {
         prefix: String,
         found: String,
         expected: u64,
+    },
+    /// `{p}queue:partitions` names another count than `QUEUE_PARTITIONS`.
+    #[error(
+        "the queues under prefix '{prefix}' have {found} partitions but QUEUE_PARTITIONS is {configured}: set QUEUE_PARTITIONS={found} (every process of a store must agree), or change it only while the queues are empty, deleting {prefix}queue:partitions"
+    )]
+    QueuePartitions {
+        prefix: String,
+        found: String,
+        configured: usize,
     },
     #[error("stored data is not what this version expects: {0}")]
     Corrupt(String),
@@ -129,6 +141,8 @@ pub struct Store {
     blocking: Conn,
     prefix: String,
     client: Client,
+    /// How many partitions each delivery queue is split into (`partition.rs`).
+    partitions: QueuePartitions,
 }
 
 impl Store {
@@ -145,6 +159,7 @@ impl Store {
             blocking,
             prefix: prefix.to_owned(),
             client,
+            partitions: QueuePartitions::default(),
         };
         store.check_json_module().await?;
         store.check_layout().await?;
@@ -158,6 +173,17 @@ impl Store {
             blocking: self.client.connect().await?,
             ..self.clone()
         })
+    }
+
+    /// The same store with its delivery queues split into `partitions`
+    /// (`QUEUE_PARTITIONS`; every process of one store must use the same).
+    pub fn with_queue_partitions(self, partitions: QueuePartitions) -> Self {
+        Self { partitions, ..self }
+    }
+
+    /// How many partitions each delivery queue is split into.
+    pub fn queue_partitions(&self) -> QueuePartitions {
+        self.partitions
     }
 
     /// The prefix every key of this store starts with.

@@ -94,7 +94,7 @@ pub async fn user_with_job(app: &TestApp) -> (String, AlertJob) {
 pub async fn enqueue(w: &Worker, job: &AlertJob) {
     w.store.ensure_group(Queue::Email).await.unwrap();
     w.store
-        .enqueue(Queue::Email, &serde_json::to_string(job).unwrap())
+        .enqueue(Queue::Email, &job.uid, &serde_json::to_string(job).unwrap())
         .await
         .unwrap();
 }
@@ -185,7 +185,7 @@ async fn a_job_out_of_attempts_is_dead_lettered_and_can_be_replayed() {
     assert_eq!(down.run_once(NO_WAIT).await.unwrap().dead, 1);
     let dead = down.store.dead_jobs(Queue::Email, 10).await.unwrap();
     assert_eq!(dead.len(), 1);
-    let (id, error) = (&dead[0].id, &dead[0].error);
+    let (id, error) = (&dead[0].id.to_string(), &dead[0].error);
     assert!(!error.is_empty(), "the last error is kept for the operator");
     let listed = redis_hack_server::ops::dead_letters(&down.store)
         .await

@@ -37,6 +37,7 @@ mod once;
 mod open_now;
 mod openapi;
 mod operator;
+mod partitions;
 mod poller;
 mod priority;
 mod proxy_env;
