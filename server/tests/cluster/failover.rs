@@ -87,6 +87,11 @@ async fn queue_state(port: u16, prefix: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_alert_arrives_when_the_busiest_master_fails_over() {
+    // The server's and the cluster client's warnings show how the failover went.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter("warn")
+        .with_test_writer()
+        .try_init();
     let mut cluster = OwnCluster::start(3, 1, 1_000).await;
     let url = cluster.url();
     let prefix = format!("test:{}:", hex(6));
@@ -186,8 +191,9 @@ async fn every_alert_arrives_when_the_busiest_master_fails_over() {
     )
     .await;
     let failover = killed.elapsed();
+    // Generous: a debug build on 2 shared cores took 25-80 s for the last 9,000.
     let all = sink
-        .wait_for_recipients(SUBSCRIBERS, Duration::from_secs(120))
+        .wait_for_recipients(SUBSCRIBERS, Duration::from_secs(300))
         .await;
     let done = killed.elapsed();
     tokio::time::sleep(Duration::from_secs(if all { 6 } else { 0 })).await; // reclaims after 5 s send duplicates
