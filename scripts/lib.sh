@@ -405,13 +405,17 @@ start_maildev() {
 
 redis_cluster_ok() { redis-cli -p "$1" cluster info 2>/dev/null | grep -q '^cluster_state:ok'; }
 
-# start_redis_cluster DIR: three Redis masters with RedisJSON on free
-# 127.0.0.1 ports (a cluster needs TCP), joined into one cluster with
-# redis-cli --cluster create. Sets REDIS_CLUSTER_URL (redis+cluster://...).
+# start_redis_cluster DIR [REPLICAS]: three Redis masters with RedisJSON on
+# free 127.0.0.1 ports (a cluster needs TCP), each with REPLICAS replicas (0
+# by default), joined into one cluster with redis-cli --cluster create; waits
+# until every node says cluster_state:ok and every replica is in sync. Sets
+# REDIS_CLUSTER_URL (redis+cluster://..., every node). Another call with
+# another DIR starts another cluster.
 start_redis_cluster() {
-  local dir="$1" nodes=() port bus i
+  local dir="$1" replicas="${2:-0}" nodes=() port bus i
   [ -x "$REJSON_SO" ] || die "the RedisJSON module is missing at $REJSON_SO (ensure_rejson fetches it)"
-  for i in 1 2 3; do
+  [[ "$replicas" =~ ^[0-9]+$ ]] || die "start_redis_cluster: REPLICAS must be a number, not '$replicas'"
+  for ((i = 1; i <= 3 * (1 + replicas); i++)); do
     port="$(free_port)"
     bus="$(free_port)"
     mkdir -p "$dir/node$i"
@@ -422,15 +426,22 @@ start_redis_cluster() {
       redis-cli -p "$port" ping
     nodes+=("127.0.0.1:$port")
   done
-  redis-cli --cluster create "${nodes[@]}" --cluster-replicas 0 --cluster-yes >"$dir/create.log" 2>&1 \
+  redis-cli --cluster create "${nodes[@]}" --cluster-replicas "$replicas" --cluster-yes >"$dir/create.log" 2>&1 \
     || { cat "$dir/create.log" >&2; die "redis-cli --cluster create failed (log above: $dir/create.log)"; }
   local deadline=$((SECONDS + WAIT_SECS))
   for i in "${nodes[@]}"; do
-    until redis_cluster_ok "${i##*:}"; do
-      [ "$SECONDS" -lt "$deadline" ] || die "the Redis cluster did not reach cluster_state:ok within $WAIT_SECS s; logs under $dir"
+    until redis_cluster_ok "${i##*:}" && redis_replica_synced "${i##*:}"; do
+      [ "$SECONDS" -lt "$deadline" ] || die "the Redis cluster did not reach cluster_state:ok (replicas in sync) within $WAIT_SECS s; node $i, logs under $dir"
       sleep 0.2
     done
   done
   REDIS_CLUSTER_URL="redis+cluster://$(IFS=,; echo "${nodes[*]}")"
-  say "Redis cluster of 3 masters with ReJSON: $REDIS_CLUSTER_URL"
+  say "Redis cluster of 3 masters ($replicas replica(s) each) with ReJSON: $REDIS_CLUSTER_URL"
+}
+
+# redis_replica_synced PORT: a master, or a replica whose link to its master is up.
+redis_replica_synced() {
+  local info
+  info="$(redis-cli -p "$1" info replication 2>/dev/null)" || return 1
+  grep -q '^role:master' <<<"$info" || grep -q '^master_link_status:up' <<<"$info"
 }

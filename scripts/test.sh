@@ -13,7 +13,7 @@
 #      or runner needed);
 #   5. a Redis with RedisJSON on a socket of its own, a 3-master Redis Cluster
 #      with RedisJSON, and maildev as a real SMTP server, which the tests reach
-#      through TEST_REDIS_URL, TEST_SMTP_URL and TEST_MAILDEV_URL
+#      through TEST_REDIS_URL, TEST_CLUSTER_URL, TEST_SMTP_URL and TEST_MAILDEV_URL
 #      (TEST_REDISJSON_MODULE lets a fault test start and kill a Redis of its
 #      own; TEST_CHROMIUM and TEST_PLAYWRIGHT drive headless Chromium);
 #   6. every test and, side by side with it, the server's integration tests a
@@ -119,13 +119,14 @@ web_port="$(free_port)"
 start_maildev "$smtp_port" "$web_port" "$RUN"
 
 export TEST_REDIS_URL="redis+unix://$RUN/redis.sock"
+export TEST_CLUSTER_URL="$REDIS_CLUSTER_URL" # the cluster tests (server/tests/cluster) shard over it
 export TEST_SMTP_URL="smtp://127.0.0.1:$smtp_port"
 export TEST_MAILDEV_URL="http://127.0.0.1:$web_port"
 export TEST_REDISJSON_MODULE="$REJSON_SO"
 export TEST_CHROMIUM="$CHROMIUM"
 export TEST_PLAYWRIGHT="$PLAYWRIGHT"
 export TEST_ARTIFACTS="$TARGET_DIR/test-artifacts"
-say "TEST_REDIS_URL=$TEST_REDIS_URL TEST_SMTP_URL=$TEST_SMTP_URL TEST_MAILDEV_URL=$TEST_MAILDEV_URL"
+say "TEST_REDIS_URL=$TEST_REDIS_URL TEST_CLUSTER_URL=$TEST_CLUSTER_URL TEST_SMTP_URL=$TEST_SMTP_URL TEST_MAILDEV_URL=$TEST_MAILDEV_URL"
 say "TEST_CHROMIUM=$TEST_CHROMIUM TEST_PLAYWRIGHT=$TEST_PLAYWRIGHT TEST_ARTIFACTS=$TEST_ARTIFACTS"
 
 # count WHAT LOG [DOC-LOG]: "WHAT N passed" (and ", M failed") from a test

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 const REPORT: &str = include_str!("../wrk/report.lua");
 const GET: &str = include_str!("../wrk/get.lua");
-const REGISTER: &str = include_str!("../wrk/register.lua");
+pub const REGISTER: &str = include_str!("../wrk/register.lua");
 const VERIFY: &str = include_str!("../wrk/verify.lua");
 
 #[derive(Debug, clap::Args)]
@@ -28,13 +28,13 @@ pub struct ApiArgs {
 }
 
 #[derive(Debug, Deserialize)]
-struct WrkResult {
-    requests: u64,
-    rps: f64,
-    p50_ms: f64,
-    p99_ms: f64,
-    bad_status: u64,
-    socket_errors: u64,
+pub struct WrkResult {
+    pub requests: u64,
+    pub rps: f64,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    pub bad_status: u64,
+    pub socket_errors: u64,
 }
 
 pub async fn run(args: ApiArgs) -> anyhow::Result<()> {
@@ -177,7 +177,7 @@ fn threads(connections: usize) -> usize {
     connections.clamp(1, 2)
 }
 
-async fn wrk(
+pub async fn wrk(
     dir: &std::path::Path,
     script: &str,
     url: &str,

@@ -7,9 +7,11 @@ mod api;
 mod cli;
 mod detection;
 mod fanout;
+mod fanout_run;
 mod optimum;
 mod populate;
 mod receiver;
+mod register;
 mod report;
 mod results;
 mod server;
@@ -37,6 +39,8 @@ enum Command {
     Detection(detection::DetectionArgs),
     /// The API under wrk: list (200 and 304), register and verify.
     Api(api::ApiArgs),
+    /// Register under wrk on one Redis and on the 3-master cluster, side by side.
+    Register(register::RegisterArgs),
     /// Memory per subscriber and register latency at growing sizes.
     Storage(storage::StorageArgs),
     /// Writes the results file as a Markdown table.
@@ -50,6 +54,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Fanout(args) => fanout::run(args).await,
         Command::Detection(args) => detection::run(args).await,
         Command::Api(args) => api::run(args).await,
+        Command::Register(args) => register::run(args).await,
         Command::Storage(args) => storage::run(args).await,
         Command::Report(args) => report::run(args),
     }

@@ -1,7 +1,8 @@
 //! The server under test: the release `redis-hack-server` binary built next
 //! to this one, run as a child process with the benchmark's settings, killed
-//! when dropped. And the benchmark's Redis (`BENCH_REDIS_URL`), which is
-//! flushed between runs: it must be the suite's own server, never a shared one.
+//! when dropped. And the benchmark's Redis (`BENCH_REDIS_URL`) and Redis
+//! Cluster (`BENCH_CLUSTER_URL`), which are flushed between runs: they must be
+//! the suite's own servers, never shared ones.
 
 use anyhow::Context;
 use std::path::PathBuf;
@@ -13,6 +14,40 @@ pub fn redis_url() -> anyhow::Result<String> {
     std::env::var("BENCH_REDIS_URL").context(
         "BENCH_REDIS_URL is not set: run the suite with scripts/bench.sh, which starts its own Redis with RedisJSON",
     )
+}
+
+/// `BENCH_CLUSTER_URL`, set by scripts/bench.sh to the 3-master Redis Cluster
+/// it started (`redis+cluster://host:port,...`).
+pub fn cluster_url() -> anyhow::Result<String> {
+    std::env::var("BENCH_CLUSTER_URL").context(
+        "BENCH_CLUSTER_URL is not set: run the suite with scripts/bench.sh, which starts its own 3-master Redis Cluster",
+    )
+}
+
+/// Empties the Redis or Redis Cluster at `url`: on a cluster, every node
+/// listed in the URL (a replica refuses FLUSHALL and follows its master).
+pub async fn flush_url(url: &str) -> anyhow::Result<()> {
+    let Some(nodes) = url.strip_prefix("redis+cluster://") else {
+        anyhow::ensure!(
+            url == redis_url()?,
+            "refusing to flush {url}: not BENCH_REDIS_URL"
+        );
+        return flush().await;
+    };
+    anyhow::ensure!(
+        url == cluster_url()?,
+        "refusing to flush {url}: not BENCH_CLUSTER_URL"
+    );
+    for node in nodes.split(',') {
+        let client = redis::Client::open(format!("redis://{node}"))?;
+        let mut conn = client.get_multiplexed_async_connection().await?;
+        let flushed: redis::RedisResult<()> = redis::cmd("FLUSHALL").query_async(&mut conn).await;
+        match flushed {
+            Err(e) if e.code() == Some("READONLY") => {}
+            other => other.with_context(|| format!("FLUSHALL on cluster node {node}"))?,
+        }
+    }
+    Ok(())
 }
 
 /// A connection to the benchmark's Redis without the client's 500 ms reply
