@@ -135,9 +135,9 @@ fn is_unavailable_for_now(e: &redis::RedisError) -> bool {
 #[derive(Clone)]
 pub struct Store {
     conn: Conn,
-    /// For blocking reads only (XREADGROUP BLOCK): Redis answers one
-    /// connection's commands in order, so a blocked read on the shared
-    /// connection would stall every other command behind it.
+    /// For a worker's reads (XREADGROUP, `consume.rs`): each pump reads on
+    /// its own connection, so its reads never queue behind (or hold up) the
+    /// commands of deliveries in flight on the shared one.
     blocking: Conn,
     prefix: String,
     client: Client,
@@ -166,8 +166,8 @@ impl Store {
         Ok(store)
     }
 
-    /// The same store with a blocking connection of its own, for one more
-    /// consumer that blocks (each worker's XREADGROUP waits on its own).
+    /// The same store with a reading connection of its own, for one more
+    /// consumer (each worker's XREADGROUP goes on its own).
     pub async fn with_own_blocking(&self) -> Result<Self, StoreError> {
         Ok(Self {
             blocking: self.client.connect().await?,
