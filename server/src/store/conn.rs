@@ -8,9 +8,9 @@
 //! only keys of one tag group meet in one Lua script or MULTI/EXEC.
 
 use super::StoreError;
+use super::topology::ClusterConn;
 use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
 use redis::cluster::ClusterClient;
-use redis::cluster_async::ClusterConnection;
 use redis::{Cmd, Pipeline, RedisFuture, Value};
 use std::time::Duration;
 
@@ -27,7 +27,7 @@ pub enum Client {
 #[derive(Clone)]
 pub enum Conn {
     Single(ConnectionManager),
-    Cluster(ClusterConnection),
+    Cluster(ClusterConn),
 }
 
 impl Client {
@@ -70,7 +70,10 @@ impl Client {
                         .await
                         .map(Conn::Single)
                 }
-                Self::Cluster(client) => client.get_async_connection().await.map(Conn::Cluster),
+                Self::Cluster(client) => client
+                    .get_async_connection()
+                    .await
+                    .map(|conn| Conn::Cluster(ClusterConn::new((**client).clone(), conn))),
             }
         };
         tokio::time::timeout(Duration::from_secs(10), connecting)
@@ -88,7 +91,13 @@ impl ConnectionLike for Conn {
     fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
         match self {
             Self::Single(c) => c.req_packed_command(cmd),
-            Self::Cluster(c) => c.req_packed_command(cmd),
+            Self::Cluster(c) => Box::pin(async move {
+                let replied = c.current().req_packed_command(cmd).await;
+                if let Err(e) = &replied {
+                    c.after_error(e);
+                }
+                replied
+            }),
         }
     }
 
@@ -100,14 +109,20 @@ impl ConnectionLike for Conn {
     ) -> RedisFuture<'a, Vec<Value>> {
         match self {
             Self::Single(c) => c.req_packed_commands(cmd, offset, count),
-            Self::Cluster(c) => c.req_packed_commands(cmd, offset, count),
+            Self::Cluster(c) => Box::pin(async move {
+                let replied = c.current().req_packed_commands(cmd, offset, count).await;
+                if let Err(e) = &replied {
+                    c.after_error(e);
+                }
+                replied
+            }),
         }
     }
 
     fn get_db(&self) -> i64 {
         match self {
             Self::Single(c) => c.get_db(),
-            Self::Cluster(c) => c.get_db(),
+            Self::Cluster(c) => c.current().get_db(),
         }
     }
 }

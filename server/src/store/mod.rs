@@ -37,6 +37,7 @@ mod subscribe;
 mod suspension;
 mod tokens;
 mod topics;
+mod topology;
 mod users;
 mod version;
 

@@ -93,7 +93,8 @@ impl Store {
         slot: Option<u16>,
     ) -> Result<T, StoreError> {
         let value = match (self.conn(), slot) {
-            (Conn::Cluster(mut c), slot) => {
+            (Conn::Cluster(handle), slot) => {
+                let mut c = handle.current();
                 let node = match slot {
                     Some(slot) => {
                         SingleNodeRoutingInfo::SpecificNode(Route::new(slot, SlotAddr::Master))
