@@ -148,7 +148,6 @@ pub async fn run(args: DetectionArgs) -> anyhow::Result<()> {
         let mut calls: Vec<u64> = Vec::new();
         let (mut total_calls, mut total_304) = (0usize, 0usize);
         let mut next_open = 0;
-        let mut last_id = "0-0".to_owned();
         let mut now = start;
         while now < end {
             while next_open < openings.len() && openings[next_open].at_ms <= now {
@@ -163,7 +162,7 @@ pub async fn run(args: DetectionArgs) -> anyhow::Result<()> {
             total_calls += n;
             total_304 += round.not_modified;
             if round.alerts_queued > 0 {
-                for (session, at) in detected(&mut last_id).await? {
+                for (session, at) in detected(store.queue_partitions()).await? {
                     for o in openings
                         .iter_mut()
                         .filter(|o| o.session == session && o.detected_ms.is_none())

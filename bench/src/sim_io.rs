@@ -51,40 +51,48 @@ pub async fn session_ids(
         .collect())
 }
 
-/// (session id, poll time) of every alert queued since `last_id`; empties the stream.
-pub async fn detected(last_id: &mut String) -> anyhow::Result<Vec<(String, u64)>> {
+/// (session id, poll time) of every alert queued in the `det:` store's
+/// email partitions; takes what it read out of them.
+pub async fn detected(
+    partitions: redis_hack_server::store::QueuePartitions,
+) -> anyhow::Result<Vec<(String, u64)>> {
     let mut conn = crate::server::conn().await?;
     type Reply = Vec<(String, Vec<(String, Vec<(String, String)>)>)>;
-    let reply: Option<Reply> = redis::cmd("XREAD")
-        .arg("COUNT")
-        .arg(1_000_000)
-        .arg("STREAMS")
-        .arg("det:alerts")
-        .arg(&*last_id)
-        .query_async(&mut conn)
-        .await?;
     let mut out = Vec::new();
-    for (_, entries) in reply.into_iter().flatten() {
-        for (id, fields) in entries {
-            *last_id = id;
-            let Some((_, body)) = fields.iter().find(|(k, _)| k == "j") else {
-                continue;
-            };
-            let job: serde_json::Value = serde_json::from_str(body)?;
-            let at = job["fetched_at_ms"].as_u64().unwrap_or(0);
-            for s in job["sessions"].as_array().into_iter().flatten() {
-                if let Some(id) = s["session_id"].as_str() {
-                    out.push((id.to_owned(), at));
+    for partition in partitions.all() {
+        let stream = format!("det:alerts:{{{}}}", partition.tag());
+        let reply: Option<Reply> = redis::cmd("XREAD")
+            .arg("COUNT")
+            .arg(1_000_000)
+            .arg("STREAMS")
+            .arg(&stream)
+            .arg("0")
+            .query_async(&mut conn)
+            .await?;
+        let mut read = Vec::new();
+        for (_, entries) in reply.into_iter().flatten() {
+            for (id, fields) in entries {
+                read.push(id);
+                let Some((_, body)) = fields.iter().find(|(k, _)| k == "j") else {
+                    continue;
+                };
+                let job: serde_json::Value = serde_json::from_str(body)?;
+                let at = job["fetched_at_ms"].as_u64().unwrap_or(0);
+                for s in job["sessions"].as_array().into_iter().flatten() {
+                    if let Some(id) = s["session_id"].as_str() {
+                        out.push((id.to_owned(), at));
+                    }
                 }
             }
         }
+        if !read.is_empty() {
+            let _: u64 = redis::cmd("XDEL")
+                .arg(&stream)
+                .arg(&read)
+                .query_async(&mut conn)
+                .await?;
+        }
     }
-    let _: u64 = redis::cmd("XTRIM")
-        .arg("det:alerts")
-        .arg("MAXLEN")
-        .arg(0)
-        .query_async(&mut conn)
-        .await?;
     out.sort();
     out.dedup();
     Ok(out)
