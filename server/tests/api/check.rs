@@ -7,7 +7,8 @@
 //! The half-done states are made two ways: by a server process that aborts
 //! at a failpoint (`REDIS_HACK_FAILPOINT`, set between the writes by the
 //! layout 2 write ordering), and by removing the second write's keys directly,
-//! which needs no failpoint. Raw key names come from `Raw` alone.
+//! which needs no failpoint (the failpoint tests are in `check_crash.rs`).
+//! Raw key names come from `Raw` alone.
 
 use crate::helpers::{TestApp, code_in, env_or_explain, spawn_app, spawn_app_with, unique_email};
 use crate::open_now::{NO_WAIT, alerts_to, bare_user, open_patna, subscribe};
@@ -19,14 +20,12 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use sha2::Digest;
 use std::collections::BTreeMap;
-use std::process::Stdio;
-use std::time::Duration;
 
-const SERVER: &str = env!("CARGO_BIN_EXE_redis-hack-server");
+pub(crate) const SERVER: &str = env!("CARGO_BIN_EXE_redis-hack-server");
 
-const NOT_INDEXED: &str = "subscriptions missing from their target's index";
+pub(crate) const NOT_INDEXED: &str = "subscriptions missing from their target's index";
 const STALE_ENTRY: &str = "index entries whose subscription is gone";
-const NO_LOOKUP: &str = "users whose address has no email lookup";
+pub(crate) const NO_LOOKUP: &str = "users whose address has no email lookup";
 
 /// Raw key names under one prefix, in the layout its `{p}layout` names:
 /// layout 1 writes `idx:d:97`, layout 2 (issue 14) tags each key with its
@@ -85,7 +84,7 @@ impl Raw {
 }
 
 /// `redis-hack-server check [args]` on `prefix`: its exit code and what it printed.
-async fn check(prefix: &str, args: &[&str]) -> (i32, String) {
+pub(crate) async fn check(prefix: &str, args: &[&str]) -> (i32, String) {
     let out = tokio::process::Command::new(SERVER)
         .arg("check")
         .args(args)
@@ -133,7 +132,7 @@ fn assert_found(out: &str, expected: &[(&str, u64)]) {
 
 /// `check` finds exactly `expected` (exit 1), `check --repair` repairs all of
 /// it (exit 0), and `check` then finds nothing.
-async fn found_then_repaired(prefix: &str, expected: &[(&str, u64)]) {
+pub(crate) async fn found_then_repaired(prefix: &str, expected: &[(&str, u64)]) {
     let (code, out) = check(prefix, &[]).await;
     assert_found(&out, expected);
     assert_eq!(code, 1, "unrepaired: {out}");
@@ -151,7 +150,7 @@ async fn found_then_repaired(prefix: &str, expected: &[(&str, u64)]) {
     assert!(out.contains("No inconsistencies"), "{out}");
 }
 
-async fn listed(app: &TestApp, token: &str) -> Vec<Value> {
+pub(crate) async fn listed(app: &TestApp, token: &str) -> Vec<Value> {
     let r = app
         .authed(Method::GET, "/v1/subscriptions", token)
         .send()
@@ -164,7 +163,7 @@ async fn listed(app: &TestApp, token: &str) -> Vec<Value> {
         .clone()
 }
 
-fn ids(subs: &[Value]) -> Vec<&str> {
+pub(crate) fn ids(subs: &[Value]) -> Vec<&str> {
     subs.iter().map(|s| s["id"].as_str().unwrap()).collect()
 }
 
@@ -178,7 +177,7 @@ async fn member_of(redis: &mut Conn, raw: &Raw, target: &str, sid: &str) -> Stri
 }
 
 /// Whether the fan-out of `target` (what the poller alerts) includes `sid`.
-async fn fans_out_to(app: &TestApp, target: &str, sid: &str) -> bool {
+pub(crate) async fn fans_out_to(app: &TestApp, target: &str, sid: &str) -> bool {
     let store = Store::connect(&env_or_explain("TEST_REDIS_URL"), &app.prefix)
         .await
         .unwrap();
@@ -309,11 +308,11 @@ async fn a_verify_cut_short_before_the_lookup_gets_its_lookup_back() {
 
 /// Lets `sign_in_again` come from another client (`X-Forwarded-For`), past
 /// the limit of one code per address and client a minute.
-const BEHIND_A_PROXY: &[(&str, &str)] = &[("TRUSTED_PROXIES", "127.0.0.1")];
+pub(crate) const BEHIND_A_PROXY: &[(&str, &str)] = &[("TRUSTED_PROXIES", "127.0.0.1")];
 
 /// Signs `email` in once more (a second code, asked from another client);
 /// returns the new token. The app runs with `BEHIND_A_PROXY`.
-async fn sign_in_again(app: &TestApp, email: &str) -> String {
+pub(crate) async fn sign_in_again(app: &TestApp, email: &str) -> String {
     let sent = app.mail.messages_to(email).await.len();
     let r = app
         .http
@@ -417,136 +416,4 @@ async fn check_with_an_unknown_flag_is_a_usage_error() {
         stderr.contains("'--fix'") && stderr.contains("redis-hack-server check"),
         "{stderr}"
     );
-}
-
-// With failpoints: a real server process aborts between two writes. The
-// failpoints are placed by the layout 2 write ordering (the keys branch).
-
-/// A `redis-hack-server api` process on `app`'s prefix that aborts at `failpoint`.
-async fn crashing_server(app: &TestApp, failpoint: &str) -> (String, tokio::process::Child) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut child = tokio::process::Command::new(SERVER)
-        .arg("api")
-        .env_clear()
-        .env("BIND_ADDR", format!("127.0.0.1:{port}"))
-        .env("REDIS_URL", env_or_explain("TEST_REDIS_URL"))
-        .env("REDIS_KEY_PREFIX", &app.prefix)
-        .env("SMTP_URL", env_or_explain("TEST_SMTP_URL"))
-        .env("MAIL_FROM", "redis-hack tests <tests@redis-hack.test>")
-        .env("COWIN_API_URL", app.sim.base_url())
-        .env("REDIS_HACK_FAILPOINT", failpoint)
-        .current_dir(std::env::temp_dir())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("start redis-hack-server");
-    let base = format!("http://127.0.0.1:{port}");
-    for _ in 0..150 {
-        if reqwest::get(format!("{base}/readyz"))
-            .await
-            .is_ok_and(|r| r.status() == 200)
-        {
-            return (base, child);
-        }
-        assert!(
-            child.try_wait().unwrap().is_none(),
-            "the server exited while starting"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("the server did not start within 15 s");
-}
-
-/// The request to the crashing server failed and the process aborted.
-async fn crashed(answer: reqwest::Result<reqwest::Response>, mut child: tokio::process::Child) {
-    assert!(
-        answer.is_err(),
-        "no answer from a process that aborted: {answer:?}"
-    );
-    let status = tokio::time::timeout(Duration::from_secs(10), child.wait())
-        .await
-        .expect("the server aborted")
-        .unwrap();
-    assert!(!status.success(), "{status}");
-}
-
-/// The subscribe dies after writing the document: the repair indexes the
-/// subscription (the document is the source of truth), so it is listed and
-/// in the fan-out.
-#[tokio::test]
-async fn a_server_killed_inside_a_subscribe_leaves_one_unindexed_subscription() {
-    let app = spawn_app().await;
-    let (_, token) = bare_user(&app).await;
-    let (base, child) = crashing_server(&app, "sub-doc-written").await;
-    let answer = app
-        .http
-        .post(format!("{base}/v1/subscriptions"))
-        .bearer_auth(&token)
-        .json(&json!({"district_id": 97}))
-        .send()
-        .await;
-    crashed(answer, child).await;
-
-    found_then_repaired(&app.prefix, &[(NOT_INDEXED, 1)]).await;
-
-    let subs = listed(&app, &token).await;
-    assert_eq!(subs.len(), 1);
-    assert!(fans_out_to(&app, "d:97", subs[0]["id"].as_str().unwrap()).await);
-}
-
-/// The unsubscribe dies after removing the index entry: the document still
-/// has the subscription and is the source of truth, so the repair indexes it
-/// again and it is still listed (the user was told nothing, the request failed).
-#[tokio::test]
-async fn a_server_killed_inside_an_unsubscribe_leaves_one_unindexed_subscription() {
-    let app = spawn_app().await;
-    let (_, token) = bare_user(&app).await;
-    let made = subscribe(&app, &token, json!({"district_id": 97})).await;
-    let sid = made["id"].as_str().unwrap().to_owned();
-    let (base, child) = crashing_server(&app, "index-removed").await;
-    let answer = app
-        .http
-        .delete(format!("{base}/v1/subscriptions/{sid}"))
-        .bearer_auth(&token)
-        .send()
-        .await;
-    crashed(answer, child).await;
-
-    found_then_repaired(&app.prefix, &[(NOT_INDEXED, 1)]).await;
-
-    assert_eq!(ids(&listed(&app, &token).await), [sid.as_str()]);
-    assert!(fans_out_to(&app, "d:97", &sid).await);
-}
-
-/// The verify dies after writing the user document: the repair writes its
-/// lookup, so signing in again reaches that user and makes no second one.
-#[tokio::test]
-async fn a_server_killed_inside_a_verify_leaves_one_user_without_its_lookup() {
-    let app = spawn_app_with(BEHIND_A_PROXY).await;
-    let email = unique_email();
-    let code = app.requested_code(&email).await;
-    let (base, child) = crashing_server(&app, "user-doc-written").await;
-    let answer = app
-        .http
-        .post(format!("{base}/v1/verify"))
-        .json(&json!({"email": email, "code": code}))
-        .send()
-        .await;
-    crashed(answer, child).await;
-
-    found_then_repaired(&app.prefix, &[(NO_LOOKUP, 1)]).await;
-
-    let token = sign_in_again(&app, &email).await;
-    assert_eq!(
-        listed(&app, &token).await.len(),
-        1,
-        "the registered district"
-    );
-    let (code, out) = check(&app.prefix, &[]).await;
-    assert_eq!(code, 0, "no second user: {out}");
 }

@@ -9,6 +9,7 @@ mod alerts;
 mod bounce;
 mod budget;
 mod check;
+mod check_crash;
 mod cli;
 mod cli_alerting;
 mod cli_errors;
