@@ -3,33 +3,30 @@
 //!
 //! A pipeline on a Redis Cluster must stay on one slot: redis-rs refuses one
 //! whose commands route to two ("Received crossed slots in pipeline"), even
-//! when they are not atomic. So a batch is one pipeline per hash tag on a
-//! cluster, all sent at once (the connection multiplexes them), and one
-//! pipeline on a single Redis. Neither is atomic.
+//! when they are not atomic. So a batch is one pipeline per slot on a
+//! cluster (keys of many tags share a slot: a fan-out to 100,000 users makes
+//! at most 16,384 pipelines, not 100,000), all sent at once (the connection
+//! multiplexes them), and one pipeline on a single Redis. Neither is atomic.
 
+use super::partition::slot;
 use super::version::query_with_scripts;
 use super::{Store, StoreError};
 use futures_util::future::try_join_all;
+use std::collections::HashMap;
 
 /// Writes over several tag groups; see the module's header.
 pub(super) struct Batch {
     cluster: bool,
-    groups: Vec<(String, redis::Pipeline)>,
+    /// One pipeline per slot (all under slot 0 on a single Redis).
+    groups: HashMap<u16, redis::Pipeline>,
 }
 
 impl Batch {
     /// The pipeline for commands on `key` (every key of one command or
     /// script must share its tag).
     pub(super) fn on(&mut self, key: &str) -> &mut redis::Pipeline {
-        let tag = if self.cluster { hash_tag(key) } else { "" };
-        let at = match self.groups.iter().position(|(t, _)| t == tag) {
-            Some(at) => at,
-            None => {
-                self.groups.push((tag.to_owned(), redis::pipe()));
-                self.groups.len() - 1
-            }
-        };
-        &mut self.groups[at].1
+        let at = if self.cluster { slot(hash_tag(key)) } else { 0 };
+        self.groups.entry(at).or_insert_with(redis::pipe)
     }
 
     /// Sends every group's pipeline (each must `ignore()` its replies),
@@ -41,9 +38,9 @@ impl Batch {
     ) -> Result<(), StoreError> {
         let runs = self
             .groups
-            .iter()
-            .filter(|(_, pipe)| !pipe.is_empty())
-            .map(|(_, pipe)| query_with_scripts::<()>(store, pipe, scripts));
+            .values()
+            .filter(|pipe| !pipe.is_empty())
+            .map(|pipe| query_with_scripts::<()>(store, pipe, scripts));
         try_join_all(runs).await?;
         Ok(())
     }
@@ -54,7 +51,7 @@ impl Store {
     pub(super) fn batch(&self) -> Batch {
         Batch {
             cluster: self.client.is_cluster(),
-            groups: Vec::new(),
+            groups: HashMap::new(),
         }
     }
 

@@ -148,7 +148,7 @@ impl Store {
 }
 
 /// The Redis Cluster slot of a key whose hash tag is `tag`.
-fn slot(tag: &str) -> u16 {
+pub(super) fn slot(tag: &str) -> u16 {
     crc16(tag.as_bytes()) % 16384
 }
 
