@@ -12,6 +12,7 @@
 //! worker's disarm reads it, so a disarmed one-shot still alerts once);
 //! `check --repair` sets the flag right.
 
+use super::root_subs::sub_path;
 use super::version::BUMP_LUA;
 use super::{Store, StoreError};
 use redis_hack_shared::{Subscription, SubscriptionId, TargetKey, UserId};
@@ -89,10 +90,13 @@ impl Store {
         target: &TargetKey,
         detected_ms: u64,
     ) -> Result<Disarm, StoreError> {
+        let Some(path) = sub_path(sid) else {
+            return Ok(Disarm::NotOnce);
+        };
         let outcome: i64 = DISARM
             .key(self.user_key(uid))
             .key(self.version_key(uid))
-            .arg(format!("$.s.{sid}"))
+            .arg(path)
             .arg(detected_ms)
             .invoke_async(&mut self.conn())
             .await?;
@@ -108,10 +112,13 @@ impl Store {
 
     /// Arms `sub` again; false when the user has no such subscription.
     pub async fn rearm(&self, uid: &UserId, sub: &Subscription) -> Result<bool, StoreError> {
+        let Some(path) = sub_path(&sub.id) else {
+            return Ok(false);
+        };
         let armed: i64 = REARM
             .key(self.user_key(uid))
             .key(self.version_key(uid))
-            .arg(format!("$.s.{}", sub.id))
+            .arg(path)
             .invoke_async(&mut self.conn())
             .await?;
         if armed == 1 {

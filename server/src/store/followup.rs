@@ -13,6 +13,7 @@
 //! both expire `FOLLOWUP_WINDOW` plus an hour after the last write; the
 //! poller also drops groups older than the window.
 
+use super::root_subs;
 use super::{Store, StoreError, to_json};
 use redis::AsyncCommands;
 use redis_hack_shared::{Filters, Session, SubscriptionId, Target, TargetKey, UserId};
@@ -152,12 +153,15 @@ impl Store {
         uid: &UserId,
         sid: &SubscriptionId,
     ) -> Result<Option<Target>, StoreError> {
+        let Some(path) = root_subs::sub_path(sid) else {
+            return Ok(None);
+        };
         let raw: Option<String> = redis::cmd("JSON.GET")
             .arg(self.user_key(uid))
-            .arg(format!("$.s.{sid}"))
+            .arg(path)
             .query_async(&mut self.conn())
             .await?;
-        Ok(raw.as_deref().and_then(super::users::target_of_sub))
+        Ok(raw.as_deref().and_then(root_subs::target_of_sub))
     }
 
     fn tracked_key(&self, target: &TargetKey) -> String {

@@ -17,13 +17,15 @@
 //! entry whose subscription is gone, which the fan-out drops (and deletes:
 //! [`Store::drop_stale_entries`]): never an alert to someone who unsubscribed,
 //! never a lost acknowledged change. Each step bumps nothing it does not own:
-//! the user's version moves with the document.
+//! the user's version moves with the document. The index and `targets`
+//! steps are in `indexes`.
 
 use super::failpoint;
+use super::root_subs::{IS_SUB_LUA, sub_path};
 use super::users::StoredSub;
 use super::version::BUMP_LUA;
 use super::{Store, StoreError, to_json};
-use redis_hack_shared::{Filters, Subscription, SubscriptionId, TargetKey, UserId};
+use redis_hack_shared::{Subscription, SubscriptionId, TargetKey, UserId};
 use std::sync::LazyLock;
 
 /// What happened to a new subscription.
@@ -43,7 +45,7 @@ pub enum NewUserSub {
 // reads it now.)
 static ADD_SUB: LazyLock<redis::Script> = LazyLock::new(|| {
     redis::Script::new(&format!(
-        r#"{BUMP_LUA}
+        r#"{BUMP_LUA}{is_sub}
 if redis.call('EXISTS', KEYS[1]) == 0 then return {{-1, ''}} end
 if #redis.call('JSON.TYPE', KEYS[1], ARGV[1]) > 0 then
   local f = ''
@@ -52,45 +54,25 @@ if #redis.call('JSON.TYPE', KEYS[1], ARGV[1]) > 0 then
   if redis.call('JSON.GET', KEYS[1], ARGV[1] .. '.nf') == '[true]' then f = f .. 'n' end
   return {{0, f}}
 end
-local n = redis.call('JSON.OBJLEN', KEYS[1], '$.s')[1]
-if n >= tonumber(ARGV[4]) then return {{-2, ''}} end
+-- The subscriptions are the root keys is_sub names (`root_subs`).
 -- Creation times are unique per user, so the list order is stable even for
 -- subscriptions made within one millisecond.
-local c = tonumber(ARGV[3])
-for _, v in ipairs(cjson.decode(redis.call('JSON.GET', KEYS[1], '$.s.*.c'))) do
-  if v >= c then c = v + 1 end
+local n, c = 0, tonumber(ARGV[3])
+for k, v in pairs(cjson.decode(redis.call('JSON.GET', KEYS[1], '$'))[1]) do
+  if is_sub(k) then
+    n = n + 1
+    local made = type(v) == 'table' and tonumber(v.c)
+    if made and made >= c then c = made + 1 end
+  end
 end
+if n >= tonumber(ARGV[4]) then return {{-2, ''}} end
 redis.call('JSON.SET', KEYS[1], ARGV[1], ARGV[2])
 redis.call('JSON.SET', KEYS[1], ARGV[1] .. '.c', string.format('%d', c))
 bump(KEYS[2])
 return {{1, ''}}
-"#
+"#,
+        is_sub = *IS_SUB_LUA
     ))
-});
-
-// Step 2 of an add, on the target's slot: the index entry and its mode flags
-// (set to ARGV[3], removed when empty), idempotently. Returns the index length.
-static INDEX: LazyLock<redis::Script> = LazyLock::new(|| {
-    redis::Script::new(
-        r#"
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-if ARGV[3] == '' then redis.call('HDEL', KEYS[2], ARGV[1])
-else redis.call('HSET', KEYS[2], ARGV[1], ARGV[3]) end
-return redis.call('HLEN', KEYS[1])
-"#,
-    )
-});
-
-// Step 1 of a removal, on the target's slot: the index entry and its mode
-// flag. Returns the index length left.
-static UNINDEX: LazyLock<redis::Script> = LazyLock::new(|| {
-    redis::Script::new(
-        r#"
-redis.call('HDEL', KEYS[1], ARGV[1])
-redis.call('HDEL', KEYS[2], ARGV[1])
-return redis.call('HLEN', KEYS[1])
-"#,
-    )
 });
 
 // Step 3 of a removal, on the user's slot: the subscription, its webhook
@@ -127,10 +109,16 @@ impl Store {
         webhook_secret: Option<&str>,
     ) -> Result<NewUserSub, StoreError> {
         let stored = StoredSub::new(sub, webhook_secret);
+        let path = sub_path(&sub.id).ok_or_else(|| {
+            StoreError::Corrupt(format!(
+                "subscription id {} names a field of the user document",
+                sub.id
+            ))
+        })?;
         let (outcome, flags): (i64, String) = ADD_SUB
             .key(self.user_key(uid))
             .key(self.version_key(uid))
-            .arg(format!("$.s.{}", sub.id))
+            .arg(path)
             .arg(to_json("a subscription", &stored)?)
             .arg(super::now_ms())
             .arg(MAX_SUBSCRIPTIONS)
@@ -164,6 +152,9 @@ impl Store {
         uid: &UserId,
         sub: &Subscription,
     ) -> Result<bool, StoreError> {
+        let Some(path) = sub_path(&sub.id) else {
+            return Ok(false);
+        };
         let target = sub.target.key();
         let left = self.unindex(&target, uid, &sub.id).await?;
         self.count_target(&target, left).await?;
@@ -172,7 +163,7 @@ impl Store {
             .key(self.user_key(uid))
             .key(self.hook_key(uid, &sub.id))
             .key(self.version_key(uid))
-            .arg(format!("$.s.{}", sub.id))
+            .arg(path)
             .invoke_async(&mut self.conn())
             .await?;
         Ok(removed == 1)
@@ -194,9 +185,12 @@ impl Store {
         for sid in sids {
             let left = self.unindex(target, uid, sid).await?;
             self.count_target(target, left).await?;
+            let Some(path) = sub_path(sid) else {
+                continue;
+            };
             let raw: Option<String> = redis::cmd("JSON.GET")
                 .arg(self.user_key(uid))
-                .arg(format!("$.s.{sid}"))
+                .arg(path)
                 .query_async(&mut self.conn())
                 .await?;
             let back: Vec<StoredSub> = raw
@@ -213,88 +207,5 @@ impl Store {
             }
         }
         Ok(())
-    }
-
-    /// Writes the index entry of `uid`'s `sid` on `target` with its mode
-    /// `flags`; returns the index length.
-    async fn index(
-        &self,
-        target: &TargetKey,
-        uid: &UserId,
-        sid: &SubscriptionId,
-        filters: &Filters,
-        flags: &str,
-    ) -> Result<u64, StoreError> {
-        Ok(INDEX
-            .key(self.index_key(target))
-            .key(self.mode_key(target))
-            .arg(format!("{uid}:{sid}"))
-            .arg(to_json("filters", filters)?)
-            .arg(flags)
-            .invoke_async(&mut self.conn())
-            .await?)
-    }
-
-    /// Deletes the index entry of `uid`'s `sid` on `target` and its mode
-    /// flags; returns the index length left.
-    async fn unindex(
-        &self,
-        target: &TargetKey,
-        uid: &UserId,
-        sid: &SubscriptionId,
-    ) -> Result<u64, StoreError> {
-        Ok(UNINDEX
-            .key(self.index_key(target))
-            .key(self.mode_key(target))
-            .arg(format!("{uid}:{sid}"))
-            .invoke_async(&mut self.conn())
-            .await?)
-    }
-
-    /// Sets `target`'s score in `targets` to its index length `len` (read in
-    /// the same step as the index write), so a retried step cannot count
-    /// twice. At 0 it is removed, and the index read again: an add that
-    /// refilled it meanwhile (and set its score before our removal) puts it
-    /// back. Two concurrent writes may leave a score one off, which only
-    /// weighs the poll order; `check --repair` sets it right.
-    async fn count_target(&self, target: &TargetKey, len: u64) -> Result<(), StoreError> {
-        if matches!(target, TargetKey::Topic(_)) {
-            return Ok(());
-        }
-        let (targets, member) = (self.key("targets"), target.to_string());
-        let mut conn = self.conn();
-        if len > 0 {
-            let _: i64 = redis::cmd("ZADD")
-                .arg(&targets)
-                .arg(len)
-                .arg(&member)
-                .query_async(&mut conn)
-                .await?;
-            return Ok(());
-        }
-        let _: i64 = redis::cmd("ZREM")
-            .arg(&targets)
-            .arg(&member)
-            .query_async(&mut conn)
-            .await?;
-        let refilled: u64 = redis::cmd("HLEN")
-            .arg(self.index_key(target))
-            .query_async(&mut conn)
-            .await?;
-        if refilled > 0 {
-            let _: i64 = redis::cmd("ZADD")
-                .arg(&targets)
-                .arg(refilled)
-                .arg(&member)
-                .query_async(&mut conn)
-                .await?;
-        }
-        Ok(())
-    }
-
-    /// A target's index: its tag group, with `mode:`, `seen:`, `latest:`,
-    /// `poll:` and `fu:`.
-    pub(super) fn index_key(&self, target: &TargetKey) -> String {
-        self.tagged("idx", &target.to_string(), "")
     }
 }

@@ -1,17 +1,21 @@
 //! Users (their tokens are in `tokens`, the email lookup in `lookups`,
 //! adding and removing subscriptions and the indexes in `subscribe`).
 //!
-//! - `{p}user:{UID}`: one RedisJSON document per user, subscriptions inside,
-//!   and the user's version (`v`, see `version`): the source of truth every
-//!   other key about the user follows.
+//! - `{p}user:{UID}`: one RedisJSON document per user, its subscriptions at
+//!   its root beside the user's fields (`root_subs`), and the user's version
+//!   (`v`, see `version`): the source of truth every other key about the
+//!   user follows. `{"e": email, "c": created (s), "v": version,
+//!   "s1a2b3c4d": {"t": "d:97", "dn": "Patna", "sn": "Bihar", "c": ms}}`.
 //!
 //! The document is flat because RedisJSON allocates each object (~128 B
-//! with its index) and each distinct string (~48 B) on its own: the target
-//! is its key string (`d:97`) with the district's names beside it, not an
-//! object, and defaults are left out. Equal strings (a district's names, a
-//! target key) are interned, so subscribers of one district share them
-//! (BENCHMARKS.md "Storage").
+//! with its index) and each distinct string (~48 B) on its own: no map
+//! holds the subscriptions (layout 3; layout 2 had them under `s`), the
+//! target is its key string (`d:97`) with the district's names beside it,
+//! not an object, and defaults are left out. Equal strings (a district's
+//! names, a target key) are interned, so subscribers of one district share
+//! them (BENCHMARKS.md "Storage").
 
+use super::root_subs::RootSubs;
 use super::suspension::StoredSuspension;
 use super::{Store, StoreError, now_ms};
 use redis_hack_shared::{
@@ -19,7 +23,6 @@ use redis_hack_shared::{
     TimeZoneName, Timestamp, UserId,
 };
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 
 /// The stored user document. Short field names keep memory per user low.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -29,8 +32,6 @@ pub struct UserDoc {
     /// Seconds since the epoch.
     #[serde(rename = "c")]
     pub created_at: u64,
-    #[serde(rename = "s", default)]
-    subs: BTreeMap<SubscriptionId, StoredSub>,
     /// Set while alert emails are suspended (`suspension`).
     #[serde(rename = "es", default, skip_serializing_if = "Option::is_none")]
     pub(super) email_suspended: Option<StoredSuspension>,
@@ -38,6 +39,9 @@ pub struct UserDoc {
     /// `version`), absent until the first change.
     #[serde(rename = "v", default, skip_serializing_if = "Option::is_none")]
     version: Option<String>,
+    /// Every other root key that is a subscription id (`root_subs`).
+    #[serde(flatten)]
+    subs: RootSubs,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -90,7 +94,7 @@ impl StoredSub {
         }
     }
 
-    fn target(&self) -> Target {
+    pub(super) fn target(&self) -> Target {
         let name = |n: &Option<String>| n.clone().unwrap_or_default();
         match &self.target {
             TargetKey::District(district_id) => Target::District {
@@ -106,13 +110,6 @@ impl StoredSub {
             },
         }
     }
-}
-
-/// The target of a stored subscription as `JSON.GET {user} $.s.{sid}`
-/// returns it (`[]`: no such subscription).
-pub(super) fn target_of_sub(raw: &str) -> Option<Target> {
-    let found: Vec<StoredSub> = serde_json::from_str(raw).ok()?;
-    found.first().map(StoredSub::target)
 }
 
 /// A subscription's alert behaviour as stored: one-shot and when it
@@ -185,7 +182,7 @@ impl UserDoc {
         Self {
             email,
             created_at: now_ms() / 1000,
-            subs: BTreeMap::new(),
+            subs: RootSubs::default(),
             email_suspended: None,
             version: None,
         }
@@ -193,7 +190,7 @@ impl UserDoc {
 
     /// Subscriptions, oldest first.
     pub fn subscriptions(&self) -> Vec<Subscription> {
-        let mut entries: Vec<(&SubscriptionId, &StoredSub)> = self.subs.iter().collect();
+        let mut entries: Vec<(&SubscriptionId, &StoredSub)> = self.subs.0.iter().collect();
         entries.sort_by_key(|(id, s)| (s.created_ms, *id));
         entries
             .into_iter()
@@ -218,7 +215,7 @@ impl UserDoc {
 
     /// The signing secret of subscription `sid`'s webhook.
     pub fn webhook_secret(&self, sid: &SubscriptionId) -> Option<&str> {
-        self.subs.get(sid)?.webhook_secret.as_deref()
+        self.subs.0.get(sid)?.webhook_secret.as_deref()
     }
 }
 
@@ -248,6 +245,7 @@ pub(super) fn parse_user(uid: &UserId, raw: Option<String>) -> Result<Option<Use
 
 #[cfg(test)]
 mod tests {
+    use super::super::root_subs::target_of_sub;
     use super::*;
 
     #[test]
@@ -255,8 +253,8 @@ mod tests {
         let doc = UserDoc::new(EmailAddress::parse("a@example.com").unwrap());
         let json = serde_json::to_value(&doc).unwrap();
         assert_eq!(json["e"], "a@example.com");
-        assert_eq!(json["s"], serde_json::json!({}));
-        assert!(json.get("v").is_none() && json.get("es").is_none());
+        let keys: Vec<&String> = json.as_object().unwrap().keys().collect();
+        assert_eq!(keys, ["c", "e"], "no subscriptions, version or suspension");
     }
 
     #[test]
@@ -282,8 +280,7 @@ mod tests {
             .collect();
         assert_eq!(keys, ["c", "dn", "sn", "t"], "defaults are left out");
         assert_eq!(stored["t"], "d:97");
-        let raw =
-            format!(r#"{{"e":"a@example.com","c":1,"v":"2.5.4","s":{{"s1a2b3c4d":{stored}}}}}"#);
+        let raw = format!(r#"{{"e":"a@example.com","c":1,"v":"2.5.4","s1a2b3c4d":{stored}}}"#);
         let doc: UserDoc = serde_json::from_str(&raw).unwrap();
         assert_eq!(doc.subscriptions()[0].target, target);
         assert_eq!(target_of_sub(&format!("[{stored}]")), Some(target));

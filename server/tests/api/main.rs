@@ -57,6 +57,7 @@ mod sink;
 mod slow_clients;
 mod stale;
 mod startup;
+mod sub_limit;
 mod subscriptions;
 mod tokens;
 mod topics;
