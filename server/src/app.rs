@@ -173,7 +173,8 @@ async fn serve(
 }
 
 /// The store `settings` name, as every role and operator command opens it,
-/// with its queues in `QUEUE_PARTITIONS` partitions (checked against the
+/// waiting for `REDIS_WAIT_REPLICAS` replicas after the writes that hold a
+/// subscriber's data, with its queues in `QUEUE_PARTITIONS` partitions (checked against the
 /// count the store's first process recorded). A failure names `REDIS_URL`,
 /// except a store in another layout or with another partition count: there
 /// the sentence already says what to do, and the URL is not the thing to change.
@@ -181,7 +182,8 @@ pub async fn connect_store(settings: &Settings) -> anyhow::Result<Store> {
     let opened = async {
         let store = Store::connect(settings.redis_url.expose(), &settings.key_prefix)
             .await?
-            .with_queue_partitions(settings.delivery.queue_partitions);
+            .with_queue_partitions(settings.delivery.queue_partitions)
+            .with_replication_wait(settings.redis_wait);
         store.check_queue_partitions().await?;
         Ok(store)
     };

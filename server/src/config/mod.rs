@@ -4,6 +4,7 @@
 
 mod delivery;
 mod edge;
+mod replication;
 mod vars;
 
 pub use delivery::DeliveryConfig;
@@ -12,6 +13,7 @@ pub use edge::EdgeConfig;
 use crate::alerts::detect::Rules;
 use crate::poller::PollConfig;
 use crate::poller::schedule::Budget;
+use crate::store::ReplicationWait;
 use std::fmt;
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -54,6 +56,9 @@ pub struct Settings {
     pub redis_url: Secret,
     /// `REDIS_KEY_PREFIX`: prepended to every key, so several deployments or tests share a Redis.
     pub key_prefix: String,
+    /// `REDIS_WAIT_REPLICAS` (0: never) and `REDIS_WAIT_TIMEOUT_MS` (200):
+    /// the replicas a write holding a subscriber's data waits for.
+    pub redis_wait: ReplicationWait,
     /// `SMTP_URL` (may hold credentials, hence secret).
     pub smtp_url: Secret,
     pub smtp_username: Option<String>,
@@ -108,6 +113,7 @@ impl Settings {
             bind_addr,
             redis_url: Secret::new(redis_url),
             key_prefix: key_prefix(&vars)?,
+            redis_wait: replication::replication_wait(&vars)?,
             smtp_url: Secret::new(smtp_url),
             smtp_username: vars.optional("SMTP_USERNAME"),
             smtp_password: vars.optional("SMTP_PASSWORD").map(Secret::new),

@@ -3,11 +3,14 @@
 //! budget in use and each queue's depth and oldest job (summed over its
 //! partitions, and the jobs queued per partition). Redis down (or slower
 //! than 2 s) leaves those out and says so with `redis_hack_redis_up 0`,
-//! rather than failing the scrape.
+//! rather than failing the scrape. Last, the store's waits for replicas,
+//! which the store counts itself (it knows nothing of metrics).
 
 use super::REGISTRY;
-use crate::store::{Queue, QueueDepth, Store, StoreError, now_ms};
+use super::registry::OutcomeLabel;
+use crate::store::{Queue, QueueDepth, Store, StoreError, now_ms, replication_waits};
 use prometheus_client::encoding::{EncodeLabelSet, prometheus_text};
+use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::{Registry, Unit};
@@ -93,10 +96,26 @@ pub async fn render(
         "1 if this scrape could read Redis; 0 leaves out the figures read from it",
         gauge(up),
     );
+    register_waits(&mut now);
     let mut out = String::new();
     prometheus_text::encode(&mut out, &REGISTRY)?;
     prometheus_text::encode(&mut out, &now)?;
     Ok(out)
+}
+
+/// The store's waits for replicas (`REDIS_WAIT_REPLICAS`) in this process,
+/// both outcomes always shown (0 while waiting is off).
+fn register_waits(now: &mut Registry) {
+    let waits = replication_waits();
+    let family = Family::<OutcomeLabel, Counter>::default();
+    for (outcome, n) in [("acked", waits.acked), ("short", waits.short)] {
+        family.get_or_create(&OutcomeLabel { outcome }).inc_by(n);
+    }
+    now.register(
+        "replication_waits",
+        "Writes holding a subscriber's data that waited for REDIS_WAIT_REPLICAS replicas: acked (in time) or short (on the master only)",
+        family,
+    );
 }
 
 fn register_shared(now: &mut Registry, shared: &Shared) {

@@ -111,17 +111,22 @@ impl Store {
     }
 
     /// Arms `sub` again; false when the user has no such subscription.
+    /// Waits for the replicas (`replication`): the user asked for it. A
+    /// disarm does not: it is the alert worker's, per delivered alert, and
+    /// losing one costs at most one more alert.
     pub async fn rearm(&self, uid: &UserId, sub: &Subscription) -> Result<bool, StoreError> {
         let Some(path) = sub_path(&sub.id) else {
             return Ok(false);
         };
+        let mut w = self.writer().await?;
         let armed: i64 = REARM
             .key(self.user_key(uid))
             .key(self.version_key(uid))
             .arg(path)
-            .invoke_async(&mut self.conn())
+            .invoke_async(w.conn())
             .await?;
         if armed == 1 {
+            w.replicated(&self.user_key(uid)).await;
             self.set_disarmed_flag(&sub.target.key(), uid, &sub.id, false)
                 .await?;
         }

@@ -11,6 +11,7 @@
 //! writes are ordered (layout2): the document first, then the lookup. A crash
 //! between them leaves a document nobody points at, which the next verify of
 //! that address replaces with one the lookup names, and `check` reports.
+//! Both writes wait for the replicas (`replication`) when configured.
 
 use super::failpoint;
 use super::users::UserDoc;
@@ -42,22 +43,23 @@ impl Store {
         }
         self.put_user_doc(new_uid, &doc).await?;
         failpoint::hit("user-doc-written");
-        let mut conn = self.conn();
+        let mut w = self.writer().await?;
         let key = self.email_key(email);
         let won: bool = redis::cmd("HSETNX")
             .arg(&key)
             .arg(email.as_str())
             .arg(new_uid.as_str())
-            .query_async(&mut conn)
+            .query_async(w.conn())
             .await?;
         if won {
+            w.replicated(&key).await;
             return Ok(new_uid.clone());
         }
         // A concurrent verify of the same address won. Our document is still
         // empty: nothing else knows its uid.
         let _: u32 = redis::cmd("DEL")
             .arg(self.user_key(new_uid))
-            .query_async(&mut conn)
+            .query_async(w.conn())
             .await?;
         self.uid_by_email(email)
             .await?
@@ -79,15 +81,20 @@ impl Store {
             .transpose()
     }
 
-    /// Writes a new user's document unless `uid` has one (JSON.SET NX).
+    /// Writes a new user's document unless `uid` has one (JSON.SET NX),
+    /// and waits for the replicas when it did.
     async fn put_user_doc(&self, uid: &UserId, doc: &str) -> Result<(), StoreError> {
-        let _: Option<String> = redis::cmd("JSON.SET")
-            .arg(self.user_key(uid))
+        let (mut w, key) = (self.writer().await?, self.user_key(uid));
+        let written: Option<String> = redis::cmd("JSON.SET")
+            .arg(&key)
             .arg("$")
             .arg(doc)
             .arg("NX")
-            .query_async(&mut self.conn())
+            .query_async(w.conn())
             .await?;
+        if written.is_some() {
+            w.replicated(&key).await;
+        }
         Ok(())
     }
 

@@ -33,6 +33,7 @@ mod otp;
 mod partition;
 mod poll;
 mod queue;
+mod replication;
 mod root_subs;
 mod stats;
 mod subscribe;
@@ -62,6 +63,7 @@ pub use otp::{OtpCheck, OtpRecord};
 pub use partition::{JobId, Partition, QueuePartitions};
 pub use poll::{POLL_LEASE, PollState};
 pub use queue::{Queue, QueuedJob};
+pub use replication::{ReplicationWait, ReplicationWaits, replication_waits};
 pub use subscribe::{MAX_SUBSCRIPTIONS, NewUserSub};
 pub use suspension::StoredSuspension;
 pub use tokens::TokenInfo;
@@ -146,6 +148,9 @@ pub struct Store {
     client: Client,
     /// How many partitions each delivery queue is split into (`partition.rs`).
     partitions: QueuePartitions,
+    /// The connections for writes that wait for replicas (`replication.rs`);
+    /// none while `REDIS_WAIT_REPLICAS` is 0.
+    waiters: Option<std::sync::Arc<replication::Waiters>>,
 }
 
 impl Store {
@@ -163,6 +168,7 @@ impl Store {
             prefix: prefix.to_owned(),
             client,
             partitions: QueuePartitions::default(),
+            waiters: None,
         };
         store.check_json_module().await?;
         store.check_layout().await?;

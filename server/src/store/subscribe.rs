@@ -115,6 +115,7 @@ impl Store {
                 sub.id
             ))
         })?;
+        let mut w = self.writer().await?;
         let (outcome, flags): (i64, String) = ADD_SUB
             .key(self.user_key(uid))
             .key(self.version_key(uid))
@@ -122,7 +123,7 @@ impl Store {
             .arg(to_json("a subscription", &stored)?)
             .arg(super::now_ms())
             .arg(MAX_SUBSCRIPTIONS)
-            .invoke_async(&mut self.conn())
+            .invoke_async(w.conn())
             .await?;
         let (done, flags) = match outcome {
             1 => (NewUserSub::Added, stored.mode_flags()),
@@ -130,6 +131,9 @@ impl Store {
             -2 => return Ok(NewUserSub::LimitReached),
             _ => return Err(StoreError::Corrupt(format!("user {uid} has no document"))),
         };
+        if done == NewUserSub::Added {
+            w.replicated(&self.user_key(uid)).await;
+        }
         failpoint::hit("sub-doc-written");
         let target = sub.target.key();
         let left = self
@@ -159,13 +163,17 @@ impl Store {
         let left = self.unindex(&target, uid, &sub.id).await?;
         self.count_target(&target, left).await?;
         failpoint::hit("index-removed");
+        let mut w = self.writer().await?;
         let removed: i64 = REMOVE_SUB
             .key(self.user_key(uid))
             .key(self.hook_key(uid, &sub.id))
             .key(self.version_key(uid))
             .arg(path)
-            .invoke_async(&mut self.conn())
+            .invoke_async(w.conn())
             .await?;
+        if removed == 1 {
+            w.replicated(&self.user_key(uid)).await;
+        }
         Ok(removed == 1)
     }
 

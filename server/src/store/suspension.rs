@@ -78,13 +78,20 @@ impl Store {
         Ok(done == 1)
     }
 
-    /// Lifts a suspension (the address was verified again); true if there was one.
+    /// Lifts a suspension (the address was verified again); true if there
+    /// was one. Waits for the replicas (`replication`), as the verify's other
+    /// writes do; a suspension does not (a lost one comes back with the
+    /// next bounce).
     pub async fn clear_email_suspension(&self, uid: &UserId) -> Result<bool, StoreError> {
+        let mut w = self.writer().await?;
         let done: i64 = CLEAR
             .key(self.user_key(uid))
             .key(self.version_key(uid))
-            .invoke_async(&mut self.conn())
+            .invoke_async(w.conn())
             .await?;
+        if done == 1 {
+            w.replicated(&self.user_key(uid)).await;
+        }
         Ok(done == 1)
     }
 }

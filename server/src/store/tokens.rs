@@ -18,7 +18,9 @@
 //! hashtable, which costs memory for that bucket only.
 //!
 //! Tokens of a user whose document is gone lead nowhere: every route opens
-//! the document and answers as for no user.
+//! the document and answers as for no user. Issuing and revoking a token
+//! wait for the replicas (`replication`) when configured: a sign-out that a
+//! failover undid would leave a token working that its owner believes dead.
 
 use super::lookups::bucket_of;
 use super::{Store, StoreError, now_ms};
@@ -89,14 +91,16 @@ impl Store {
         let (key, field) = self.token_slot(token_hash)?;
         let now = now_ms();
         let record = format!("{uid} {} {now} {device}", now / 1000);
+        let mut w = self.writer().await?;
         let _: i64 = PUT
-            .key(key)
+            .key(&key)
             .arg(field)
             .arg(record)
             .arg(now)
             .arg(limit_ms(ttl))
-            .invoke_async(&mut self.conn())
+            .invoke_async(w.conn())
             .await?;
+        w.replicated(&key).await;
         Ok(())
     }
 
@@ -125,11 +129,15 @@ impl Store {
 
     pub async fn delete_token(&self, token_hash: &str) -> Result<(), StoreError> {
         let (key, field) = self.token_slot(token_hash)?;
-        let _: u32 = redis::cmd("HDEL")
-            .arg(key)
+        let mut w = self.writer().await?;
+        let deleted: u32 = redis::cmd("HDEL")
+            .arg(&key)
             .arg(field)
-            .query_async(&mut self.conn())
+            .query_async(w.conn())
             .await?;
+        if deleted > 0 {
+            w.replicated(&key).await;
+        }
         Ok(())
     }
 

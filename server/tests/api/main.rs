@@ -48,6 +48,7 @@ mod quiet_followup;
 mod receiver;
 mod register;
 mod register_limits;
+mod replication;
 mod reports;
 mod scale_out;
 mod server_cli;

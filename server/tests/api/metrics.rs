@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use std::time::Duration;
 
 /// The whole exposition, checking its content type.
-async fn scrape(app: &TestApp) -> String {
+pub async fn scrape(app: &TestApp) -> String {
     let r = app.get("/metrics").await;
     assert_eq!(r.status(), 200);
     assert_eq!(
@@ -22,7 +22,7 @@ async fn scrape(app: &TestApp) -> String {
 }
 
 /// The value of one series, e.g. `redis_hack_polls_total{outcome="200"}`.
-fn value(text: &str, series: &str) -> Option<f64> {
+pub fn value(text: &str, series: &str) -> Option<f64> {
     text.lines()
         .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
         .map(|v| v.parse().expect("a number"))

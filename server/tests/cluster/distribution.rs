@@ -35,7 +35,7 @@ fn district_ids(n: usize) -> Vec<u64> {
 }
 
 /// Register, read the code at the sink, verify: one person signed up.
-async fn sign_up(
+pub async fn sign_up(
     http: &reqwest::Client,
     api: &str,
     sink: &Sink,

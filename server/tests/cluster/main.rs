@@ -1,5 +1,6 @@
 //! Cluster tests (issue 14): how the store spreads over the masters of a
-//! Redis Cluster, and what a master's failover costs a fan-out in flight.
+//! Redis Cluster, what a master's failover costs a fan-out in flight, and
+//! the writes that wait for replicas (`REDIS_WAIT_REPLICAS`).
 //! Their own test binary, so the suite's cluster pass (which runs the `api`
 //! binary against `TEST_CLUSTER_URL`) does not run them twice. They need
 //! `TEST_CLUSTER_URL` (the 3-master cluster scripts/test.sh starts) and
@@ -11,6 +12,7 @@ mod distribution;
 mod failover;
 mod mail;
 mod nodes;
+mod replication;
 
 use redis_hack_server::app::Roles;
 use redis_hack_server::{Application, Settings};

@@ -1,7 +1,8 @@
 //! A Redis Cluster of the test's own: `masters` redis-server processes with
 //! RedisJSON on free 127.0.0.1 ports, each with `replicas` replicas, joined
-//! with `redis-cli --cluster create`. Every process is killed (and its
-//! directory removed) when the `OwnCluster` is dropped, whatever the test did.
+//! with `redis-cli --cluster create` (or one Redis and its replica, no
+//! cluster). Every process is killed (and its directory removed) when the
+//! `OwnCluster` is dropped, whatever the test did.
 
 use crate::census::{masters, node_conn};
 use std::process::{Child, Command, Stdio};
@@ -41,37 +42,17 @@ impl OwnCluster {
     /// Starts and joins the cluster; waits (bounded) until every node says
     /// `cluster_state:ok` and every replica is in sync with its master.
     pub async fn start(masters: usize, replicas: usize, node_timeout_ms: u64) -> Self {
-        let module = crate::env_or_explain("TEST_REDISJSON_MODULE");
-        let dir = std::env::temp_dir().join(format!("redis-hack-cluster-{}", crate::hex(4)));
-        std::fs::create_dir_all(&dir).unwrap();
-        let mut cluster = Self { nodes: vec![], dir };
+        let mut cluster = Self::empty("cluster");
         for _ in 0..masters * (1 + replicas) {
-            let (port, bus) = (free_port(), free_port());
-            let node_dir = cluster.dir.join(port.to_string());
-            std::fs::create_dir_all(&node_dir).unwrap();
-            let log = std::fs::File::create(node_dir.join("redis.log")).unwrap();
-            let child = Command::new("redis-server")
-                .args(["--bind", "127.0.0.1", "--port", &port.to_string()])
-                .args([
-                    "--cluster-enabled",
-                    "yes",
-                    "--cluster-port",
-                    &bus.to_string(),
-                ])
-                .args(["--cluster-node-timeout", &node_timeout_ms.to_string()])
-                .args(["--save", "", "--appendonly", "no"])
-                .arg("--dir")
-                .arg(&node_dir)
-                .args(["--loadmodule", &module])
-                .stdin(Stdio::null())
-                .stdout(log)
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("start redis-server (scripts/test.sh installs Debian's redis-server)");
-            cluster.nodes.push(Node {
-                port,
-                child: Some(child),
-            });
+            let (bus, timeout) = (free_port().to_string(), node_timeout_ms.to_string());
+            cluster.spawn(&[
+                "--cluster-enabled",
+                "yes",
+                "--cluster-port",
+                &bus,
+                "--cluster-node-timeout",
+                &timeout,
+            ]);
         }
         for node in &cluster.nodes {
             wait_for(
@@ -112,6 +93,75 @@ impl OwnCluster {
         )
         .await;
         cluster
+    }
+
+    /// No nodes yet, and a fresh directory for theirs.
+    fn empty(what: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("redis-hack-{what}-{}", crate::hex(4)));
+        std::fs::create_dir_all(&dir).unwrap();
+        Self { nodes: vec![], dir }
+    }
+
+    /// Starts one more redis-server with RedisJSON on a free 127.0.0.1 port
+    /// (no persistence, files and log under its own directory), with `args`.
+    fn spawn(&mut self, args: &[&str]) -> u16 {
+        let module = crate::env_or_explain("TEST_REDISJSON_MODULE");
+        let port = free_port();
+        let node_dir = self.dir.join(port.to_string());
+        std::fs::create_dir_all(&node_dir).unwrap();
+        let log = std::fs::File::create(node_dir.join("redis.log")).unwrap();
+        let child = Command::new("redis-server")
+            .args(["--bind", "127.0.0.1", "--port", &port.to_string()])
+            .args(args)
+            .args(["--save", "", "--appendonly", "no"])
+            .arg("--dir")
+            .arg(&node_dir)
+            .args(["--loadmodule", &module])
+            .stdin(Stdio::null())
+            .stdout(log)
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start redis-server (scripts/test.sh installs Debian's redis-server)");
+        self.nodes.push(Node {
+            port,
+            child: Some(child),
+        });
+        port
+    }
+
+    /// Not a cluster: one Redis and one replica of it (`--replicaof`), for
+    /// the one-Redis path; waits (bounded) until the replica is in sync.
+    /// `redis_url` names the master.
+    pub async fn master_and_replica() -> Self {
+        let mut pair = Self::empty("pair");
+        let master = pair.spawn(&[]);
+        wait_for(Duration::from_secs(20), "the master", || async move {
+            node_conn(master).await.is_ok()
+        })
+        .await;
+        let replica = pair.spawn(&["--replicaof", "127.0.0.1", &master.to_string()]);
+        wait_for(
+            Duration::from_secs(30),
+            "the replica in sync",
+            || async move {
+                let Ok(mut conn) = node_conn(replica).await else {
+                    return false;
+                };
+                let info: String = redis::cmd("INFO")
+                    .arg("replication")
+                    .query_async(&mut conn)
+                    .await
+                    .unwrap_or_default();
+                info.contains("master_link_status:up")
+            },
+        )
+        .await;
+        pair
+    }
+
+    /// `redis://` naming the first node (the master of `master_and_replica`).
+    pub fn redis_url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.nodes[0].port)
     }
 
     /// `redis+cluster://` naming every node.
