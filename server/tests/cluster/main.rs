@@ -9,8 +9,9 @@
 mod census;
 mod distribution;
 mod failover;
-mod mail;
 mod nodes;
+#[path = "../api/sink.rs"]
+mod sink;
 
 use redis_hack_server::app::Roles;
 use redis_hack_server::{Application, Settings};
