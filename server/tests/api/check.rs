@@ -13,6 +13,7 @@
 use crate::helpers::{TestApp, code_in, env_or_explain, spawn_app, spawn_app_with, unique_email};
 use crate::open_now::{NO_WAIT, alerts_to, bare_user, open_patna, subscribe};
 use crate::simulated::pipeline;
+use crate::subscriptions::listed;
 use redis::AsyncCommands;
 use redis_hack_server::store::{Conn, Store, now_ms};
 use redis_hack_shared::TargetKey;
@@ -148,19 +149,6 @@ pub(crate) async fn found_then_repaired(prefix: &str, expected: &[(&str, u64)]) 
     assert_found(&out, &[]);
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("No inconsistencies"), "{out}");
-}
-
-pub(crate) async fn listed(app: &TestApp, token: &str) -> Vec<Value> {
-    let r = app
-        .authed(Method::GET, "/v1/subscriptions", token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    r.json::<Value>().await.unwrap()["subscriptions"]
-        .as_array()
-        .unwrap()
-        .clone()
 }
 
 pub(crate) fn ids(subs: &[Value]) -> Vec<&str> {

@@ -6,10 +6,11 @@
 
 use crate::check::{
     BEHIND_A_PROXY, NO_LOOKUP, NOT_INDEXED, SERVER, check, fans_out_to, found_then_repaired, ids,
-    listed, sign_in_again,
+    sign_in_again,
 };
 use crate::helpers::{TestApp, env_or_explain, spawn_app, spawn_app_with, unique_email};
 use crate::open_now::{bare_user, subscribe};
+use crate::subscriptions::listed;
 use serde_json::json;
 use std::process::Stdio;
 use std::time::Duration;
