@@ -18,7 +18,7 @@ pub(crate) const STALE_ENTRY: &str = "index entries whose subscription is gone";
 pub(crate) const NO_LOOKUP: &str = "users whose address has no email lookup";
 
 /// Raw key names under one prefix: each key tagged with its group
-/// (`idx:{d:97}`, layout 2). The only place these tests name keys.
+/// (`idx:{d:97}`, as from layout 2 on). The only place these tests name keys.
 pub(crate) struct Raw {
     prefix: String,
 }

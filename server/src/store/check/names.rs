@@ -4,9 +4,9 @@
 //! Names are built through the store's own key functions where the store has
 //! one (`user_key`, `version_key`, `mode_key`, ...), so they follow the
 //! layout the rest of the store writes. Scanned names are read back by
-//! `classify`, which knows layout 2's names only (`user:{0123…}`,
-//! `idx:{d:97}`, `em:{B}`, ...): a store in layout 1 is refused before
-//! `check` runs (`layout.rs`).
+//! `classify`, which knows the tagged names of layout 2 on (`user:{0123…}`,
+//! `idx:{d:97}`, `em:{B}`, ...) only: a store of layout 1, untagged, is
+//! refused before `check` runs (`layout.rs`).
 //!
 //! Email and token lookups are bucketed hashes (`em:{B}`: email -> uid;
 //! `tk:{B}`: binary token hash -> record); `email_lookup` (where a lookup is
