@@ -12,7 +12,7 @@ use std::time::Duration;
 
 const REPORT: &str = include_str!("../wrk/report.lua");
 const GET: &str = include_str!("../wrk/get.lua");
-pub const REGISTER: &str = include_str!("../wrk/register.lua");
+const REGISTER: &str = include_str!("../wrk/register.lua");
 const VERIFY: &str = include_str!("../wrk/verify.lua");
 
 #[derive(Debug, clap::Args)]
@@ -41,27 +41,11 @@ pub async fn run(args: ApiArgs) -> anyhow::Result<()> {
     flush().await?;
     let sink = Sink::start().await?;
     sink.capture_codes();
-    let sim = cowin_sim::Simulator::start_with(
-        tokio::net::TcpListener::bind("127.0.0.1:0").await?,
-        cowin_sim::Sim::new(1, None),
-    )
-    .await;
-    let server = Server::start(
-        "api",
-        "api:",
-        &[
-            ("COWIN_API_URL", sim.base_url()),
-            ("SMTP_URL", sink.url()),
-            ("RATE_LIMIT_IP_PER_HOUR", "1000000000".into()),
-            ("SMTP_POOL_SIZE", "64".into()),
-        ],
-    )
-    .await?;
-    let api = server.api.clone().context("the api role serves HTTP")?;
+    let sim = crate::sim_io::simulator().await?;
+    let (server, api) = api_server("api:", &sim, &sink, &[]).await?;
     let (token, etag) = sign_up(&api, &sink).await?;
     crate::cli::run(&api, "bench@example.com", &token).await?;
-    let dir = std::env::temp_dir().join(format!("rh-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
+    let dir = wrk_dir()?;
     let codes_file = dir.join("codes.txt");
     for &c in &args.connections {
         let mut results: Vec<(&str, Vec<WrkResult>)> = vec![
@@ -84,16 +68,7 @@ pub async fn run(args: ApiArgs) -> anyhow::Result<()> {
                 .1
                 .push(wrk(&dir, GET, &url, c, args.seconds, &env).await?);
             sink.take_codes();
-            let env = vec![("BENCH_RUN", format!("c{c}r{run}"))];
-            let reg = wrk(
-                &dir,
-                REGISTER,
-                &format!("{api}/v1/register"),
-                c,
-                args.seconds,
-                &env,
-            )
-            .await?;
+            let reg = wrk_register(&dir, &api, c, args.seconds, format!("c{c}r{run}")).await?;
             results[2].1.push(reg);
             tokio::time::sleep(Duration::from_millis(500)).await; // the last codes reach the sink
             let codes = sink.take_codes();
@@ -119,28 +94,7 @@ pub async fn run(args: ApiArgs) -> anyhow::Result<()> {
 }
 
 fn record(name: &str, c: usize, rs: &[WrkResult]) -> anyhow::Result<()> {
-    let w = format!("api, {c} conn");
-    let bad: u64 = rs.iter().map(|r| r.bad_status + r.socket_errors).sum();
-    let total: u64 = rs.iter().map(|r| r.requests).sum();
-    let note = format!("{bad} of {total} requests failed or were refused");
-    let rps = Figure::new(
-        &w,
-        &format!("{name} requests/s"),
-        "/s",
-        rs.iter().map(|r| r.rps).collect(),
-    );
-    let p99 = Figure::new(
-        &w,
-        &format!("{name} p99"),
-        "ms",
-        rs.iter().map(|r| r.p99_ms).collect(),
-    );
-    let p50 = Figure::new(
-        &w,
-        &format!("{name} p50"),
-        "ms",
-        rs.iter().map(|r| r.p50_ms).collect(),
-    );
+    let [rps, p50, p99] = figures(&format!("api, {c} conn"), name, rs);
     let (rps, p99) = match (name, c) {
         ("POST /v1/register", 64) => (
             rps.at_least(12_000.0, "≥ 12,000"),
@@ -148,9 +102,56 @@ fn record(name: &str, c: usize, rs: &[WrkResult]) -> anyhow::Result<()> {
         ),
         _ => (rps, p99),
     };
-    rps.note(note).record()?;
+    rps.record()?;
     p50.record()?;
     p99.record()
+}
+
+/// The figures of `name` under wrk at `workload`, run by run: requests/s
+/// (its note counts the failed requests), p50 and p99.
+pub fn figures(workload: &str, name: &str, rs: &[WrkResult]) -> [Figure; 3] {
+    let bad: u64 = rs.iter().map(|r| r.bad_status + r.socket_errors).sum();
+    let total: u64 = rs.iter().map(|r| r.requests).sum();
+    let runs = |f: fn(&WrkResult) -> f64| rs.iter().map(f).collect();
+    [
+        Figure::new(
+            workload,
+            &format!("{name} requests/s"),
+            "/s",
+            runs(|r| r.rps),
+        )
+        .note(format!("{bad} of {total} requests failed or were refused")),
+        Figure::new(workload, &format!("{name} p50"), "ms", runs(|r| r.p50_ms)),
+        Figure::new(workload, &format!("{name} p99"), "ms", runs(|r| r.p99_ms)),
+    ]
+}
+
+/// The api role under `prefix` with the simulator and the sink, its per-IP
+/// limit out of the way (every wrk request comes from one address), `env`
+/// on top; and its URL.
+pub async fn api_server(
+    prefix: &str,
+    sim: &cowin_sim::Simulator,
+    sink: &Sink,
+    env: &[(&str, String)],
+) -> anyhow::Result<(Server, String)> {
+    let mut all = vec![
+        ("COWIN_API_URL", sim.base_url()),
+        ("SMTP_URL", sink.url()),
+        ("RATE_LIMIT_IP_PER_HOUR", "1000000000".into()),
+        ("SMTP_POOL_SIZE", "64".into()),
+    ];
+    all.extend(env.iter().cloned());
+    let server = Server::start("api", prefix, &all).await?;
+    let api = server.api.clone().context("the api role serves HTTP")?;
+    Ok((server, api))
+}
+
+/// This process's directory for wrk's script and inputs.
+pub fn wrk_dir() -> anyhow::Result<std::path::PathBuf> {
+    let dir = std::env::temp_dir().join(format!("rh-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
 }
 
 /// How much cheaper a 304 is than a 200 at `c` connections: the 304 rate
@@ -177,7 +178,21 @@ fn threads(connections: usize) -> usize {
     connections.clamp(1, 2)
 }
 
-pub async fn wrk(
+/// `POST /v1/register` under wrk, a new address on every request (`run`
+/// keeps the addresses of runs apart).
+pub async fn wrk_register(
+    dir: &std::path::Path,
+    api: &str,
+    connections: usize,
+    seconds: u64,
+    run: String,
+) -> anyhow::Result<WrkResult> {
+    let url = format!("{api}/v1/register");
+    let env = [("BENCH_RUN", run)];
+    wrk(dir, REGISTER, &url, connections, seconds, &env).await
+}
+
+async fn wrk(
     dir: &std::path::Path,
     script: &str,
     url: &str,
@@ -273,10 +288,7 @@ async fn sign_up(api: &str, sink: &Sink) -> anyhow::Result<(String, String)> {
 
 /// Register latency at one connection for 5 s: (p50, p99) in ms.
 pub async fn wrk_register_latency(api: &str, tag: &str) -> anyhow::Result<(f64, f64)> {
-    let dir = std::env::temp_dir().join(format!("rh-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
-    let env = vec![("BENCH_RUN", tag.to_owned())];
-    let r = wrk(&dir, REGISTER, &format!("{api}/v1/register"), 1, 5, &env).await?;
+    let r = wrk_register(&wrk_dir()?, api, 1, 5, tag.to_owned()).await?;
     anyhow::ensure!(
         r.bad_status + r.socket_errors == 0,
         "register failed under wrk: {r:?}"

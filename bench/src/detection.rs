@@ -53,11 +53,7 @@ struct Opening {
 }
 
 pub async fn run(args: DetectionArgs) -> anyhow::Result<()> {
-    let sim = cowin_sim::Simulator::start_with(
-        tokio::net::TcpListener::bind("127.0.0.1:0").await?,
-        cowin_sim::Sim::new(1, None),
-    )
-    .await;
+    let sim = crate::sim_io::simulator().await?;
     let client = CowinClient::new(&sim.base_url())?;
     let http = reqwest::Client::new();
     let ids = district_ids(&client, args.districts).await?;

@@ -44,11 +44,7 @@ pub async fn run(args: FanoutArgs) -> anyhow::Result<()> {
     let rig = Rig {
         sink: Sink::start().await?,
         receiver: Receiver::start().await?,
-        sim: cowin_sim::Simulator::start_with(
-            tokio::net::TcpListener::bind("127.0.0.1:0").await?,
-            cowin_sim::Sim::new(1, None),
-        )
-        .await,
+        sim: crate::sim_io::simulator().await?,
         http: reqwest::Client::new(),
     };
     let webhook = args.channel == "webhook";

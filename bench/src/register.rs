@@ -4,9 +4,9 @@
 //! turn, so both see the same machine. Each request is a new address, as in
 //! the API workload (`wrk/register.lua`).
 
-use crate::api::{REGISTER, WrkResult, wrk};
+use crate::api::{WrkResult, api_server, figures, wrk_dir, wrk_register};
 use crate::results::Figure;
-use crate::server::{Server, cluster_url, flush_url, redis_url};
+use crate::server::{cluster_url, flush_url, redis_url};
 use crate::sink::Sink;
 use anyhow::Context;
 
@@ -23,11 +23,7 @@ pub struct RegisterArgs {
 
 pub async fn run(args: RegisterArgs) -> anyhow::Result<()> {
     let sink = Sink::start().await?;
-    let sim = cowin_sim::Simulator::start_with(
-        tokio::net::TcpListener::bind("127.0.0.1:0").await?,
-        cowin_sim::Sim::new(1, None),
-    )
-    .await;
+    let sim = crate::sim_io::simulator().await?;
     let c = args.connections;
     let mut places = vec![];
     for (workload, url) in [
@@ -38,50 +34,28 @@ pub async fn run(args: RegisterArgs) -> anyhow::Result<()> {
         ),
     ] {
         flush_url(&url).await?;
-        let server = Server::start(
-            "api",
-            "reg:",
-            &[
-                ("REDIS_URL", url.clone()),
-                ("COWIN_API_URL", sim.base_url()),
-                ("SMTP_URL", sink.url()),
-                ("RATE_LIMIT_IP_PER_HOUR", "1000000000".into()),
-                ("SMTP_POOL_SIZE", "64".into()),
-            ],
-        )
-        .await?;
-        let api = server.api.clone().context("the api role serves HTTP")?;
+        let (server, api) = api_server("reg:", &sim, &sink, &[("REDIS_URL", url)]).await?;
         warm_up(&api)
             .await
             .with_context(|| format!("{workload}: the first register"))?;
         places.push((workload, server, api, Vec::<WrkResult>::new()));
     }
-    let dir = std::env::temp_dir().join(format!("rh-bench-reg-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
+    let dir = wrk_dir()?;
     for run in 0..args.runs {
         for (i, (_, _, api, results)) in places.iter_mut().enumerate() {
-            let env = vec![("BENCH_RUN", format!("p{i}c{c}r{run}"))];
-            let url = format!("{api}/v1/register");
-            results.push(wrk(&dir, REGISTER, &url, c, args.seconds, &env).await?);
+            let tag = format!("p{i}c{c}r{run}");
+            results.push(wrk_register(&dir, api, c, args.seconds, tag).await?);
         }
     }
     let mut rates = vec![];
     for (workload, server, _, results) in places {
         server.stop().await;
-        let bad: u64 = results.iter().map(|r| r.bad_status + r.socket_errors).sum();
-        let total: u64 = results.iter().map(|r| r.requests).sum();
-        let rps: Vec<f64> = results.iter().map(|r| r.rps).collect();
-        Figure::new(&workload, "POST /v1/register requests/s", "/s", rps.clone())
-            .note(format!(
-                "{bad} of {total} requests failed or were refused; wrk {} s per run",
-                args.seconds
-            ))
-            .record()?;
-        let p50 = results.iter().map(|r| r.p50_ms).collect();
-        Figure::new(&workload, "POST /v1/register p50", "ms", p50).record()?;
-        let p99 = results.iter().map(|r| r.p99_ms).collect();
-        Figure::new(&workload, "POST /v1/register p99", "ms", p99).record()?;
-        rates.push((workload, rps));
+        let [rps, p50, p99] = figures(&workload, "POST /v1/register", &results);
+        let note = format!("{}; wrk {} s per run", rps.note, args.seconds);
+        rates.push((workload, rps.runs.clone()));
+        rps.note(note).record()?;
+        p50.record()?;
+        p99.record()?;
     }
     if let [(_, single), (workload, cluster)] = &rates[..] {
         let ratios = cluster.iter().zip(single).map(|(c, s)| c / s).collect();

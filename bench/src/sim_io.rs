@@ -1,8 +1,15 @@
 //! What the detection workload reads from the simulator and from the alert
 //! stream: district ids, session ids, and which sessions an alert reported;
-//! and `control`, the simulator's control endpoints, for every workload.
+//! and, for every workload, `simulator` to start one and `control`, its
+//! control endpoints.
 
 use redis_hack_server::upstream::CowinClient;
+
+/// The CoWIN simulator (seed 1, no rate limit) on a free port of this process.
+pub async fn simulator() -> anyhow::Result<cowin_sim::Simulator> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    Ok(cowin_sim::Simulator::start(listener).await)
+}
 
 /// The first `n` district ids of the simulator's real list.
 pub async fn district_ids(client: &CowinClient, n: usize) -> anyhow::Result<Vec<u32>> {

@@ -28,11 +28,7 @@ pub struct StorageArgs {
 pub async fn run(args: StorageArgs) -> anyhow::Result<()> {
     flush().await?;
     let sink = Sink::start().await?;
-    let sim = cowin_sim::Simulator::start_with(
-        tokio::net::TcpListener::bind("127.0.0.1:0").await?,
-        cowin_sim::Sim::new(1, None),
-    )
-    .await;
+    let sim = crate::sim_io::simulator().await?;
     let store = Store::connect(&redis_url()?, PREFIX).await?;
     let empty = used_memory().await?;
     let plan = |count| Plan {

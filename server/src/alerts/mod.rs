@@ -1,8 +1,8 @@
 //! The alert engine: detecting openings in fetched sessions (`detect`) or
 //! receiving them from publishers (`publish`), and the email worker that
-//! delivers them (`worker`, its decisions in `decide`, the message in
-//! `email`). The queue machinery is `crate::delivery`'s; webhooks are
-//! `crate::webhook`'s.
+//! delivers them (`worker`, its decisions in `decide`, the sending in
+//! `send`, the message in `email`). The queue machinery is
+//! `crate::delivery`'s; webhooks are `crate::webhook`'s.
 
 pub mod decide;
 pub mod detect;
@@ -13,6 +13,7 @@ pub mod gone;
 pub mod gone_email;
 pub mod open_now;
 pub mod publish;
+mod send;
 pub mod times;
 pub mod worker;
 

@@ -4,6 +4,7 @@
 //! (`docs`) lists exactly what is served.
 
 mod account;
+mod codes;
 mod conditional;
 mod docs;
 mod errors;

@@ -9,7 +9,6 @@ use redis_hack_server::delivery::AlertJob;
 use redis_hack_server::store::{Queue, Store};
 use redis_hack_server::workers::delivery_workers;
 use redis_hack_shared::{FeeType, Session, SubscriptionId, TargetKey, UserId};
-use serde_json::Value;
 use std::time::Duration;
 
 pub const NO_WAIT: Duration = Duration::from_millis(10);
@@ -46,14 +45,7 @@ const SMTP_DOWN: &str = "smtp://127.0.0.1:9";
 pub async fn user_with_job(app: &TestApp) -> (String, AlertJob) {
     let email = unique_email();
     let token = app.signed_up(&email).await;
-    let subs: Value = app
-        .authed(reqwest::Method::GET, "/v1/subscriptions", &token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let subs = crate::subscriptions::list(app, &token).await;
     let uid = crate::feed::uid_of(app, &email).await.to_string();
     let session = Session {
         session_id: "5a1e".into(),

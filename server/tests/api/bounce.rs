@@ -9,6 +9,7 @@ use crate::alerts::NO_WAIT;
 use crate::helpers::{TestApp, env_or_explain, spawn_app_with_roles};
 use crate::receiver::Receiver;
 use crate::sink::SmtpSink;
+use crate::subscriptions::list;
 use crate::webhooks::{FAST_WEBHOOKS, publish, topic_subscriber};
 use redis::AsyncCommands;
 use redis_hack_server::Settings;
@@ -33,16 +34,6 @@ async fn workers(app: &TestApp, smtp_url: &str) -> (Worker, WebhookWorker) {
     })
     .unwrap();
     delivery_workers(&store, &settings, "bounce").await.unwrap()
-}
-
-async fn list(app: &TestApp, token: &str) -> Value {
-    let r = app
-        .authed(reqwest::Method::GET, "/v1/subscriptions", token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    r.json().await.unwrap()
 }
 
 /// Runs the webhook worker until `receiver` has `n` requests; their bodies.

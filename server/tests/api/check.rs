@@ -8,191 +8,20 @@
 //! at a failpoint (`REDIS_HACK_FAILPOINT`, set between the writes by the
 //! layout 2 write ordering), and by removing the second write's keys directly,
 //! which needs no failpoint (the failpoint tests are in `check_crash.rs`).
-//! Raw key names come from `Raw` alone.
+//! The helpers both share are in `check_helpers.rs`.
 
-use crate::helpers::{TestApp, code_in, env_or_explain, spawn_app, spawn_app_with, unique_email};
+use crate::check_helpers::{
+    BEHIND_A_PROXY, NO_LOOKUP, NOT_INDEXED, Raw, SERVER, STALE_ENTRY, assert_found, check, counts,
+    fans_out_to, found_then_repaired, ids, member_of, sign_in_again, unindex,
+};
+use crate::helpers::{spawn_app, spawn_app_with, unique_email};
 use crate::open_now::{NO_WAIT, alerts_to, bare_user, open_patna, subscribe};
 use crate::simulated::pipeline;
+use crate::subscriptions::listed;
 use redis::AsyncCommands;
-use redis_hack_server::store::{Conn, Store, now_ms};
-use redis_hack_shared::TargetKey;
+use redis_hack_server::store::now_ms;
 use reqwest::Method;
-use serde_json::{Value, json};
-use sha2::Digest;
-use std::collections::BTreeMap;
-
-pub(crate) const SERVER: &str = env!("CARGO_BIN_EXE_redis-hack-server");
-
-pub(crate) const NOT_INDEXED: &str = "subscriptions missing from their target's index";
-const STALE_ENTRY: &str = "index entries whose subscription is gone";
-pub(crate) const NO_LOOKUP: &str = "users whose address has no email lookup";
-
-/// Raw key names under one prefix, in the layout its `{p}layout` names:
-/// layout 1 writes `idx:d:97`, layout 2 (issue 14) tags each key with its
-/// group, `idx:{d:97}`. The only place this test names keys.
-struct Raw {
-    prefix: String,
-    tagged: bool,
-}
-
-impl Raw {
-    async fn of(redis: &mut Conn, prefix: &str) -> Self {
-        let layout: Option<String> = redis.get(format!("{prefix}layout")).await.unwrap();
-        Self {
-            prefix: prefix.to_owned(),
-            tagged: layout.as_deref() != Some("1"),
-        }
-    }
-
-    fn group(&self, kind: &str, tag: &str) -> String {
-        match self.tagged {
-            true => format!("{}{kind}:{{{tag}}}", self.prefix),
-            false => format!("{}{kind}:{tag}", self.prefix),
-        }
-    }
-
-    fn index(&self, target: &str) -> String {
-        self.group("idx", target)
-    }
-
-    fn mode(&self, target: &str) -> String {
-        self.group("mode", target)
-    }
-
-    fn user(&self, uid: &str) -> String {
-        self.group("user", uid)
-    }
-
-    fn targets(&self) -> String {
-        format!("{}targets", self.prefix)
-    }
-
-    /// Removes the email lookup of `email`, as if verify stopped before
-    /// writing it: a key of its own (`email:{email}`), or a field of its
-    /// bucket hash (`em:{B}`, B the first 17 bits of the address's SHA-256).
-    async fn drop_email_lookup(&self, redis: &mut Conn, email: &str) {
-        let key: u32 = redis
-            .del(format!("{}email:{email}", self.prefix))
-            .await
-            .unwrap();
-        let digest = sha2::Sha256::digest(email.as_bytes());
-        let head = u32::from_be_bytes([digest[0], digest[1], digest[2], digest[3]]);
-        let bucket = format!("{}em:{{{:05x}}}", self.prefix, head >> 15);
-        let field: u32 = redis.hdel(bucket, email).await.unwrap();
-        assert_eq!(key + field, 1, "the lookup of {email} was there");
-    }
-}
-
-/// `redis-hack-server check [args]` on `prefix`: its exit code and what it printed.
-pub(crate) async fn check(prefix: &str, args: &[&str]) -> (i32, String) {
-    let out = tokio::process::Command::new(SERVER)
-        .arg("check")
-        .args(args)
-        .env_clear()
-        .env("REDIS_URL", env_or_explain("TEST_REDIS_URL"))
-        .env("REDIS_KEY_PREFIX", prefix)
-        .env("SMTP_URL", env_or_explain("TEST_SMTP_URL"))
-        .current_dir(std::env::temp_dir())
-        .output()
-        .await
-        .expect("run redis-hack-server check");
-    let stdout = String::from_utf8(out.stdout).unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    let code = out.status.code().expect("check exits by itself");
-    assert!(code == 0 || code == 1, "exit {code}: {stdout}{stderr}");
-    (code, stdout)
-}
-
-/// The count of each kind `check` reported, by its words.
-fn counts(out: &str) -> BTreeMap<String, u64> {
-    out.lines()
-        .filter_map(|line| {
-            let (words, rest) = line.rsplit_once(": ")?;
-            let count = rest.split(' ').next()?.parse().ok()?;
-            Some((words.to_owned(), count))
-        })
-        .collect()
-}
-
-/// Asserts that `out` reports exactly `expected` (kind, count) and zero of every other kind.
-fn assert_found(out: &str, expected: &[(&str, u64)]) {
-    let counts = counts(out);
-    assert!(counts.len() >= 10, "a line per kind:\n{out}");
-    for (words, count) in &counts {
-        let want = expected
-            .iter()
-            .find(|(w, _)| w == words)
-            .map_or(0, |(_, n)| *n);
-        assert_eq!(*count, want, "{words}:\n{out}");
-    }
-    for (words, _) in expected {
-        assert!(counts.contains_key(*words), "no line '{words}':\n{out}");
-    }
-}
-
-/// `check` finds exactly `expected` (exit 1), `check --repair` repairs all of
-/// it (exit 0), and `check` then finds nothing.
-pub(crate) async fn found_then_repaired(prefix: &str, expected: &[(&str, u64)]) {
-    let (code, out) = check(prefix, &[]).await;
-    assert_found(&out, expected);
-    assert_eq!(code, 1, "unrepaired: {out}");
-    assert!(
-        out.contains("run redis-hack-server check --repair"),
-        "{out}"
-    );
-    let (code, out) = check(prefix, &["--repair"]).await;
-    assert_found(&out, expected);
-    assert_eq!(code, 0, "all repaired: {out}");
-    assert!(out.trim_end().ends_with("all repaired."), "{out}");
-    let (code, out) = check(prefix, &[]).await;
-    assert_found(&out, &[]);
-    assert_eq!(code, 0, "{out}");
-    assert!(out.contains("No inconsistencies"), "{out}");
-}
-
-pub(crate) async fn listed(app: &TestApp, token: &str) -> Vec<Value> {
-    let r = app
-        .authed(Method::GET, "/v1/subscriptions", token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    r.json::<Value>().await.unwrap()["subscriptions"]
-        .as_array()
-        .unwrap()
-        .clone()
-}
-
-pub(crate) fn ids(subs: &[Value]) -> Vec<&str> {
-    subs.iter().map(|s| s["id"].as_str().unwrap()).collect()
-}
-
-/// The index member `{uid}:{sid}` of subscription `sid` on `target`.
-async fn member_of(redis: &mut Conn, raw: &Raw, target: &str, sid: &str) -> String {
-    let members: Vec<String> = redis.hkeys(raw.index(target)).await.unwrap();
-    members
-        .into_iter()
-        .find(|m| m.ends_with(&format!(":{sid}")))
-        .unwrap_or_else(|| panic!("{sid} is not in the index of {target}"))
-}
-
-/// Whether the fan-out of `target` (what the poller alerts) includes `sid`.
-pub(crate) async fn fans_out_to(app: &TestApp, target: &str, sid: &str) -> bool {
-    let store = Store::connect(&env_or_explain("TEST_REDIS_URL"), &app.prefix)
-        .await
-        .unwrap();
-    let target = TargetKey::parse(target).unwrap();
-    let subscribers = store.subscribers_of(&target).await.unwrap();
-    subscribers.iter().any(|s| s.sid.as_str() == sid)
-}
-
-/// Takes the index entry and mode flags of `member` off `target`, as the
-/// first write of an unsubscribe does.
-async fn unindex(redis: &mut Conn, raw: &Raw, target: &str, member: &str) {
-    let removed: u32 = redis.hdel(raw.index(target), member).await.unwrap();
-    assert_eq!(removed, 1);
-    let _: u32 = redis.hdel(raw.mode(target), member).await.unwrap();
-}
+use serde_json::json;
 
 #[tokio::test]
 async fn a_store_built_through_the_api_has_nothing_to_report() {
@@ -234,7 +63,7 @@ async fn a_subscribe_cut_short_after_the_document_is_indexed_by_the_repair() {
     let made = subscribe(&app, &token, json!({"district_id": 97, "followup": false})).await;
     let sid = made["id"].as_str().unwrap();
     let mut redis = app.redis().await;
-    let raw = Raw::of(&mut redis, &app.prefix).await;
+    let raw = Raw::of(&app.prefix);
     let member = member_of(&mut redis, &raw, "d:97", sid).await;
     unindex(&mut redis, &raw, "d:97", &member).await;
     let _: u32 = redis.zrem(raw.targets(), "d:97").await.unwrap();
@@ -263,7 +92,7 @@ async fn an_unsubscribe_cut_short_after_the_index_is_indexed_again_and_still_lis
     let made = subscribe(&app, &token, json!({"district_id": 98})).await;
     let sid = made["id"].as_str().unwrap().to_owned();
     let mut redis = app.redis().await;
-    let raw = Raw::of(&mut redis, &app.prefix).await;
+    let raw = Raw::of(&app.prefix);
     let member = member_of(&mut redis, &raw, "d:98", &sid).await;
     unindex(&mut redis, &raw, "d:98", &member).await;
 
@@ -291,7 +120,7 @@ async fn a_verify_cut_short_before_the_lookup_gets_its_lookup_back() {
     let token = app.signed_up(&email).await;
     let before = listed(&app, &token).await;
     let mut redis = app.redis().await;
-    let raw = Raw::of(&mut redis, &app.prefix).await;
+    let raw = Raw::of(&app.prefix);
     raw.drop_email_lookup(&mut redis, &email).await;
 
     found_then_repaired(&app.prefix, &[(NO_LOOKUP, 1)]).await;
@@ -304,34 +133,6 @@ async fn a_verify_cut_short_before_the_lookup_gets_its_lookup_back() {
     );
     let (code, out) = check(&app.prefix, &[]).await;
     assert_eq!(code, 0, "no second user: {out}");
-}
-
-/// Lets `sign_in_again` come from another client (`X-Forwarded-For`), past
-/// the limit of one code per address and client a minute.
-pub(crate) const BEHIND_A_PROXY: &[(&str, &str)] = &[("TRUSTED_PROXIES", "127.0.0.1")];
-
-/// Signs `email` in once more (a second code, asked from another client);
-/// returns the new token. The app runs with `BEHIND_A_PROXY`.
-pub(crate) async fn sign_in_again(app: &TestApp, email: &str) -> String {
-    let sent = app.mail.messages_to(email).await.len();
-    let r = app
-        .http
-        .post(app.url("/v1/register"))
-        .header("x-forwarded-for", "10.1.2.3")
-        .json(&json!({"email": email, "state": "Bihar", "district": "Patna"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 202);
-    let code = code_in(app.mail.wait_for(email, sent + 1).await.last().unwrap());
-    let r = app
-        .post("/v1/verify", &json!({"email": email, "code": code}))
-        .await;
-    assert_eq!(r.status(), 200);
-    r.json::<Value>().await.unwrap()["token"]
-        .as_str()
-        .unwrap()
-        .to_owned()
 }
 
 /// A user document deleted by hand leaves its index entries, lookup and token
@@ -350,7 +151,7 @@ async fn leftovers_of_a_missing_user_and_wrong_flags_filters_and_counts_are_repa
     let kept_sid = kept_sub["id"].as_str().unwrap().to_owned();
     let mut redis = app.redis().await;
     let p = app.prefix.clone();
-    let raw = Raw::of(&mut redis, &p).await;
+    let raw = Raw::of(&p);
     let member = member_of(&mut redis, &raw, "d:98", &gone_sid).await;
     let uid = member.split(':').next().unwrap().to_owned();
     let _: u32 = redis.del(raw.user(&uid)).await.unwrap();

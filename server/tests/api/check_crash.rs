@@ -2,14 +2,15 @@
 //! writes of one user action (`REDIS_HACK_FAILPOINT`, placed by the layout 2
 //! write ordering): it reports exactly that half-done item, `--repair` fixes
 //! it from the user document, and the user sees the right state afterwards.
-//! The helpers are in `check.rs`.
+//! The helpers are in `check_helpers.rs`.
 
-use crate::check::{
+use crate::check_helpers::{
     BEHIND_A_PROXY, NO_LOOKUP, NOT_INDEXED, SERVER, check, fans_out_to, found_then_repaired, ids,
-    listed, sign_in_again,
+    sign_in_again,
 };
 use crate::helpers::{TestApp, env_or_explain, spawn_app, spawn_app_with, unique_email};
 use crate::open_now::{bare_user, subscribe};
+use crate::subscriptions::listed;
 use serde_json::json;
 use std::process::Stdio;
 use std::time::Duration;

@@ -10,6 +10,7 @@ mod bounce;
 mod budget;
 mod check;
 mod check_crash;
+mod check_helpers;
 mod cli;
 mod cli_alerting;
 mod cli_errors;

@@ -5,19 +5,11 @@
 use crate::helpers::{error_of, spawn_app};
 use crate::open_now::{NO_WAIT, STEP, alerts_to, bare_user, close_patna, open_patna, subscribe};
 use crate::simulated::pipeline;
+use crate::subscriptions::list;
 use redis_hack_server::store::now_ms;
 use redis_hack_shared::{Channels, Filters, Subscription, SubscriptionId, Timestamp};
 use reqwest::Method;
 use serde_json::{Value, json};
-
-async fn listed(app: &crate::helpers::TestApp, token: &str) -> Value {
-    let r = app
-        .authed(Method::GET, "/v1/subscriptions", token)
-        .send()
-        .await
-        .unwrap();
-    r.json::<Value>().await.unwrap()["subscriptions"][0].clone()
-}
 
 #[tokio::test]
 async fn a_one_shot_subscription_alerts_once_across_close_and_reopen_until_rearmed() {
@@ -37,7 +29,7 @@ async fn a_one_shot_subscription_alerts_once_across_close_and_reopen_until_rearm
     assert_eq!(poller.poll_once(now + STEP).await.unwrap().alerts_queued, 1);
     emails.run_once(NO_WAIT).await.unwrap();
     app.mail.wait_for(&email, 2).await;
-    let sub = listed(&app, &token).await;
+    let sub = list(&app, &token).await["subscriptions"][0].clone();
     assert_eq!(sub["armed"], false, "{sub}");
     assert!(sub["disarmed_at"].is_string(), "{sub}");
 
@@ -71,7 +63,7 @@ async fn a_one_shot_subscription_alerts_once_across_close_and_reopen_until_rearm
         "what is open now, at once"
     );
     assert_eq!(
-        listed(&app, &token).await["armed"],
+        list(&app, &token).await["subscriptions"][0]["armed"],
         false,
         "and disarmed again"
     );

@@ -85,15 +85,7 @@ impl Rig {
                 .await
                 .unwrap();
             assert_eq!(r.status(), 201);
-            let list: serde_json::Value = self
-                .app
-                .authed(Method::GET, "/v1/subscriptions", &token)
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
+            let list = crate::subscriptions::list(&self.app, &token).await;
             let plain = list["subscriptions"][0]["id"].as_str().unwrap().to_owned();
             self.app
                 .authed(

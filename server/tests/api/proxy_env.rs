@@ -9,7 +9,7 @@ use crate::helpers::{
 };
 use crate::receiver::Receiver;
 use crate::webhooks::{FAST_WEBHOOKS, PUBLISHER_KEY, publish, topic_subscriber};
-use serde_json::{Value, json};
+use serde_json::json;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -55,14 +55,7 @@ impl FakeProxy {
 /// The subscription's webhook result once there is one (waits up to 20 s).
 async fn last_result(app: &TestApp, token: &str) -> String {
     for _ in 0..200 {
-        let body: Value = app
-            .authed(reqwest::Method::GET, "/v1/subscriptions", token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let body = crate::subscriptions::list(app, token).await;
         if let Some(r) = body["subscriptions"][1]["webhook"]["last_result"].as_str() {
             return r.to_owned();
         }

@@ -14,17 +14,13 @@ use crate::helpers::{
 };
 use crate::receiver::Receiver;
 use crate::simulated::pipeline;
+use crate::subscriptions::list;
 use redis_hack_server::alerts::Digests;
 use redis_hack_server::store::{Store, now_ms};
 use serde_json::{Value, json};
 use std::time::Duration;
 
 const WAIT: Duration = Duration::from_millis(10);
-
-pub(crate) async fn list(app: &TestApp, token: &str) -> Value {
-    let r = app.authed(reqwest::Method::GET, "/v1/subscriptions", token);
-    r.send().await.unwrap().json().await.unwrap()
-}
 
 /// A window on an Indian clock (UTC+05:30) that covers `now_ms` for at
 /// least a minute, and when it ends (ms).

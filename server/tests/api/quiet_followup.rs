@@ -3,8 +3,9 @@
 //! night (the user never saw the alert), and the digest at the window's end
 //! has nothing left to send.
 
-use crate::quiet::{another_session, list, set_capacity, window_covering};
+use crate::quiet::{another_session, set_capacity, window_covering};
 use crate::simulated::pipeline;
+use crate::subscriptions::list;
 use redis_hack_server::alerts::Digests;
 use redis_hack_server::store::{Store, now_ms};
 use serde_json::{Value, json};

@@ -122,15 +122,7 @@ async fn the_list_tells_when_a_subscription_was_polled_matched_and_alerted() {
     let rig = rig().await;
     let token = rig.app.signed_up(&unique_email()).await;
     let history = || async {
-        let list: serde_json::Value = rig
-            .app
-            .authed(Method::GET, "/v1/subscriptions", &token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let list = crate::subscriptions::list(&rig.app, &token).await;
         list["subscriptions"][0]["history"].clone()
     };
     assert!(history().await.is_null(), "nothing happened yet");

@@ -7,6 +7,11 @@
 //! makes it answer `550` to RCPT for an address, like a mailbox that does
 //! not exist; `answer_rcpt` and `answer_data` set any reply to RCPT or to
 //! the end of DATA (a 4xx, a 554 spam refusal); `refused` lists those attempts.
+//! `code_for` is the code of the last verification email to an address, so
+//! the cluster tests sign thousands up without maildev. Both test binaries
+//! include this file (`tests/cluster/main.rs` with `#[path]`); neither uses
+//! all of it.
+#![allow(dead_code)]
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -18,8 +23,7 @@ use tokio::sync::watch;
 
 pub struct SmtpSink {
     addr: SocketAddr,
-    /// Recipients of every accepted message, in order.
-    received: Arc<Mutex<Vec<String>>>,
+    received: Arc<Mutex<Received>>,
     /// `true` while the sink is up; connections and the listener end when it turns false.
     up: watch::Sender<bool>,
     /// How long each message waits, after its final dot, for its `250`.
@@ -27,6 +31,15 @@ pub struct SmtpSink {
     /// Messages sent in full and not answered yet.
     waiting: Arc<Mutex<usize>>,
     refusals: Refusals,
+}
+
+/// What the sink accepted.
+#[derive(Default)]
+struct Received {
+    /// Messages accepted per recipient.
+    per_recipient: HashMap<String, usize>,
+    /// The newest verification code sent to each recipient.
+    codes: HashMap<String, String>,
 }
 
 /// Replies other than 250 per address, to RCPT and to the end of DATA,
@@ -103,18 +116,24 @@ impl SmtpSink {
         format!("smtp://{}", self.addr)
     }
 
-    /// Accepted messages so far.
+    /// Accepted messages so far, a message to two recipients counted twice.
     pub fn count(&self) -> usize {
-        self.received.lock().unwrap().len()
+        self.received.lock().unwrap().per_recipient.values().sum()
     }
 
     /// Messages accepted per recipient.
     pub fn per_recipient(&self) -> HashMap<String, usize> {
-        let mut counts = HashMap::new();
-        for to in self.received.lock().unwrap().iter() {
-            *counts.entry(to.clone()).or_insert(0) += 1;
-        }
-        counts
+        self.received.lock().unwrap().per_recipient.clone()
+    }
+
+    /// Distinct recipients so far.
+    pub fn recipients(&self) -> usize {
+        self.received.lock().unwrap().per_recipient.len()
+    }
+
+    /// The verification code last sent to `email`, if any.
+    pub fn code_for(&self, email: &str) -> Option<String> {
+        self.received.lock().unwrap().codes.get(email).cloned()
     }
 
     /// Refuses connections from now on, and drops the open ones.
@@ -137,15 +156,17 @@ impl SmtpSink {
 
     /// Waits until `n` messages arrived; panics saying how many did.
     pub async fn wait_for_count(&self, n: usize, within: Duration) {
-        let deadline = tokio::time::Instant::now() + within;
-        while self.count() < n {
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "expected {n} messages within {within:?}, got {}",
-                self.count()
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        let got = wait(within, || self.count() >= n).await;
+        assert!(
+            got,
+            "expected {n} messages within {within:?}, got {}",
+            self.count()
+        );
+    }
+
+    /// Waits until `n` distinct recipients got mail or `within` passed; whether they did.
+    pub async fn wait_for_recipients(&self, n: usize, within: Duration) -> bool {
+        wait(within, || self.recipients() >= n).await
     }
 
     fn serve(&self, listener: TcpListener) {
@@ -161,6 +182,7 @@ impl SmtpSink {
                 tokio::select! {
                     accepted = listener.accept() => {
                         let Ok((stream, _)) = accepted else { continue };
+                        stream.set_nodelay(true).ok();
                         let (received, mut up) = (received.clone(), up_tx.subscribe());
                         let slow = slow.clone();
                         tokio::spawn(async move {
@@ -177,6 +199,15 @@ impl SmtpSink {
     }
 }
 
+/// Whether `done` holds within `within` (looked at every 50 ms).
+async fn wait(within: Duration, done: impl Fn() -> bool) -> bool {
+    let deadline = tokio::time::Instant::now() + within;
+    while !done() && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    done()
+}
+
 #[derive(Clone)]
 struct Slow {
     delay: Duration,
@@ -187,7 +218,7 @@ struct Slow {
 /// One SMTP conversation; records each message's recipients when it accepts it.
 async fn session(
     stream: TcpStream,
-    received: Arc<Mutex<Vec<String>>>,
+    received: Arc<Mutex<Received>>,
     slow: Slow,
 ) -> std::io::Result<()> {
     let (read, mut write) = stream.into_split();
@@ -222,6 +253,7 @@ async fn session(
             b"250 ok\r\n"
         } else if upper == "DATA" {
             write.write_all(b"354 go ahead\r\n").await?;
+            let mut code = None;
             loop {
                 line.clear();
                 if lines.read_line(&mut line).await? == 0 {
@@ -230,6 +262,7 @@ async fn session(
                 if line.trim_end_matches(['\r', '\n']) == "." {
                     break;
                 }
+                code = code.or_else(|| find_code(&line));
             }
             if !slow.delay.is_zero() {
                 *slow.waiting.lock().unwrap() += 1;
@@ -241,7 +274,13 @@ async fn session(
                 write.write_all(reply.as_bytes()).await?;
                 continue;
             }
-            received.lock().unwrap().append(&mut rcpts);
+            let mut received = received.lock().unwrap();
+            for to in rcpts.drain(..) {
+                if let Some(code) = &code {
+                    received.codes.insert(to.clone(), code.clone());
+                }
+                *received.per_recipient.entry(to).or_default() += 1;
+            }
             b"250 accepted\r\n"
         } else if upper == "QUIT" {
             write.write_all(b"221 bye\r\n").await?;
@@ -251,4 +290,11 @@ async fn session(
         };
         write.write_all(reply).await?;
     }
+}
+
+/// The six digits after "verification code is " in a line of the code email.
+fn find_code(line: &str) -> Option<String> {
+    let (_, rest) = line.split_once("verification code is ")?;
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    (digits.len() == 6).then_some(digits)
 }

@@ -14,7 +14,9 @@ async fn subscribe(app: &TestApp, token: &str, body: Value) -> reqwest::Response
         .unwrap()
 }
 
-async fn list(app: &TestApp, token: &str) -> Value {
+/// `GET /v1/subscriptions` as `token`'s user: the whole body (the list and
+/// the account's state, e.g. `email_suspended`); it must answer 200.
+pub(crate) async fn list(app: &TestApp, token: &str) -> Value {
     let r = app
         .authed(Method::GET, "/v1/subscriptions", token)
         .send()
@@ -22,6 +24,12 @@ async fn list(app: &TestApp, token: &str) -> Value {
         .unwrap();
     assert_eq!(r.status(), 200);
     r.json().await.unwrap()
+}
+
+/// The subscriptions of `list`, in its order.
+pub(crate) async fn listed(app: &TestApp, token: &str) -> Vec<Value> {
+    let body = list(app, token).await;
+    body["subscriptions"].as_array().expect("a list").clone()
 }
 
 #[tokio::test]

@@ -3,6 +3,7 @@
 //! filters, so the same id).
 
 use crate::helpers::{API_AND_WORKERS, Mailbox, TestApp, spawn_app_with_roles};
+use crate::subscriptions::listed;
 use crate::webhooks::{FAST_WEBHOOKS, publish, topic_subscriber};
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -24,16 +25,9 @@ async fn link_and_token(app: &TestApp, topic: &str) -> (String, String) {
 }
 
 async fn topics(app: &TestApp, token: &str) -> Vec<String> {
-    let body: Value = app
-        .authed(reqwest::Method::GET, "/v1/subscriptions", token)
-        .send()
+    listed(app, token)
         .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let subs = body["subscriptions"].as_array().unwrap();
-    subs.iter()
+        .iter()
         .filter_map(|s| s["target"]["topic"].as_str().map(str::to_owned))
         .collect()
 }
@@ -42,15 +36,10 @@ async fn topics(app: &TestApp, token: &str) -> Vec<String> {
 async fn an_old_link_does_not_remove_a_subscription_created_again() {
     let app = spawn_app_with_roles(FAST_WEBHOOKS, API_AND_WORKERS).await;
     let (link, token) = link_and_token(&app, "cs201").await;
-    let subs: Value = app
-        .authed(reqwest::Method::GET, "/v1/subscriptions", &token)
-        .send()
-        .await
+    let id = listed(&app, &token).await[1]["id"]
+        .as_str()
         .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let id = subs["subscriptions"][1]["id"].as_str().unwrap().to_owned();
+        .to_owned();
     let r = app
         .authed(
             reqwest::Method::DELETE,

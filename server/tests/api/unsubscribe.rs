@@ -2,6 +2,7 @@
 //! POST that unsubscribes without logging in, and forged links refused.
 
 use crate::helpers::{API_AND_WORKERS, Mailbox, TestApp, env_or_explain, spawn_app_with_roles};
+use crate::subscriptions::listed;
 use crate::webhooks::{FAST_WEBHOOKS, publish, topic_subscriber};
 use serde_json::{Value, json};
 
@@ -32,27 +33,11 @@ async fn alerted(app: &TestApp) -> (String, String, String) {
     (header, link, token)
 }
 
-async fn subscriptions(app: &TestApp, token: &str) -> Vec<Value> {
-    let body: Value = app
-        .authed(reqwest::Method::GET, "/v1/subscriptions", token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    body["subscriptions"].as_array().unwrap().clone()
-}
-
 #[tokio::test]
 async fn one_post_to_the_link_unsubscribes_without_logging_in() {
     let app = spawn_app_with_roles(FAST_WEBHOOKS, API_AND_WORKERS).await;
     let (_, link, token) = alerted(&app).await;
-    assert_eq!(
-        subscriptions(&app, &token).await.len(),
-        2,
-        "district and topic"
-    );
+    assert_eq!(listed(&app, &token).await.len(), 2, "district and topic");
     let page = app.http.get(&link).send().await.unwrap();
     assert_eq!(page.status(), 200);
     let html = page.text().await.unwrap();
@@ -60,11 +45,7 @@ async fn one_post_to_the_link_unsubscribes_without_logging_in() {
         html.contains("topic cs101") && html.contains("<button"),
         "{html}"
     );
-    assert_eq!(
-        subscriptions(&app, &token).await.len(),
-        2,
-        "GET changes nothing"
-    );
+    assert_eq!(listed(&app, &token).await.len(), 2, "GET changes nothing");
     // What a mail client sends for RFC 8058 one-click.
     let r = app
         .http
@@ -75,7 +56,7 @@ async fn one_post_to_the_link_unsubscribes_without_logging_in() {
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
-    let left = subscriptions(&app, &token).await;
+    let left = listed(&app, &token).await;
     assert_eq!(left.len(), 1, "only the topic subscription is gone");
     assert_eq!(left[0]["target"]["kind"], "district");
     let again = app.http.post(&link).send().await.unwrap();
@@ -104,11 +85,7 @@ async fn a_forged_or_altered_link_is_refused() {
         assert!(page.text().await.unwrap().contains("not valid"));
         assert_eq!(app.http.post(&bad).send().await.unwrap().status(), 400);
     }
-    assert_eq!(
-        subscriptions(&app, &token).await.len(),
-        2,
-        "nothing removed"
-    );
+    assert_eq!(listed(&app, &token).await.len(), 2, "nothing removed");
 }
 
 #[tokio::test]
@@ -148,7 +125,7 @@ async fn the_unsubscribe_page_works_in_a_real_browser() {
         "{after}"
     );
     assert_eq!(
-        subscriptions(&app, &token).await.len(),
+        listed(&app, &token).await.len(),
         1,
         "the click unsubscribed"
     );

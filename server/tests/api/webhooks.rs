@@ -4,6 +4,7 @@
 
 use crate::helpers::{API_AND_WORKERS, TestApp, error_of, spawn_app_with_roles, unique_email};
 use crate::receiver::{Answer, Receiver};
+use crate::subscriptions::list;
 use redis_hack_server::webhook::sign::Secret;
 use serde_json::{Value, json};
 use std::time::{Duration, SystemTime};
@@ -51,16 +52,6 @@ pub async fn publish(app: &TestApp, topic: &str, id: &str, capacity: u32) -> Val
         .unwrap();
     assert_eq!(r.status(), 202, "{}", r.text().await.unwrap());
     r.json().await.unwrap()
-}
-
-async fn list(app: &TestApp, token: &str) -> Value {
-    app.authed(reqwest::Method::GET, "/v1/subscriptions", token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
 }
 
 fn now() -> u64 {

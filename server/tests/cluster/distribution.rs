@@ -6,7 +6,7 @@
 //! on all three masters.
 
 use crate::census::census;
-use crate::mail::Sink;
+use crate::sink::SmtpSink;
 use crate::{env_or_explain, first_port, hex, start_server};
 use futures_util::StreamExt;
 use redis_hack_server::app::Roles;
@@ -38,7 +38,7 @@ fn district_ids(n: usize) -> Vec<u64> {
 pub async fn sign_up(
     http: &reqwest::Client,
     api: &str,
-    sink: &Sink,
+    sink: &SmtpSink,
     email: &str,
     district: u64,
 ) -> Result<(), String> {
@@ -94,7 +94,7 @@ async fn thirty_thousand_subscribers_spread_over_the_three_masters() {
     let sim =
         cowin_sim::Simulator::start(tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap())
             .await;
-    let sink = Sink::start().await;
+    let sink = SmtpSink::start().await;
     let roles = Roles {
         api: true,
         poller: false,

@@ -7,8 +7,8 @@
 //! prints where the queues stand on the surviving masters.
 
 use crate::census::{census, masters, node_conn};
-use crate::mail::Sink;
 use crate::nodes::{OwnCluster, wait_for};
+use crate::sink::SmtpSink;
 use crate::{hex, start_server};
 use futures_util::StreamExt;
 use redis_hack_server::app::Roles;
@@ -98,7 +98,7 @@ async fn every_alert_arrives_when_the_busiest_master_fails_over() {
     let sim =
         cowin_sim::Simulator::start(tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap())
             .await;
-    let sink = Sink::start().await;
+    let sink = SmtpSink::start().await;
     let store = Store::connect(&url, &prefix)
         .await
         .expect("connect to our own cluster");

@@ -10,9 +10,10 @@
 mod census;
 mod distribution;
 mod failover;
-mod mail;
 mod nodes;
 mod replication;
+#[path = "../api/sink.rs"]
+mod sink;
 
 use redis_hack_server::app::Roles;
 use redis_hack_server::{Application, Settings};

@@ -6,8 +6,8 @@
 //! acked. The cluster case also measures what the waits cost a sign-up.
 
 use crate::distribution::sign_up;
-use crate::mail::Sink;
 use crate::nodes::OwnCluster;
+use crate::sink::SmtpSink;
 use crate::{hex, start_server};
 use redis_hack_server::app::Roles;
 use std::time::{Duration, Instant};
@@ -37,7 +37,7 @@ async fn waits(base_url: &str, outcome: &str) -> f64 {
 }
 
 /// Signs `n` people up one after the other on `base_url`; the mean time of one.
-async fn sign_ups(base_url: &str, sink: &Sink, n: usize) -> Duration {
+async fn sign_ups(base_url: &str, sink: &SmtpSink, n: usize) -> Duration {
     let http = reqwest::Client::new();
     let tag = hex(3);
     let started = Instant::now();
@@ -54,7 +54,7 @@ async fn sign_ups(base_url: &str, sink: &Sink, n: usize) -> Duration {
 async fn server(
     redis_url: &str,
     sim: &cowin_sim::Simulator,
-    sink: &Sink,
+    sink: &SmtpSink,
     wait: &str,
 ) -> crate::Server {
     let prefix = format!("test:{}:", hex(6));
@@ -80,7 +80,7 @@ async fn on_a_cluster_with_replicas_every_wait_of_a_sign_up_is_acked() {
     const PEOPLE: usize = 100;
     const WARM_UP: usize = 5;
     let cluster = OwnCluster::start(3, 1, 5_000).await;
-    let (sim, sink) = (simulator().await, Sink::start().await);
+    let (sim, sink) = (simulator().await, SmtpSink::start().await);
     let plain = server(&cluster.url(), &sim, &sink, "0").await;
     let waiting = server(&cluster.url(), &sim, &sink, "1").await;
     sign_ups(&plain.base_url, &sink, WARM_UP).await;
@@ -102,7 +102,7 @@ async fn on_a_cluster_with_replicas_every_wait_of_a_sign_up_is_acked() {
 async fn on_one_redis_with_a_replica_every_wait_of_a_sign_up_is_acked() {
     const PEOPLE: usize = 5;
     let pair = OwnCluster::master_and_replica().await;
-    let (sim, sink) = (simulator().await, Sink::start().await);
+    let (sim, sink) = (simulator().await, SmtpSink::start().await);
     let waiting = server(&pair.redis_url(), &sim, &sink, "1").await;
     sign_ups(&waiting.base_url, &sink, PEOPLE).await;
     assert_eq!(waits(&waiting.base_url, "short").await, 0.0);

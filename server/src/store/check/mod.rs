@@ -140,10 +140,7 @@ struct Keys {
     users: Vec<UserId>,
     indexes: Vec<TargetKey>,
     modes: Vec<TargetKey>,
-    /// Layout 1 lookups: (key, email).
-    email_keys: Vec<(String, String)>,
     email_buckets: Vec<String>,
-    token_keys: Vec<String>,
     token_buckets: Vec<String>,
     /// (key, its user).
     of_user: Vec<(String, UserId)>,
@@ -176,9 +173,7 @@ impl Store {
                 Scanned::User(uid) => keys.users.push(uid),
                 Scanned::Index(t) => keys.indexes.push(t),
                 Scanned::Mode(t) => keys.modes.push(t),
-                Scanned::EmailKey(email) => keys.email_keys.push((key.to_owned(), email)),
                 Scanned::EmailBucket => keys.email_buckets.push(key.to_owned()),
-                Scanned::TokenKey => keys.token_keys.push(key.to_owned()),
                 Scanned::TokenBucket => keys.token_buckets.push(key.to_owned()),
                 Scanned::OfUser(uid) => keys.of_user.push((key.to_owned(), uid)),
                 Scanned::Other => {}

@@ -4,17 +4,14 @@
 //! Names are built through the store's own key functions where the store has
 //! one (`user_key`, `version_key`, `mode_key`, ...), so they follow the
 //! layout the rest of the store writes. Scanned names are read back by
-//! `classify`, which accepts a tag in braces or none (`user:{0123…}` and
-//! `user:0123…`, `idx:{d:97}` and `idx:d:97`): layout 2 tags every key, and
-//! the form without braces is layout 1's.
+//! `classify`, which knows the tagged names of layout 2 on (`user:{0123…}`,
+//! `idx:{d:97}`, `em:{B}`, ...) only: a store of layout 1, untagged, is
+//! refused before `check` runs (`layout.rs`).
 //!
-//! The email and token lookups differ most between layouts: layout 1 has one
-//! key per address (`email:{email}`, a string holding the uid) and per token
-//! (`tok:{sha256}`, a hash with field `u`); layout 2 has bucketed hashes
-//! (`em:{B}`: email -> uid; `tk:{B}`: binary token hash -> record). Both are
-//! read; `email_lookup` (where a lookup is written) and `token_record_uid`
-//! (the uid in a layout 2 token record) are what to adapt to the memory
-//! layout's exact format.
+//! Email and token lookups are bucketed hashes (`em:{B}`: email -> uid;
+//! `tk:{B}`: binary token hash -> record); `email_lookup` (where a lookup is
+//! written) and `token_record_uid` (the uid in a token record) are what to
+//! adapt when their format changes.
 
 use crate::store::Store;
 use redis_hack_shared::{EmailAddress, Filters, Subscription, SubscriptionId, TargetKey, UserId};
@@ -28,13 +25,9 @@ pub(super) enum Scanned {
     Index(TargetKey),
     /// `mode:`: a target's per-subscription flags, `{uid}:{sid}` -> flags.
     Mode(TargetKey),
-    /// `email:{email}` (layout 1): the string holds the uid.
-    EmailKey(String),
-    /// `em:{B}` (layout 2): a hash of email -> uid.
+    /// `em:{B}`: a hash of email -> uid.
     EmailBucket,
-    /// `tok:{hash}` (layout 1): a hash whose field `u` is the uid.
-    TokenKey,
-    /// `tk:{B}` (layout 2): a hash of token hash -> record (`token_record_uid`).
+    /// `tk:{B}`: a hash of token hash -> record (`token_record_uid`).
     TokenBucket,
     /// A key that lives and dies with its user: `hist:`, `ver:`, `feed:`,
     /// `hook:{uid}:{sid}`, `held:{uid}:{sid}`.
@@ -51,32 +44,31 @@ pub(super) fn classify(prefix: &str, key: &str) -> Scanned {
     let uid = |raw: &str| UserId::parse(raw).map_or(Scanned::Other, Scanned::OfUser);
     let target = |raw: &str| TargetKey::parse(raw).ok();
     match kind {
-        "user" => UserId::parse(whole(rest)).map_or(Scanned::Other, Scanned::User),
-        "idx" => target(whole(rest)).map_or(Scanned::Other, Scanned::Index),
-        "mode" => target(whole(rest)).map_or(Scanned::Other, Scanned::Mode),
-        "hist" | "ver" | "feed" => uid(whole(rest)),
-        "hook" | "held" => uid(first(rest)),
-        "email" => Scanned::EmailKey(rest.to_owned()),
+        "user" => whole(rest).map_or(Scanned::Other, |raw| {
+            UserId::parse(raw).map_or(Scanned::Other, Scanned::User)
+        }),
+        "idx" => whole(rest)
+            .and_then(target)
+            .map_or(Scanned::Other, Scanned::Index),
+        "mode" => whole(rest)
+            .and_then(target)
+            .map_or(Scanned::Other, Scanned::Mode),
+        "hist" | "ver" | "feed" => whole(rest).map_or(Scanned::Other, uid),
+        "hook" | "held" => first(rest).map_or(Scanned::Other, uid),
         "em" => Scanned::EmailBucket,
-        "tok" => Scanned::TokenKey,
         "tk" => Scanned::TokenBucket,
         _ => Scanned::Other,
     }
 }
 
-/// `{tag}` -> `tag`; an untagged name as it is.
-fn whole(rest: &str) -> &str {
-    rest.strip_prefix('{')
-        .and_then(|r| r.strip_suffix('}'))
-        .unwrap_or(rest)
+/// `{tag}` -> `tag`; `None` for a name without one.
+fn whole(rest: &str) -> Option<&str> {
+    rest.strip_prefix('{')?.strip_suffix('}')
 }
 
-/// The first part of `{uid}:sid` or `uid:sid`: the uid.
-fn first(rest: &str) -> &str {
-    match rest.strip_prefix('{') {
-        Some(tagged) => tagged.split_once('}').map_or(tagged, |(tag, _)| tag),
-        None => rest.split_once(':').map_or(rest, |(uid, _)| uid),
-    }
+/// The tag of `{uid}:sid`: the uid; `None` for a name without one.
+fn first(rest: &str) -> Option<&str> {
+    Some(rest.strip_prefix('{')?.split_once('}')?.0)
 }
 
 /// A SCAN pattern matching every key under `prefix` (glob characters in it escaped).
@@ -131,19 +123,17 @@ pub(super) fn same_flags(stored: &str, expected: &str) -> bool {
     set(stored) == set(expected)
 }
 
-/// The uid in a layout 2 token record (`tk:{B}` value): the record starts
+/// The uid in a token record (`tk:{B}` value): the record starts
 /// with the uid's 16 hex digits. Adapt to the memory layout's record format.
 pub(super) fn token_record_uid(record: &[u8]) -> Option<UserId> {
     let text = std::str::from_utf8(record.get(..16)?).ok()?;
     UserId::parse(text).ok()
 }
 
-/// Where the email lookup of one address is written.
-pub(super) enum LookupAt {
-    /// A string key holding the uid (layout 1).
-    Key(String),
-    /// A field of a bucket hash (layout 2).
-    Field { key: String, field: String },
+/// Where the email lookup of one address is written: a field of a bucket hash.
+pub(super) struct LookupAt {
+    pub key: String,
+    pub field: String,
 }
 
 impl Store {
@@ -165,7 +155,7 @@ impl Store {
 
     /// Where the lookup of `email` is written: a field of its `em:{B}` bucket.
     pub(super) fn email_lookup(&self, email: &EmailAddress) -> LookupAt {
-        LookupAt::Field {
+        LookupAt {
             key: self.email_key(email),
             field: email.as_str().to_owned(),
         }
@@ -177,29 +167,32 @@ mod tests {
     use super::*;
 
     #[test]
-    fn names_are_read_with_or_without_a_tag() {
+    fn names_are_read_by_their_tag() {
         let uid = UserId::parse("0123456789abcdef").unwrap();
         let d97 = TargetKey::parse("d:97").unwrap();
         for (key, what) in [
             ("rh:user:{0123456789abcdef}", Scanned::User(uid.clone())),
-            ("rh:user:0123456789abcdef", Scanned::User(uid.clone())),
             ("rh:idx:{d:97}", Scanned::Index(d97.clone())),
-            ("rh:idx:d:97", Scanned::Index(d97.clone())),
             ("rh:mode:{d:97}", Scanned::Mode(d97)),
             (
                 "rh:hook:{0123456789abcdef}:s1a2b3c4d",
                 Scanned::OfUser(uid.clone()),
             ),
             (
-                "rh:held:0123456789abcdef:s1a2b3c4d",
+                "rh:held:{0123456789abcdef}:s1a2b3c4d",
                 Scanned::OfUser(uid.clone()),
             ),
             ("rh:ver:{0123456789abcdef}", Scanned::OfUser(uid)),
-            ("rh:email:a@b.in", Scanned::EmailKey("a@b.in".into())),
             ("rh:em:{12ab}", Scanned::EmailBucket),
             ("rh:tk:{12ab}", Scanned::TokenBucket),
             ("rh:poll:next", Scanned::Other),
-            ("other:user:0123456789abcdef", Scanned::Other),
+            ("other:user:{0123456789abcdef}", Scanned::Other),
+            // Layout 1's names (no tag, one key per lookup) are not this
+            // layout's keys: `check` leaves them alone.
+            ("rh:user:0123456789abcdef", Scanned::Other),
+            ("rh:held:0123456789abcdef:s1a2b3c4d", Scanned::Other),
+            ("rh:email:a@b.in", Scanned::Other),
+            ("rh:tok:0a1b", Scanned::Other),
         ] {
             assert_eq!(classify("rh:", key), what, "{key}");
         }

@@ -60,10 +60,7 @@ impl Store {
                 continue; // its user was created meanwhile
             }
             tally.add(Problem::LookupWithoutUser, repair);
-            removals.push(match &lookup.at {
-                LookupAt::Key(key) => cmd("DEL", &[key]),
-                LookupAt::Field { key, field } => cmd("HDEL", &[key, field]),
-            });
+            removals.push(cmd("HDEL", &[&lookup.at.key, &lookup.at.field]));
         }
         let by_email: HashMap<&str, &str> = good
             .iter()
@@ -83,12 +80,8 @@ impl Store {
                 }
                 None => {
                     tally.add(Problem::UserWithoutLookup, repair);
-                    additions.push(match self.email_lookup(email) {
-                        LookupAt::Key(key) => cmd("SET", &[&key, uid.as_str(), "NX"]),
-                        LookupAt::Field { key, field } => {
-                            cmd("HSETNX", &[&key, &field, uid.as_str()])
-                        }
-                    });
+                    let LookupAt { key, field } = self.email_lookup(email);
+                    additions.push(cmd("HSETNX", &[&key, &field, uid.as_str()]));
                 }
             }
         }
@@ -149,26 +142,9 @@ impl Store {
         Ok(())
     }
 
-    /// Every email lookup, layout 1 keys and layout 2 buckets alike.
+    /// Every email lookup of every bucket.
     async fn read_lookups(&self, keys: &Keys) -> Result<Vec<Lookup>, StoreError> {
-        let gets = keys
-            .email_keys
-            .iter()
-            .map(|(key, _)| cmd("GET", &[key]))
-            .collect();
-        let uids: Vec<Option<String>> = self.each(gets).await?;
-        let mut lookups: Vec<Lookup> = keys
-            .email_keys
-            .iter()
-            .zip(uids)
-            .filter_map(|((key, email), uid)| {
-                Some(Lookup {
-                    email: email.clone(),
-                    uid: uid?,
-                    at: LookupAt::Key(key.clone()),
-                })
-            })
-            .collect();
+        let mut lookups = Vec::new();
         let buckets = keys
             .email_buckets
             .iter()
@@ -177,7 +153,7 @@ impl Store {
         let buckets: Vec<HashMap<String, String>> = self.each(buckets).await?;
         for (key, bucket) in keys.email_buckets.iter().zip(buckets) {
             lookups.extend(bucket.into_iter().map(|(email, uid)| Lookup {
-                at: LookupAt::Field {
+                at: LookupAt {
                     key: key.clone(),
                     field: email.clone(),
                 },
@@ -188,23 +164,9 @@ impl Store {
         Ok(lookups)
     }
 
-    /// Every token record, layout 1 keys and layout 2 buckets alike.
+    /// Every token record of every bucket.
     async fn read_tokens(&self, keys: &Keys) -> Result<Vec<Token>, StoreError> {
-        let gets = keys
-            .token_keys
-            .iter()
-            .map(|key| cmd("HGET", &[key, "u"]))
-            .collect();
-        let uids: Vec<Option<String>> = self.each(gets).await?;
-        let mut tokens: Vec<Token> = keys
-            .token_keys
-            .iter()
-            .zip(uids)
-            .map(|(key, uid)| Token {
-                uid: uid.and_then(|u| UserId::parse(&u).ok()),
-                delete: cmd("DEL", &[key]),
-            })
-            .collect();
+        let mut tokens = Vec::new();
         let buckets = keys
             .token_buckets
             .iter()
