@@ -4,9 +4,10 @@
 
 use crate::feed::uid_of;
 use crate::helpers::{env_or_explain, error_of, spawn_app, unique_email};
+use crate::subscriptions::listed;
 use redis_hack_server::store::{MAX_SUBSCRIPTIONS, Store};
 use reqwest::Method;
-use serde_json::{Value, json};
+use serde_json::json;
 
 #[tokio::test]
 async fn an_account_holds_at_most_the_limit_whatever_else_its_document_holds() {
@@ -41,13 +42,7 @@ async fn an_account_holds_at_most_the_limit_whatever_else_its_document_holds() {
         message.contains(&format!("at most {MAX_SUBSCRIPTIONS}")),
         "{message}"
     );
-    let listed = app
-        .authed(Method::GET, "/v1/subscriptions", &token)
-        .send()
-        .await
-        .unwrap();
-    let body: Value = listed.json().await.unwrap();
-    let subs = body["subscriptions"].as_array().unwrap();
+    let subs = listed(&app, &token).await;
     assert_eq!(subs.len(), MAX_SUBSCRIPTIONS as usize);
     let capacities: Vec<u64> = subs[1..]
         .iter()
