@@ -8,27 +8,14 @@
 use super::email::render;
 use super::gone_email::render_gone;
 use super::times::AlertTimes;
-use super::worker::EmailHandler;
+use super::worker::{EmailHandler, Recipient};
 use crate::delivery::step::jitter;
 use crate::delivery::{AlertJob, DeliveryError, Outcome, Step, WebhookJob, settle};
 use crate::mail::{ListUnsubscribe, Thread};
 use crate::metrics;
 use crate::store::{Moment, Queue, QueuedJob, UserDoc, now_ms};
-use redis_hack_shared::{EmailAddress, SubscriptionId, Target, TimeZoneName, Timestamp, UserId};
+use redis_hack_shared::UserId;
 use std::time::Instant;
-
-/// Who an alert email goes to, about what, for which subscriptions.
-pub(super) struct Recipient<'a> {
-    pub(super) email: &'a EmailAddress,
-    pub(super) about: &'a Target,
-    pub(super) sids: Vec<SubscriptionId>,
-    /// The same, with their creation times, for the unsubscribe link.
-    pub(super) created: Vec<(SubscriptionId, Timestamp)>,
-    /// The user's subscriptions, for `email.suspended` events.
-    pub(super) user: &'a UserDoc,
-    /// The zone the email's times are shown in (the first emailed subscription's).
-    pub(super) tz: TimeZoneName,
-}
 
 impl EmailHandler {
     /// Sends the alert to `to` and settles the job: acknowledged and

@@ -8,12 +8,11 @@
 //! the I/O around them.
 
 use super::decide::{RetryPolicy, Routing, route};
-use super::send::Recipient;
 use crate::delivery::{AlertJob, DeliveryError, Handler, Outcome, Pump, Step, WebhookJob, settle};
 use crate::mail::Mailer;
 use crate::store::{Disarm, Queue, QueuedJob, Store, UserDoc};
 use crate::unsubscribe::UnsubscribeLinks;
-use redis_hack_shared::{SubscriptionId, Timestamp};
+use redis_hack_shared::{EmailAddress, SubscriptionId, Target, TimeZoneName, Timestamp};
 
 /// The email worker: the pump over the `email` queue with [`EmailHandler`].
 pub type Worker = Pump<EmailHandler>;
@@ -25,6 +24,19 @@ pub struct EmailHandler {
     pub links: UnsubscribeLinks,
     /// The `mailto:` address in `List-Unsubscribe`.
     pub unsubscribe_mailto: String,
+}
+
+/// Who an alert email goes to, about what, for which subscriptions.
+pub(super) struct Recipient<'a> {
+    pub(super) email: &'a EmailAddress,
+    pub(super) about: &'a Target,
+    pub(super) sids: Vec<SubscriptionId>,
+    /// The same, with their creation times, for the unsubscribe link.
+    pub(super) created: Vec<(SubscriptionId, Timestamp)>,
+    /// The user's subscriptions, for `email.suspended` events.
+    pub(super) user: &'a UserDoc,
+    /// The zone the email's times are shown in (the first emailed subscription's).
+    pub(super) tz: TimeZoneName,
 }
 
 impl Handler for EmailHandler {

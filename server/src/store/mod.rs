@@ -36,6 +36,7 @@ mod queue;
 mod replication;
 mod root_subs;
 mod stats;
+mod stored_sub;
 mod subscribe;
 mod suspension;
 mod tokens;

@@ -8,7 +8,7 @@
 //! The server makes ids `s` and 8 hex digits, so they never collide with the
 //! user's own fields; other keys (none today) are left alone, not misread.
 
-use super::users::StoredSub;
+use super::stored_sub::StoredSub;
 use redis_hack_shared::{SubscriptionId, Target};
 use serde::de::{self, IgnoredAny, MapAccess, Visitor};
 use serde::ser::SerializeMap;

@@ -22,7 +22,7 @@
 
 use super::failpoint;
 use super::root_subs::{IS_SUB_LUA, sub_path};
-use super::users::StoredSub;
+use super::stored_sub::StoredSub;
 use super::version::BUMP_LUA;
 use super::{Store, StoreError, to_json};
 use redis_hack_shared::{Subscription, SubscriptionId, TargetKey, UserId};

@@ -16,12 +16,10 @@
 //! them (BENCHMARKS.md "Storage").
 
 use super::root_subs::RootSubs;
+use super::stored_sub::StoredSub;
 use super::suspension::StoredSuspension;
 use super::{Store, StoreError, now_ms};
-use redis_hack_shared::{
-    Channels, EmailAddress, Filters, QuietHours, Subscription, SubscriptionId, Target, TargetKey,
-    TimeZoneName, Timestamp, UserId,
-};
+use redis_hack_shared::{EmailAddress, Subscription, SubscriptionId, UserId};
 use serde::{Deserialize, Serialize};
 
 /// The stored user document. Short field names keep memory per user low.
@@ -44,138 +42,6 @@ pub struct UserDoc {
     subs: RootSubs,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub(super) struct StoredSub {
-    /// The target's key: `d:97`, `p:800001`, `t:cs101`.
-    #[serde(rename = "t")]
-    target: TargetKey,
-    /// A district's name and its state's (districts only).
-    #[serde(rename = "dn", default, skip_serializing_if = "Option::is_none")]
-    district_name: Option<String>,
-    #[serde(rename = "sn", default, skip_serializing_if = "Option::is_none")]
-    state_name: Option<String>,
-    // Defaults (no filters; email only) are left out: every byte of the
-    // document is multiplied by the number of users (see BENCHMARKS.md).
-    #[serde(rename = "f", default, skip_serializing_if = "is_default")]
-    filters: Filters,
-    #[serde(rename = "ch", default, skip_serializing_if = "is_default")]
-    channels: Channels,
-    /// Milliseconds since the epoch, so subscriptions list in the order they were made.
-    #[serde(rename = "c")]
-    created_ms: u64,
-    /// The webhook's signing secret (`whsec_...`); the URL is in `channels`.
-    #[serde(rename = "ws", default, skip_serializing_if = "Option::is_none")]
-    webhook_secret: Option<String>,
-    /// How its alerts behave (issue 12); every default is left out.
-    #[serde(flatten)]
-    alerting: StoredAlerting,
-}
-
-impl StoredSub {
-    /// `sub` as stored, made now, with its webhook's secret.
-    pub(super) fn new(sub: &Subscription, webhook_secret: Option<&str>) -> Self {
-        let (district_name, state_name) = match &sub.target {
-            Target::District {
-                district_name,
-                state_name,
-                ..
-            } => (Some(district_name.clone()), Some(state_name.clone())),
-            Target::Pincode { .. } | Target::Topic { .. } => (None, None),
-        };
-        Self {
-            target: sub.target.key(),
-            district_name,
-            state_name,
-            filters: sub.filters.clone(),
-            channels: sub.channels.clone(),
-            created_ms: now_ms(),
-            webhook_secret: webhook_secret.map(str::to_owned),
-            alerting: StoredAlerting::of(sub),
-        }
-    }
-
-    pub(super) fn target(&self) -> Target {
-        let name = |n: &Option<String>| n.clone().unwrap_or_default();
-        match &self.target {
-            TargetKey::District(district_id) => Target::District {
-                district_id: *district_id,
-                district_name: name(&self.district_name),
-                state_name: name(&self.state_name),
-            },
-            TargetKey::Pincode(pincode) => Target::Pincode {
-                pincode: pincode.clone(),
-            },
-            TargetKey::Topic(topic) => Target::Topic {
-                topic: topic.clone(),
-            },
-        }
-    }
-}
-
-/// A subscription's alert behaviour as stored: one-shot and when it
-/// disarmed (ms), follow-ups off, quiet hours and their zone.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-struct StoredAlerting {
-    #[serde(rename = "o", default, skip_serializing_if = "is_default")]
-    once: bool,
-    #[serde(rename = "da", default, skip_serializing_if = "Option::is_none")]
-    disarmed_ms: Option<u64>,
-    #[serde(rename = "nf", default, skip_serializing_if = "is_default")]
-    no_followup: bool,
-    #[serde(rename = "q", default, skip_serializing_if = "Option::is_none")]
-    quiet: Option<QuietHours>,
-    #[serde(rename = "z", default, skip_serializing_if = "Option::is_none")]
-    tz: Option<TimeZoneName>,
-}
-
-impl StoredAlerting {
-    fn of(sub: &Subscription) -> Self {
-        Self {
-            once: sub.once,
-            disarmed_ms: sub.disarmed_at.map(Timestamp::as_ms),
-            no_followup: !sub.followup,
-            quiet: sub.quiet,
-            tz: (!sub.tz.is_default()).then(|| sub.tz.clone()),
-        }
-    }
-
-    /// Its flags in `{p}mode:{target}` (see `arming`); empty for the default.
-    fn mode_flags(&self) -> String {
-        let mut flags = String::new();
-        if self.disarmed_ms.is_some() {
-            flags.push('d');
-        }
-        if self.no_followup {
-            flags.push('n');
-        }
-        flags
-    }
-
-    fn apply(&self, sub: &mut Subscription) {
-        sub.once = self.once;
-        sub.disarmed_at = self.disarmed_ms.map(Timestamp::from_ms);
-        sub.armed = self.disarmed_ms.is_none();
-        sub.followup = !self.no_followup;
-        sub.quiet = self.quiet;
-        sub.tz = self.tz.clone().unwrap_or_default();
-    }
-}
-
-impl StoredSub {
-    pub(super) fn filters(&self) -> &Filters {
-        &self.filters
-    }
-
-    /// Its flags in `{p}mode:{TARGET}` (see `arming`); empty for the default.
-    pub(super) fn mode_flags(&self) -> String {
-        self.alerting.mode_flags()
-    }
-}
-
-fn is_default<T: Default + PartialEq>(value: &T) -> bool {
-    *value == T::default()
-}
-
 impl UserDoc {
     /// A new user's document: no subscriptions, no version yet.
     pub(super) fn new(email: EmailAddress) -> Self {
@@ -191,20 +57,10 @@ impl UserDoc {
     /// Subscriptions, oldest first.
     pub fn subscriptions(&self) -> Vec<Subscription> {
         let mut entries: Vec<(&SubscriptionId, &StoredSub)> = self.subs.0.iter().collect();
-        entries.sort_by_key(|(id, s)| (s.created_ms, *id));
+        entries.sort_by_key(|(id, s)| (s.created_ms(), *id));
         entries
             .into_iter()
-            .map(|(id, s)| {
-                let mut sub = Subscription::new(
-                    id.clone(),
-                    s.target(),
-                    s.filters.clone(),
-                    s.channels.clone(),
-                    Timestamp::from_ms(s.created_ms),
-                );
-                s.alerting.apply(&mut sub);
-                sub
-            })
+            .map(|(id, s)| s.to_subscription(id))
             .collect()
     }
 
@@ -215,7 +71,7 @@ impl UserDoc {
 
     /// The signing secret of subscription `sid`'s webhook.
     pub fn webhook_secret(&self, sid: &SubscriptionId) -> Option<&str> {
-        self.subs.0.get(sid)?.webhook_secret.as_deref()
+        self.subs.0.get(sid)?.webhook_secret()
     }
 }
 
@@ -247,6 +103,7 @@ pub(super) fn parse_user(uid: &UserId, raw: Option<String>) -> Result<Option<Use
 mod tests {
     use super::super::root_subs::target_of_sub;
     use super::*;
+    use redis_hack_shared::{Channels, Filters, Target, Timestamp};
 
     #[test]
     fn a_new_user_document_is_flat_and_has_no_version_yet() {
