@@ -9,12 +9,19 @@
 //! not atomic, but Redis runs each command of such a pipeline on its own; so
 //! a fan-out to 100,000 users is three round trips per 1,000 users, not
 //! 1,000 (a pipeline per user cost the cluster fan-out a fifth of its time).
-//! A slot that moved since `CLUSTER SLOTS` answers `MOVED` for its commands;
-//! that slot's commands are then sent again on their own, through the
-//! crate's routing, which follows the move. Neither kind is atomic, and
-//! every command in a batch must be safe to repeat (as for
-//! `query_with_scripts`, which a script the master does not know yet also
-//! goes through).
+//! When the crate's own slot map is stale (the pipeline reaches a master
+//! that no longer serves its slots), every command answers `MOVED` and the
+//! crate sends the whole pipeline on to the new master (`tests/cluster`,
+//! `moved.rs`). Replies that are plain errors (a script this master does
+//! not know yet) come back to us: that slot's commands are sent again on
+//! their own, through `query_with_scripts`. If the crate gives up, all of
+//! this master's slots are sent again the same way. Neither kind is atomic,
+//! and a command in a batch may run twice: history writes are idempotent
+//! (a second version bump is harmless), a feed event would show twice. One
+//! case makes that likely: a resharding moving one slot of a master while
+//! a batch is in flight, where the crate redirects the whole pipeline on
+//! that slot's `MOVED`/`ASK` and repeats the commands of the other slots. A
+//! failover moves all of a master's slots together and is not affected.
 
 use super::conn::Conn;
 use super::partition::slot;

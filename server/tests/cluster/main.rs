@@ -10,6 +10,7 @@
 mod census;
 mod distribution;
 mod failover;
+mod moved;
 mod nodes;
 mod replication;
 #[path = "../api/sink.rs"]
