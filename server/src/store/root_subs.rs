@@ -18,9 +18,8 @@ use std::fmt;
 use std::sync::LazyLock;
 
 /// The user document's own root fields, never subscriptions: email,
-/// created, version, email suspension, and `m` (the time of the last
-/// change, in documents written before versions existed).
-pub(super) const USER_FIELDS: [&str; 5] = ["e", "c", "v", "es", "m"];
+/// created, version and email suspension.
+pub(super) const USER_FIELDS: [&str; 4] = ["e", "c", "v", "es"];
 
 /// Whether root key `key` of a user document is a subscription.
 pub(super) fn is_subscription_key(key: &str) -> bool {
@@ -133,7 +132,7 @@ mod tests {
     #[test]
     fn a_document_reads_its_subscriptions_and_nothing_else_from_its_root() {
         let raw = format!(
-            r#"{{"e":"a@example.com","c":1,"v":"2.5.4","es":{{"r":"550","t":3}},"m":9,
+            r#"{{"e":"a@example.com","c":1,"v":"2.5.4","es":{{"r":"550","t":3}},
             "X-other":[1],"s1a2b3c4d":{PATNA},"s5e6f7a8b":{PATNA}}}"#
         );
         let doc = read(&raw).unwrap();

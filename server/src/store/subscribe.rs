@@ -40,9 +40,7 @@ pub enum NewUserSub {
 // Adds the subscription only if its id (a digest of target and filters) is
 // new. Returns {1, ''} added, {0, flags} already there (with its mode flags
 // as the document has them, so the index step can be redone to match),
-// {-2, ''} at the limit, {-1, ''} no such user. (Documents written before
-// versions existed carry a field `m`, the time of the last change; nothing
-// reads it now.)
+// {-2, ''} at the limit, {-1, ''} no such user.
 static ADD_SUB: LazyLock<redis::Script> = LazyLock::new(|| {
     redis::Script::new(&format!(
         r#"{BUMP_LUA}{is_sub}
@@ -76,15 +74,14 @@ return {{1, ''}}
 });
 
 // Step 3 of a removal, on the user's slot: the subscription, its webhook
-// state and a version bump. Returns 1 if this call removed it.
-// TODO(queue helper): delete `held:{UID}:{sid}` here too once it carries the
-// user's tag (today it is on a slot of its own, and the digest drops held
-// alerts of a subscription that is gone).
+// state, the alerts quiet hours held for it (its digest, if one is due,
+// then finds nothing to send) and a version bump. Returns 1 if this call
+// removed it.
 static REMOVE_SUB: LazyLock<redis::Script> = LazyLock::new(|| {
     redis::Script::new(&format!(
         r#"{BUMP_LUA}
 if redis.call('JSON.DEL', KEYS[1], ARGV[1]) == 0 then return 0 end
-redis.call('DEL', KEYS[2])
+redis.call('DEL', KEYS[2], KEYS[4])
 bump(KEYS[3])
 return 1
 "#
@@ -168,6 +165,7 @@ impl Store {
             .key(self.user_key(uid))
             .key(self.hook_key(uid, &sub.id))
             .key(self.version_key(uid))
+            .key(self.held_key(uid, &sub.id))
             .arg(path)
             .invoke_async(w.conn())
             .await?;

@@ -3,8 +3,8 @@
 //! a window to end): an opening inside the window is held (`held` in the
 //! list, no email), a held session that closes meanwhile is left out, and
 //! the window's end sends one digest email saying so and one webhook event
-//! per held alert, with every time as RFC 3339. Bad windows and zones are
-//! 422s naming the field.
+//! per held alert, with every time as RFC 3339. Unsubscribing forgets
+//! what was held for it. Bad windows and zones are 422s naming the field.
 
 use crate::alert_email::ist;
 use crate::alerts::user_with_job;
@@ -219,6 +219,39 @@ async fn a_running_worker_sends_a_held_alert_as_a_digest_when_its_window_ends() 
         text.contains("PHC Danapur") && !text.contains("closed before"),
         "{text}"
     );
+}
+
+#[tokio::test]
+async fn unsubscribing_forgets_the_alerts_held_for_it_and_its_digest_sends_nothing() {
+    let app = spawn_app().await;
+    let (email, job) = user_with_job(&app).await;
+    let store = Store::connect(&env_or_explain("TEST_REDIS_URL"), &app.prefix)
+        .await
+        .unwrap();
+    let (uid, sid) = (&job.uid, &job.sids[0]);
+    let body = serde_json::to_string(&job).unwrap();
+    let due = now_ms() + 500;
+    store
+        .hold_alert(uid, sid, &job.id, &body, due)
+        .await
+        .unwrap();
+    assert_eq!(store.held_alerts(uid, sid).await.unwrap().len(), 1);
+
+    let user = store.user(uid).await.unwrap().unwrap();
+    let sub = user.subscription(sid).unwrap();
+    assert!(store.remove_subscription(uid, &sub).await.unwrap());
+    assert!(
+        store.held_alerts(uid, sid).await.unwrap().is_empty(),
+        "the held alert goes with its subscription, not at the digest"
+    );
+    let digests = Digests { store, batch: 10 };
+    digests.run_once(due + 1_000).await.unwrap();
+    assert_eq!(
+        digests.run_once(due + 2_000).await.unwrap(),
+        0,
+        "the due digest is ended"
+    );
+    assert_eq!(app.mail.messages_to(&email).await.len(), 1, "only the code");
 }
 
 #[tokio::test]
