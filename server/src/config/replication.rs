@@ -8,7 +8,7 @@ use crate::store::ReplicationWait;
 use std::time::Duration;
 
 /// More replicas per master than this is a typo, not a deployment.
-const MAX_REPLICAS: u32 = 16;
+const MAX_REPLICAS: u64 = 16;
 /// A `WAIT` must end well before the connections' 5 s response timeout
 /// (which would count the node as dead), and a verify waits up to five
 /// times in a row when the replicas are behind.
@@ -16,30 +16,20 @@ const MAX_TIMEOUT_MS: u64 = 2_000;
 
 /// Both variables; the default (0 replicas) never waits.
 pub(super) fn replication_wait(vars: &Vars) -> Result<ReplicationWait, ConfigError> {
-    let raw = vars.get("REDIS_WAIT_REPLICAS", "0");
-    let replicas = raw
-        .parse()
-        .ok()
-        .filter(|n| *n <= MAX_REPLICAS)
-        .ok_or(ConfigError {
-            var: "REDIS_WAIT_REPLICAS",
-            reason: format!(
-                "'{raw}' is not a whole number from 0 (never wait) to {MAX_REPLICAS}: the replicas each master's writes wait for"
-            ),
-        })?;
-    let raw = vars.get("REDIS_WAIT_TIMEOUT_MS", "200");
-    let timeout_ms = raw
-        .parse()
-        .ok()
-        .filter(|ms| (1..=MAX_TIMEOUT_MS).contains(ms))
-        .ok_or(ConfigError {
-            var: "REDIS_WAIT_TIMEOUT_MS",
-            reason: format!(
-                "'{raw}' is not a whole number of milliseconds from 1 to {MAX_TIMEOUT_MS}"
-            ),
-        })?;
+    let replicas = vars.whole_in(
+        "REDIS_WAIT_REPLICAS",
+        "0",
+        0..=MAX_REPLICAS,
+        "the replicas each master's writes wait for (0: never wait)",
+    )?;
+    let timeout_ms = vars.whole_in(
+        "REDIS_WAIT_TIMEOUT_MS",
+        "200",
+        1..=MAX_TIMEOUT_MS,
+        "milliseconds a write waits for its replicas",
+    )?;
     Ok(ReplicationWait {
-        replicas,
+        replicas: replicas as u32,
         timeout: Duration::from_millis(timeout_ms),
     })
 }

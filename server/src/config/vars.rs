@@ -1,5 +1,5 @@
 //! Reading one variable at a time, each checked as it is read so an error
-//! names the variable: strings with defaults, durations, positive numbers,
+//! names the variable: strings with defaults, durations, positive numbers, numbers in a range,
 //! URLs with an allowed scheme, and true/false flags.
 
 use super::ConfigError;
@@ -60,6 +60,28 @@ impl<'a> Vars<'a> {
             var,
             reason: format!("'{raw}' is not a positive whole number"),
         })
+    }
+
+    /// A whole number in `range`; `what` says what it counts, for the error.
+    pub fn whole_in(
+        &self,
+        var: &'static str,
+        default: &str,
+        range: std::ops::RangeInclusive<u64>,
+        what: &str,
+    ) -> Result<u64, ConfigError> {
+        let raw = self.get(var, default);
+        raw.parse()
+            .ok()
+            .filter(|n| range.contains(n))
+            .ok_or(ConfigError {
+                var,
+                reason: format!(
+                    "'{raw}' is not a whole number from {} to {}: {what}",
+                    range.start(),
+                    range.end()
+                ),
+            })
     }
 
     /// A URL starting with one of `schemes`.

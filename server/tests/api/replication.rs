@@ -4,7 +4,7 @@
 //! succeed, and `/metrics` counts the waits as short. The waits that reach
 //! replicas are in `tests/cluster/replication.rs`.
 
-use crate::helpers::{spawn_app, spawn_app_with, unique_email};
+use crate::helpers::{TestApp, spawn_app, spawn_app_with, unique_email};
 use crate::metrics::{scrape, value};
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -45,17 +45,7 @@ async fn without_replicas_the_writes_wait_out_the_timeout_and_still_succeed() {
     assert_eq!(value(&after_verify, ACKED), Some(0.0));
 
     let started = Instant::now();
-    let r = app
-        .authed(Method::POST, "/v1/subscriptions", &token)
-        .json(&json!({"pincode": "110001"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 201);
-    let id = r.json::<Value>().await.unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = subscribe_to_a_pincode(&app, &token).await;
     let r = app
         .authed(Method::DELETE, &format!("/v1/subscriptions/{id}"), &token)
         .send()
@@ -73,14 +63,21 @@ async fn without_replicas_the_writes_wait_out_the_timeout_and_still_succeed() {
 async fn by_default_no_write_waits_for_replicas() {
     let app = spawn_app().await;
     let token = app.signed_up(&unique_email()).await;
+    subscribe_to_a_pincode(&app, &token).await;
+    let text = scrape(&app).await;
+    assert_eq!(value(&text, SHORT), Some(0.0), "{text}");
+    assert_eq!(value(&text, ACKED), Some(0.0));
+}
+
+/// A new pincode subscription through the API; its id.
+async fn subscribe_to_a_pincode(app: &TestApp, token: &str) -> String {
     let r = app
-        .authed(Method::POST, "/v1/subscriptions", &token)
+        .authed(Method::POST, "/v1/subscriptions", token)
         .json(&json!({"pincode": "110001"}))
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), 201);
-    let text = scrape(&app).await;
-    assert_eq!(value(&text, SHORT), Some(0.0), "{text}");
-    assert_eq!(value(&text, ACKED), Some(0.0));
+    let created: Value = r.json().await.unwrap();
+    created["id"].as_str().unwrap().to_owned()
 }
