@@ -54,14 +54,12 @@ impl ClusterConn {
         }
     }
 
-    /// Called with every failed request: starts a rebuild when `e` says a
-    /// node is gone or the cluster is reconfiguring.
     /// Sends `pipe` (not atomic) to the master that serves `slot`, whatever
     /// slots its other commands name: Redis runs each command of a pipeline
     /// on its own, so commands on several slots of one master may share a
-    /// pipeline (the `redis` crate's own routing refuses that). A command on
-    /// a slot that master does not serve answers `MOVED` in its place of the
-    /// replies, which the caller must check.
+    /// pipeline (the `redis` crate's own routing refuses that). On a `MOVED`
+    /// or `ASK` among the replies the crate sends the whole pipeline on to
+    /// the node named (`store/batch.rs` says what that means).
     pub async fn pipeline_to_master_of(
         &self,
         slot: u16,
@@ -77,7 +75,11 @@ impl ClusterConn {
     }
 
     /// For each of the 16,384 slots, a number naming the master that serves
-    /// it (`CLUSTER SLOTS`), or `None` when none does.
+    /// it (`CLUSTER SLOTS`), or `None` when none does. Asked anew for every
+    /// batch, not cached: a grouping that puts a moved slot beside slots
+    /// that stayed makes the crate bounce the whole pipeline between the two
+    /// masters and repeat commands (`tests/cluster/moved.rs` failed so with a
+    /// one-second cache).
     pub async fn masters_by_slot(&self) -> RedisResult<Vec<Option<u16>>> {
         let reply: Value = redis::cmd("CLUSTER")
             .arg("SLOTS")
@@ -86,6 +88,8 @@ impl ClusterConn {
         Ok(masters_by_slot(&reply))
     }
 
+    /// Called with every failed request: starts a rebuild when `e` says a
+    /// node is gone or the cluster is reconfiguring.
     pub fn after_error(&self, e: &RedisError) {
         if !a_node_is_gone(e) || self.shared.rebuilding.swap(true, Ordering::SeqCst) {
             return;
