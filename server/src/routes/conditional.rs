@@ -53,12 +53,11 @@ impl Stamp {
     /// server that renders it differently gives other ETags). Weak: what
     /// the version does not count (the poll times in `list`) may differ.
     pub fn of_version(version: &Version, salt: &str) -> Self {
-        let key = format!("{salt}|{}|{}", version.number, version.at_ms);
-        let modified_secs = version.at_ms / 1000;
+        let key = format!("{salt}|{}", version.at_ms);
         Self {
             etag: format!("W/\"{}\"", digest(key.as_bytes())),
-            modified_secs,
-            settled: version.previous_ms / 1000 < modified_secs,
+            modified_secs: version.at_ms / 1000,
+            settled: !version.crowded,
         }
     }
 
@@ -179,12 +178,11 @@ mod tests {
     #[test]
     fn a_version_changed_twice_in_its_second_is_not_matched_by_that_second() {
         let once = Version {
-            number: 2,
             at_ms: 1_000_500,
-            previous_ms: 999_900,
+            crowded: false,
         };
         let twice = Version {
-            previous_ms: 1_000_100,
+            crowded: true,
             ..once
         };
         assert!(Stamp::of_version(&once, "r").matches(&since(1_000)));
@@ -196,14 +194,12 @@ mod tests {
     #[test]
     fn version_etags_are_weak_and_differ_by_version_and_representation() {
         let v = Version {
-            number: 7,
             at_ms: 5_000,
-            previous_ms: 4_000,
+            crowded: false,
         };
         let next = Version {
-            number: 8,
             at_ms: 5_001,
-            previous_ms: 5_000,
+            crowded: true,
         };
         let a = Stamp::of_version(&v, "r1").etag;
         assert!(a.starts_with("W/\""), "{a}");

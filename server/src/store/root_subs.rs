@@ -132,7 +132,7 @@ mod tests {
     #[test]
     fn a_document_reads_its_subscriptions_and_nothing_else_from_its_root() {
         let raw = format!(
-            r#"{{"e":"a@example.com","c":1,"v":"2.5.4","es":{{"r":"550","t":3}},
+            r#"{{"e":"a@example.com","c":1,"v":3466260000247,"es":{{"r":"550","t":3}},
             "X-other":[1],"s1a2b3c4d":{PATNA},"s5e6f7a8b":{PATNA}}}"#
         );
         let doc = read(&raw).unwrap();

@@ -33,10 +33,10 @@ pub struct UserDoc {
     /// Set while alert emails are suspended (`suspension`).
     #[serde(rename = "es", default, skip_serializing_if = "Option::is_none")]
     pub(super) email_suspended: Option<StoredSuspension>,
-    /// The user's version, `"{v}.{t}.{p}"`: written only by `bump` (Lua, in
+    /// The user's version, `2 * t + c`: written only by `bump` (Lua, in
     /// `version`), absent until the first change.
     #[serde(rename = "v", default, skip_serializing_if = "Option::is_none")]
-    version: Option<String>,
+    version: Option<u64>,
     /// Every other root key that is a subscription id (`root_subs`).
     #[serde(flatten)]
     subs: RootSubs,
@@ -137,7 +137,8 @@ mod tests {
             .collect();
         assert_eq!(keys, ["c", "dn", "sn", "t"], "defaults are left out");
         assert_eq!(stored["t"], "d:97");
-        let raw = format!(r#"{{"e":"a@example.com","c":1,"v":"2.5.4","s1a2b3c4d":{stored}}}"#);
+        let raw =
+            format!(r#"{{"e":"a@example.com","c":1,"v":3466260000247,"s1a2b3c4d":{stored}}}"#);
         let doc: UserDoc = serde_json::from_str(&raw).unwrap();
         assert_eq!(doc.subscriptions()[0].target, target);
         assert_eq!(target_of_sub(&format!("[{stored}]")), Some(target));

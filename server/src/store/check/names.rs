@@ -123,11 +123,9 @@ pub(super) fn same_flags(stored: &str, expected: &str) -> bool {
     set(stored) == set(expected)
 }
 
-/// The uid in a token record (`tk:{B}` value): the record starts
-/// with the uid's 16 hex digits. Adapt to the memory layout's record format.
+/// The uid in a token record (`tk:{B}` value; `tokens::pack_record`).
 pub(super) fn token_record_uid(record: &[u8]) -> Option<UserId> {
-    let text = std::str::from_utf8(record.get(..16)?).ok()?;
-    UserId::parse(text).ok()
+    super::super::tokens::record_uid(record)
 }
 
 /// Where the email lookup of one address is written: a field of a bucket hash.
