@@ -111,7 +111,7 @@ async fn breakdown(users: usize) -> anyhow::Result<Vec<(String, f64)>> {
         ("user:{uid} (JSON, with its version)", "user:*", 300),
         ("em:{B} (email lookup, every bucket)", "em:*", 0),
         ("tk:{B} (token lookup, every bucket)", "tk:*", 0),
-        ("idx:d:{id} (all 500)", "idx:*", 0),
+        ("idx:{d:id}0..f (all 500 x 16 parts)", "idx:*", 0),
         ("targets", "targets", 0),
     ] {
         let mut keys: Vec<String> = Vec::new();

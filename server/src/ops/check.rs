@@ -46,6 +46,10 @@ fn words(problem: Problem) -> (&'static str, &'static str) {
             "index entries whose filters differ from their subscription's",
             "rewritten",
         ),
+        Problem::MalformedIndexEntry => (
+            "index entries that cannot be read (no uid and subscription id, or in another uid's part)",
+            "removed",
+        ),
         Problem::ModeFlagsDiffer => (
             "mode flags (disarmed, no follow-up) that disagree with their subscription",
             "corrected",

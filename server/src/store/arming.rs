@@ -12,6 +12,7 @@
 //! worker's disarm reads it, so a disarmed one-shot still alerts once);
 //! `check --repair` sets the flag right.
 
+use super::index_entry;
 use super::root_subs::sub_path;
 use super::version::BUMP_LUA;
 use super::{Store, StoreError};
@@ -51,14 +52,15 @@ return 1
 });
 
 // The flag `d` of ARGV[1] in the mode hash (KEYS[1]): set when ARGV[2] is
-// '+' (only while the index, KEYS[2], holds the member: a subscription
-// removed meanwhile gets no flag), cleared otherwise. On the target's slot.
+// '+' (only while the index part KEYS[2] holds its entry ARGV[3]: a
+// subscription removed meanwhile gets no flag), cleared otherwise. On the
+// target's slot.
 static FLAG: LazyLock<redis::Script> = LazyLock::new(|| {
     redis::Script::new(
         r#"
 local flags = redis.call('HGET', KEYS[1], ARGV[1]) or ''
 if ARGV[2] == '+' then
-  if redis.call('HEXISTS', KEYS[2], ARGV[1]) == 0 then return 0 end
+  if redis.call('HEXISTS', KEYS[2], ARGV[3]) == 0 then return 0 end
   if not string.find(flags, 'd', 1, true) then redis.call('HSET', KEYS[1], ARGV[1], flags .. 'd') end
   return 1
 end
@@ -144,9 +146,10 @@ impl Store {
     ) -> Result<(), StoreError> {
         let _: i64 = FLAG
             .key(self.mode_key(target))
-            .key(self.index_key(target))
+            .key(self.index_part_key(target, index_entry::part_of(uid)?))
             .arg(format!("{uid}:{sid}"))
             .arg(if disarmed { "+" } else { "-" })
+            .arg(index_entry::field(uid, sid)?)
             .invoke_async(&mut self.conn())
             .await?;
         Ok(())

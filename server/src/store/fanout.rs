@@ -1,15 +1,22 @@
-//! Reading a target's subscribers for fan-out: `HGETALL` on the target's
-//! index hash gives every `{uid}:{sid}` with its filters, and on its mode
-//! hash (`arming`) which of them are disarmed or want no follow-up, both in
-//! one round trip (both carry the target's tag, so one pipeline holds them on
-//! a cluster too). Disarmed one-shot subscriptions are left out. An entry
+//! Reading a target's subscribers for fan-out: `HGETALL` on each of the 16
+//! parts of the target's index (`index_entry`) gives every uid and
+//! subscription id with its filters, and on its mode hash (`arming`) which of
+//! them are disarmed or want no follow-up, all in one round trip (all carry
+//! the target's tag, so one pipeline holds them on a cluster too). An entry
+//! that cannot be read is left out with a warning, so one bad entry does not
+//! cost the target's other subscribers their alert (`check --repair`
+//! removes it). Disarmed one-shot subscriptions are left out. An entry
 //! may outlive its subscription (a crash between an unsubscribe's steps,
 //! `subscribe`): the email worker, which opens the user's document anyway,
 //! sends nothing for it and deletes it.
 
+use super::index_entry;
 use super::{Store, StoreError};
 use redis_hack_shared::{Filters, SubscriptionId, TargetKey, UserId};
 use std::collections::{HashMap, HashSet};
+
+/// One part of an index as read: field -> value.
+type Part = HashMap<Vec<u8>, Vec<u8>>;
 
 /// One subscription on a target, as the index holds it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,18 +42,36 @@ impl Store {
 
     /// Every armed subscription on `target`, and which want no follow-up.
     pub async fn fan_out_of(&self, target: &TargetKey) -> Result<FanOut, StoreError> {
-        let (entries, modes): (HashMap<String, String>, HashMap<String, String>) = redis::pipe()
-            .hgetall(self.index_key(target))
-            .hgetall(self.mode_key(target))
-            .query_async(&mut self.conn())
-            .await?;
+        let mut pipe = redis::pipe();
+        pipe.hgetall(self.mode_key(target));
+        for part in self.index_parts(target) {
+            pipe.hgetall(part);
+        }
+        let (modes, parts): (HashMap<String, String>, Vec<Part>) = {
+            let mut replies: Vec<redis::Value> = pipe.query_async(&mut self.conn()).await?;
+            let odd = |e: redis::ParsingError| {
+                StoreError::Corrupt(format!("the index of {target} as read: {e}"))
+            };
+            let modes = redis::from_redis_value(replies.remove(0)).map_err(odd)?;
+            let parts = replies
+                .into_iter()
+                .map(redis::from_redis_value)
+                .collect::<Result<_, _>>()
+                .map_err(odd)?;
+            (modes, parts)
+        };
         let mut out = FanOut::default();
-        for (member, filters) in entries {
-            let flags = modes.get(&member).map_or("", String::as_str);
+        for (field, value) in parts.into_iter().flatten() {
+            let Some(sub) = parse(&field, &value) else {
+                tracing::warn!(%target, field = %hex::encode(&field), "an unreadable index entry is left out of the fan-out; `redis-hack-server check --repair` removes it");
+                continue;
+            };
+            let flags = modes
+                .get(&format!("{}:{}", sub.uid, sub.sid))
+                .map_or("", String::as_str);
             if flags.contains('d') {
                 continue;
             }
-            let sub = parse(&member, &filters)?;
             if flags.contains('n') {
                 out.no_followup.insert((sub.uid.clone(), sub.sid.clone()));
             }
@@ -56,14 +81,8 @@ impl Store {
     }
 }
 
-fn parse(member: &str, filters: &str) -> Result<Subscriber, StoreError> {
-    let corrupt = |why: String| StoreError::Corrupt(format!("index member '{member}': {why}"));
-    let (uid, sid) = member
-        .split_once(':')
-        .ok_or_else(|| corrupt("no ':'".into()))?;
-    Ok(Subscriber {
-        uid: UserId::parse(uid).map_err(|e| corrupt(e.to_string()))?,
-        sid: SubscriptionId::parse(sid).map_err(|e| corrupt(e.to_string()))?,
-        filters: serde_json::from_str(filters).map_err(|e| corrupt(e.to_string()))?,
-    })
+fn parse(field: &[u8], value: &[u8]) -> Option<Subscriber> {
+    let (uid, sid) = index_entry::parse_field(field)?;
+    let filters = index_entry::parse_value(value)?;
+    Some(Subscriber { uid, sid, filters })
 }

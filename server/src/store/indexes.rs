@@ -2,38 +2,57 @@
 //! written in the steps of a subscribe or an unsubscribe (`subscribe` has
 //! the keys and the order of the steps):
 //!
-//! - `{p}idx:{TARGET}`: hash `{uid}:{sid}` -> filters (JSON), with the
-//!   target's `{p}mode:{TARGET}` flags (`arming`) on the target's slot.
+//! - `{p}idx:{TARGET}0` .. `f`: the target's index in 16 hashes by the
+//!   subscriber's uid (`index_entry` has the parts, fields and values), with
+//!   the target's `{p}mode:{TARGET}` flags (`arming`) on the target's slot.
 //! - `{p}targets`: sorted set of polled targets scored by index length.
+//!
+//! Every script here takes all 16 parts as its last keys, so it can answer
+//! the whole index's length in the same step as its write.
 
-use super::{Store, StoreError, to_json};
+use super::index_entry::{self, PART_NAMES, PARTS};
+use super::{Store, StoreError};
 use redis_hack_shared::{Filters, SubscriptionId, TargetKey, UserId};
 use std::sync::LazyLock;
 
-// Step 2 of an add, on the target's slot: the index entry and its mode flags
-// (set to ARGV[3], removed when empty), idempotently. Returns the index length.
+/// Lua: `len()`, the number of entries in the parts KEYS[first..].
+const LEN_LUA: &str = r#"
+local function len(first)
+  local n = 0
+  for i = first, #KEYS do n = n + redis.call('HLEN', KEYS[i]) end
+  return n
+end
+"#;
+
+// Step 2 of an add, on the target's slot: the index entry (ARGV[1] in part
+// KEYS[1]) and its mode flags (member ARGV[4], set to ARGV[3], removed when
+// empty), idempotently. Returns the index length.
 static INDEX: LazyLock<redis::Script> = LazyLock::new(|| {
-    redis::Script::new(
-        r#"
+    redis::Script::new(&format!(
+        r#"{LEN_LUA}
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-if ARGV[3] == '' then redis.call('HDEL', KEYS[2], ARGV[1])
-else redis.call('HSET', KEYS[2], ARGV[1], ARGV[3]) end
-return redis.call('HLEN', KEYS[1])
-"#,
-    )
+if ARGV[3] == '' then redis.call('HDEL', KEYS[2], ARGV[4])
+else redis.call('HSET', KEYS[2], ARGV[4], ARGV[3]) end
+return len(3)
+"#
+    ))
 });
 
 // Step 1 of a removal, on the target's slot: the index entry and its mode
 // flag. Returns the index length left.
 static UNINDEX: LazyLock<redis::Script> = LazyLock::new(|| {
-    redis::Script::new(
-        r#"
+    redis::Script::new(&format!(
+        r#"{LEN_LUA}
 redis.call('HDEL', KEYS[1], ARGV[1])
-redis.call('HDEL', KEYS[2], ARGV[1])
-return redis.call('HLEN', KEYS[1])
-"#,
-    )
+redis.call('HDEL', KEYS[2], ARGV[2])
+return len(3)
+"#
+    ))
 });
+
+// The length of the index whose parts are KEYS.
+static LEN: LazyLock<redis::Script> =
+    LazyLock::new(|| redis::Script::new(&format!("{LEN_LUA}\nreturn len(1)\n")));
 
 impl Store {
     /// Writes the index entry of `uid`'s `sid` on `target` with its mode
@@ -46,12 +65,14 @@ impl Store {
         filters: &Filters,
         flags: &str,
     ) -> Result<u64, StoreError> {
-        Ok(INDEX
-            .key(self.index_key(target))
-            .key(self.mode_key(target))
-            .arg(format!("{uid}:{sid}"))
-            .arg(to_json("filters", filters)?)
+        let mut call = INDEX.key(self.index_part_key(target, index_entry::part_of(uid)?));
+        call.key(self.mode_key(target));
+        Ok(self
+            .with_parts(target, &mut call)
+            .arg(index_entry::field(uid, sid)?)
+            .arg(index_entry::value(filters)?)
             .arg(flags)
+            .arg(format!("{uid}:{sid}"))
             .invoke_async(&mut self.conn())
             .await?)
     }
@@ -64,9 +85,11 @@ impl Store {
         uid: &UserId,
         sid: &SubscriptionId,
     ) -> Result<u64, StoreError> {
-        Ok(UNINDEX
-            .key(self.index_key(target))
-            .key(self.mode_key(target))
+        let mut call = UNINDEX.key(self.index_part_key(target, index_entry::part_of(uid)?));
+        call.key(self.mode_key(target));
+        Ok(self
+            .with_parts(target, &mut call)
+            .arg(index_entry::field(uid, sid)?)
             .arg(format!("{uid}:{sid}"))
             .invoke_async(&mut self.conn())
             .await?)
@@ -102,10 +125,7 @@ impl Store {
             .arg(&member)
             .query_async(&mut conn)
             .await?;
-        let refilled: u64 = redis::cmd("HLEN")
-            .arg(self.index_key(target))
-            .query_async(&mut conn)
-            .await?;
+        let refilled = self.index_len(target).await?;
         if refilled > 0 {
             let _: i64 = redis::cmd("ZADD")
                 .arg(&targets)
@@ -117,9 +137,35 @@ impl Store {
         Ok(())
     }
 
-    /// A target's index: its tag group, with `mode:`, `seen:`, `latest:`,
-    /// `poll:` and `fu:`.
-    pub(super) fn index_key(&self, target: &TargetKey) -> String {
-        self.tagged("idx", &target.to_string(), "")
+    /// The number of entries in `target`'s index (all its parts).
+    pub(super) async fn index_len(&self, target: &TargetKey) -> Result<u64, StoreError> {
+        let mut call = LEN.prepare_invoke();
+        Ok(self
+            .with_parts(target, &mut call)
+            .invoke_async(&mut self.conn())
+            .await?)
+    }
+
+    /// Adds every part of `target`'s index to `call`'s keys.
+    fn with_parts<'a, 'b>(
+        &self,
+        target: &TargetKey,
+        call: &'a mut redis::ScriptInvocation<'b>,
+    ) -> &'a mut redis::ScriptInvocation<'b> {
+        for key in self.index_parts(target) {
+            call.key(key);
+        }
+        call
+    }
+
+    /// Every part of `target`'s index, `0` to `f`.
+    pub(super) fn index_parts(&self, target: &TargetKey) -> [String; PARTS] {
+        PART_NAMES.map(|part| self.index_part_key(target, part))
+    }
+
+    /// One part of a target's index: in its tag group, with `mode:`,
+    /// `seen:`, `latest:`, `poll:` and `fu:`.
+    pub(super) fn index_part_key(&self, target: &TargetKey, part: &str) -> String {
+        self.tagged("idx", &target.to_string(), part)
     }
 }

@@ -8,12 +8,15 @@
 
 use super::{Store, StoreError};
 
-/// The key layout this server reads and writes: 3 keeps a user's
+/// The key layout this server reads and writes: 4 splits each target's
+/// fan-out index into 16 parts of binary entries (`index_entry`) and stores
+/// the version as one number and token records packed (`version`,
+/// `tokens`); 3 keeps a user's
 /// subscriptions at the root of the user document (`root_subs`; 2 had them
 /// in a map under `s`, an object more per user); 2 is the sharded layout of
 /// issue 14 (a hash tag per key group instead of one for the whole prefix);
 /// 1 was the layout of 0.1 and 0.2.
-pub const LAYOUT_VERSION: u64 = 3;
+pub const LAYOUT_VERSION: u64 = 4;
 
 /// Stored values longer than this are cut in the refusal's sentence.
 const SHOWN: usize = 40;

@@ -21,6 +21,7 @@ mod followup;
 mod held;
 mod history;
 mod hooks;
+mod index_entry;
 mod indexes;
 mod keys;
 mod latest;

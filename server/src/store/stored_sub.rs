@@ -3,7 +3,7 @@
 //! `Subscription`. `users` holds the document, `root_subs` says which of its
 //! root keys are subscriptions; both read this one shape.
 
-use super::now_ms;
+use super::{StoreError, now_ms};
 use redis_hack_shared::{
     Channels, Filters, QuietHours, Subscription, SubscriptionId, Target, TargetKey, TimeZoneName,
     Timestamp,
@@ -81,6 +81,20 @@ impl StoredSub {
             webhook_secret: webhook_secret.map(str::to_owned),
             alerting: StoredAlerting::of(sub),
         }
+    }
+
+    /// The JSON object stored, without `c`, which the script that adds it
+    /// sets (creation times are unique per user); it always has `t`.
+    pub(super) fn json_without_created(&self) -> Result<String, StoreError> {
+        let encode = |source| StoreError::Encode {
+            what: "a subscription",
+            source,
+        };
+        let mut value = serde_json::to_value(self).map_err(encode)?;
+        if let Some(fields) = value.as_object_mut() {
+            fields.remove("c");
+        }
+        serde_json::to_string(&value).map_err(encode)
     }
 
     pub(super) fn target(&self) -> Target {

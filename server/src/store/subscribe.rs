@@ -1,9 +1,10 @@
 //! Adding and removing subscriptions, and the fan-out indexes they feed:
 //!
-//! - `{p}idx:{TARGET}` (`{d:97}`, `{p:800001}`, `{t:topic}`): hash of
-//!   `{uid}:{sid}` -> the subscription's filters (JSON), the poller's fan-out
-//!   list, readable without opening any user document. With the target's
-//!   `{p}mode:{TARGET}` (`arming`) it is the target's tag group.
+//! - `{p}idx:{TARGET}0` .. `f` (`{d:97}`, `{p:800001}`, `{t:topic}`): 16
+//!   hashes of uid and subscription id -> the subscription's filters
+//!   (`index_entry`), the poller's fan-out list, readable without opening
+//!   any user document. With the target's `{p}mode:{TARGET}` (`arming`) it
+//!   is the target's tag group.
 //! - `{p}targets`: one global sorted set of the polled targets (`d:{id}` /
 //!   `p:{pin}`) scored by their index length. Topics are indexed the same way
 //!   but not polled, so they stay out of it.
@@ -24,7 +25,7 @@ use super::failpoint;
 use super::root_subs::{IS_SUB_LUA, sub_path};
 use super::stored_sub::StoredSub;
 use super::version::BUMP_LUA;
-use super::{Store, StoreError, to_json};
+use super::{Store, StoreError};
 use redis_hack_shared::{Subscription, SubscriptionId, TargetKey, UserId};
 use std::sync::LazyLock;
 
@@ -40,7 +41,9 @@ pub enum NewUserSub {
 // Adds the subscription only if its id (a digest of target and filters) is
 // new. Returns {1, ''} added, {0, flags} already there (with its mode flags
 // as the document has them, so the index step can be redone to match),
-// {-2, ''} at the limit, {-1, ''} no such user.
+// {-2, ''} at the limit, {-1, ''} no such user. ARGV[2] is the subscription
+// without its creation time (an object with at least its target), ARGV[3]
+// the time now (ms).
 static ADD_SUB: LazyLock<redis::Script> = LazyLock::new(|| {
     redis::Script::new(&format!(
         r#"{BUMP_LUA}{is_sub}
@@ -64,8 +67,10 @@ for k, v in pairs(cjson.decode(redis.call('JSON.GET', KEYS[1], '$'))[1]) do
   end
 end
 if n >= tonumber(ARGV[4]) then return {{-2, ''}} end
-redis.call('JSON.SET', KEYS[1], ARGV[1], ARGV[2])
-redis.call('JSON.SET', KEYS[1], ARGV[1] .. '.c', string.format('%d', c))
+-- One write with the creation time in it: RedisJSON grows an object by ~96 B
+-- the first time one of its keys is overwritten (BENCHMARKS.md "Storage"),
+-- so setting `c` after the object would cost every subscription that much.
+redis.call('JSON.SET', KEYS[1], ARGV[1], '{{"c":' .. string.format('%d', c) .. ',' .. string.sub(ARGV[2], 2))
 bump(KEYS[2])
 return {{1, ''}}
 "#,
@@ -117,7 +122,7 @@ impl Store {
             .key(self.user_key(uid))
             .key(self.version_key(uid))
             .arg(path)
-            .arg(to_json("a subscription", &stored)?)
+            .arg(stored.json_without_created()?)
             .arg(super::now_ms())
             .arg(MAX_SUBSCRIPTIONS)
             .invoke_async(w.conn())

@@ -156,10 +156,8 @@ async fn leftovers_of_a_missing_user_and_wrong_flags_filters_and_counts_are_repa
     let uid = member.split(':').next().unwrap().to_owned();
     let _: u32 = redis.del(raw.user(&uid)).await.unwrap();
     let kept_member = member_of(&mut redis, &raw, "d:99", &kept_sid).await;
-    let _: u32 = redis
-        .hset(raw.index("d:99"), &kept_member, "not filters")
-        .await
-        .unwrap();
+    let (part, field) = raw.index_entry("d:99", &kept_member);
+    let _: u32 = redis.hset(part, field, "not filters").await.unwrap();
     let _: u32 = redis
         .hset(raw.mode("d:99"), &kept_member, "d")
         .await

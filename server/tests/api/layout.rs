@@ -56,7 +56,7 @@ async fn refused(stored: &str) -> (String, String) {
 
 #[tokio::test]
 async fn a_fresh_prefix_gets_this_layout_version_at_start() {
-    assert_eq!(LAYOUT_VERSION, 3);
+    assert_eq!(LAYOUT_VERSION, 4);
     let app = spawn_app().await;
     let stored: Option<String> = app
         .redis()
@@ -64,19 +64,20 @@ async fn a_fresh_prefix_gets_this_layout_version_at_start() {
         .get(format!("{}layout", app.prefix))
         .await
         .unwrap();
-    assert_eq!(stored.as_deref(), Some("3"));
+    assert_eq!(stored.as_deref(), Some("4"));
 }
 
 #[tokio::test]
 async fn the_server_refuses_a_store_of_another_layout_and_says_what_to_do() {
-    // 1: 0.1 and 0.2; 2: subscriptions under `s` in the user document.
-    for older in ["1", "2"] {
+    // 1: 0.1 and 0.2; 2: subscriptions under `s` in the user document; 3:
+    // one index hash per target, text index members and token records.
+    for older in ["1", "2", "3"] {
         let (prefix, stderr) = refused(older).await;
         assert_eq!(
             stderr,
             format!(
                 "error: the store under prefix '{prefix}' has layout version {older} but this \
-                 redis-hack-server reads layout 3: run a redis-hack-server of the release that \
+                 redis-hack-server reads layout 4: run a redis-hack-server of the release that \
                  wrote it, or point REDIS_KEY_PREFIX at an empty prefix"
             )
         );
@@ -88,7 +89,7 @@ async fn a_layout_version_that_is_not_a_number_is_refused_the_same_way() {
     let (prefix, stderr) = refused("v1").await;
     assert!(
         stderr.contains(&format!(
-            "the store under prefix '{prefix}' has layout version 'v1' (not a number) but this redis-hack-server reads layout 3"
+            "the store under prefix '{prefix}' has layout version 'v1' (not a number) but this redis-hack-server reads layout 4"
         )),
         "{stderr}"
     );
@@ -107,7 +108,7 @@ async fn a_store_of_0_1_without_a_stamp_is_refused_as_layout_1() {
     assert_eq!(out.status.code(), Some(1), "{out:?}");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("has layout version 1 but this redis-hack-server reads layout 3"),
+        stderr.contains("has layout version 1 but this redis-hack-server reads layout 4"),
         "{stderr}"
     );
     let stamp: Option<String> = redis.get(format!("{prefix}layout")).await.unwrap();

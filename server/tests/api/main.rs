@@ -26,6 +26,7 @@ mod feed;
 mod followup;
 mod health;
 mod helpers;
+mod index_parts;
 mod layout;
 mod listing;
 mod loading;

@@ -3,6 +3,7 @@
 //! crash between the writes of an unsubscribe, or a race) alerts no one, and
 //! the delivery that finds it deletes it and its mode flag.
 
+use crate::check_helpers::{Raw, members};
 use crate::feed::uid_of;
 use crate::helpers::spawn_app;
 use crate::open_now::{NO_WAIT, alerts_to, bare_user, open_patna, subscribe};
@@ -20,13 +21,11 @@ async fn an_index_entry_without_its_subscription_alerts_no_one_and_is_deleted() 
     subscribe(&app, &token, json!({"district_id": 97})).await;
     let (gone, _) = bare_user(&app).await;
     let stale = format!("{}:sstale001", uid_of(&app, &gone).await);
-    let (index, mode) = (
-        format!("{}idx:{{d:97}}", app.prefix),
-        format!("{}mode:{{d:97}}", app.prefix),
-    );
+    let raw = Raw::of(&app.prefix);
+    let ((part, field), mode) = (raw.index_entry("d:97", &stale), raw.mode("d:97"));
     let mut redis = app.redis().await;
     let filters = serde_json::to_string(&Filters::default()).unwrap();
-    let () = redis.hset(&index, &stale, filters).await.unwrap();
+    let () = redis.hset(&part, &field, filters).await.unwrap();
     let () = redis.hset(&mode, &stale, "n").await.unwrap();
 
     open_patna(&app, 7).await;
@@ -41,12 +40,12 @@ async fn an_index_entry_without_its_subscription_alerts_no_one_and_is_deleted() 
     );
     assert_eq!(alerts_to(&app, &gone).await, 0, "the stale entry is not");
 
-    let left: bool = redis.hexists(&index, &stale).await.unwrap();
+    let left: bool = redis.hexists(&part, &field).await.unwrap();
     assert!(!left, "the stale index entry is deleted");
     let flag: bool = redis.hexists(&mode, &stale).await.unwrap();
     assert!(!flag, "and its mode flag");
-    let watched: u32 = redis.hlen(&index).await.unwrap();
-    assert_eq!(watched, 1, "the live subscription stays indexed");
+    let watched = members(&mut redis, &raw, "d:97").await;
+    assert_eq!(watched.len(), 1, "the live subscription stays indexed");
     let score: Option<f64> = redis
         .zscore(format!("{}targets", app.prefix), "d:97")
         .await

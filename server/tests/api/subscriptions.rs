@@ -1,6 +1,7 @@
 //! `/v1/subscriptions`: create, list with ETag / 304, delete, duplicates,
 //! tokens, and the per-district index the poller fans out from.
 
+use crate::check_helpers::{Raw, members};
 use crate::helpers::{TestApp, error_of, spawn_app, unique_email};
 use redis::AsyncCommands;
 use reqwest::Method;
@@ -172,9 +173,9 @@ async fn unsubscribing_removes_it_from_the_list_and_the_district_index() {
     let id = sub["id"].as_str().unwrap();
     let district = sub["target"]["district_id"].as_u64().unwrap();
     let mut redis = app.redis().await;
-    let index = format!("{}idx:{{d:{district}}}", app.prefix);
+    let (raw, target) = (Raw::of(&app.prefix), format!("d:{district}"));
     assert_eq!(
-        redis.hlen::<_, u32>(&index).await.unwrap(),
+        members(&mut redis, &raw, &target).await.len(),
         1,
         "verify indexed the registered district"
     );
@@ -190,7 +191,7 @@ async fn unsubscribing_removes_it_from_the_list_and_the_district_index() {
             .unwrap()
             .is_empty()
     );
-    assert_eq!(redis.hlen::<_, u32>(&index).await.unwrap(), 0);
+    assert!(members(&mut redis, &raw, &target).await.is_empty());
     let targets: Vec<String> = redis
         .zrange(format!("{}targets", app.prefix), 0, -1)
         .await

@@ -38,6 +38,10 @@ pub enum Problem {
     SubscriptionNotIndexed,
     /// An index entry whose filters are not the subscription's.
     IndexFiltersDiffer,
+    /// An index field that names no subscription (or sits in another uid's
+    /// part), or a value that is not filters: removed, and the subscription
+    /// (if the document has one) indexed again.
+    MalformedIndexEntry,
     /// Mode flags (disarmed, no follow-up) that disagree with the document.
     ModeFlagsDiffer,
     /// A polled target whose `targets` count is not its number of subscriptions.
@@ -60,10 +64,11 @@ pub enum Problem {
 
 impl Problem {
     /// Every problem, in the order `check` reports them.
-    pub const ALL: [Problem; 11] = [
+    pub const ALL: [Problem; 12] = [
         Self::IndexEntryWithoutSubscription,
         Self::SubscriptionNotIndexed,
         Self::IndexFiltersDiffer,
+        Self::MalformedIndexEntry,
         Self::ModeFlagsDiffer,
         Self::TargetCountWrong,
         Self::LookupWithoutUser,
@@ -138,7 +143,8 @@ impl Tally {
 #[derive(Default)]
 struct Keys {
     users: Vec<UserId>,
-    indexes: Vec<TargetKey>,
+    /// (target, part) of every index part.
+    indexes: Vec<(TargetKey, &'static str)>,
     modes: Vec<TargetKey>,
     email_buckets: Vec<String>,
     token_buckets: Vec<String>,
@@ -171,7 +177,7 @@ impl Store {
         let (servers, total) = self
             .scan_keys(|key, what| match what {
                 Scanned::User(uid) => keys.users.push(uid),
-                Scanned::Index(t) => keys.indexes.push(t),
+                Scanned::Index(t, part) => keys.indexes.push((t, part)),
                 Scanned::Mode(t) => keys.modes.push(t),
                 Scanned::EmailBucket => keys.email_buckets.push(key.to_owned()),
                 Scanned::TokenBucket => keys.token_buckets.push(key.to_owned()),

@@ -5,7 +5,7 @@
 //! one (`user_key`, `version_key`, `mode_key`, ...), so they follow the
 //! layout the rest of the store writes. Scanned names are read back by
 //! `classify`, which knows the tagged names of layout 2 on (`user:{0123…}`,
-//! `idx:{d:97}`, `em:{B}`, ...) only: a store of layout 1, untagged, is
+//! `idx:{d:97}0`, `em:{B}`, ...) only: a store of layout 1, untagged, is
 //! refused before `check` runs (`layout.rs`).
 //!
 //! Email and token lookups are bucketed hashes (`em:{B}`: email -> uid;
@@ -14,6 +14,7 @@
 //! adapt when their format changes.
 
 use crate::store::Store;
+use crate::store::index_entry::{self, PART_NAMES};
 use redis_hack_shared::{EmailAddress, Filters, Subscription, SubscriptionId, TargetKey, UserId};
 
 /// What a scanned key is, from its name alone.
@@ -21,8 +22,9 @@ use redis_hack_shared::{EmailAddress, Filters, Subscription, SubscriptionId, Tar
 pub(super) enum Scanned {
     /// `user:`: a user's document.
     User(UserId),
-    /// `idx:`: a target's fan-out index, `{uid}:{sid}` -> filters.
-    Index(TargetKey),
+    /// `idx:{TARGET}X`: part X (`0` .. `f`) of a target's fan-out index
+    /// (`index_entry`: uid bytes and sid -> filters).
+    Index(TargetKey, &'static str),
     /// `mode:`: a target's per-subscription flags, `{uid}:{sid}` -> flags.
     Mode(TargetKey),
     /// `em:{B}`: a hash of email -> uid.
@@ -47,9 +49,9 @@ pub(super) fn classify(prefix: &str, key: &str) -> Scanned {
         "user" => whole(rest).map_or(Scanned::Other, |raw| {
             UserId::parse(raw).map_or(Scanned::Other, Scanned::User)
         }),
-        "idx" => whole(rest)
-            .and_then(target)
-            .map_or(Scanned::Other, Scanned::Index),
+        "idx" => index_part(rest)
+            .and_then(|(raw, part)| Some(Scanned::Index(target(raw)?, part)))
+            .unwrap_or(Scanned::Other),
         "mode" => whole(rest)
             .and_then(target)
             .map_or(Scanned::Other, Scanned::Mode),
@@ -64,6 +66,12 @@ pub(super) fn classify(prefix: &str, key: &str) -> Scanned {
 /// `{tag}` -> `tag`; `None` for a name without one.
 fn whole(rest: &str) -> Option<&str> {
     rest.strip_prefix('{')?.strip_suffix('}')
+}
+
+/// `{tag}X` -> (`tag`, `X`) for X a part of an index (`0` .. `f`).
+fn index_part(rest: &str) -> Option<(&str, &'static str)> {
+    let (tag, part) = rest.strip_prefix('{')?.split_once('}')?;
+    Some((tag, PART_NAMES.into_iter().find(|p| *p == part)?))
 }
 
 /// The tag of `{uid}:sid`: the uid; `None` for a name without one.
@@ -94,14 +102,21 @@ pub(super) fn member_uid(member: &str) -> Option<UserId> {
     UserId::parse(member.split_once(':')?.0).ok()
 }
 
-/// What a subscription's index entry holds: its filters as JSON.
+/// What a subscription's index entry holds (`index_entry::value`).
 pub(super) fn index_value(filters: &Filters) -> String {
-    serde_json::to_string(filters).unwrap_or_default()
+    index_entry::value(filters).unwrap_or_default()
 }
 
 /// The filters an index entry holds; `None` if they cannot be read.
-pub(super) fn index_filters(value: &str) -> Option<Filters> {
-    serde_json::from_str(value).ok()
+pub(super) fn index_filters(value: &[u8]) -> Option<Filters> {
+    index_entry::parse_value(value)
+}
+
+/// The member (`{uid}:{sid}`) of an entry read from index part `part`;
+/// `None` for a field that is no entry, or one in another uid's part.
+pub(super) fn index_member(part: &str, field: &[u8]) -> Option<String> {
+    let (uid, sid) = index_entry::parse_field(field)?;
+    (index_entry::part_of(&uid).ok()? == part).then(|| member(&uid, &sid))
 }
 
 /// A subscription's flags in `mode:`: `d` disarmed, `n` no follow-up;
@@ -139,8 +154,22 @@ impl Store {
         self.user_key(uid)
     }
 
-    pub(super) fn index_key_of(&self, target: &TargetKey) -> String {
-        self.index_key(target)
+    /// Part `part` of `target`'s index.
+    pub(super) fn index_part_of(&self, target: &TargetKey, part: &str) -> String {
+        self.index_part_key(target, part)
+    }
+
+    /// Where member `m` (`{uid}:{sid}`) of `target` is written: its index
+    /// part and field; `None` for a member that names no entry.
+    pub(super) fn index_entry_of(&self, target: &TargetKey, m: &str) -> Option<(String, Vec<u8>)> {
+        let (uid, sid) = m.split_once(':')?;
+        let uid = UserId::parse(uid).ok()?;
+        let sid = SubscriptionId::parse(sid).ok()?;
+        let part = index_entry::part_of(&uid).ok()?;
+        Some((
+            self.index_part_key(target, part),
+            index_entry::field(&uid, &sid).ok()?,
+        ))
     }
 
     pub(super) fn mode_key_of(&self, target: &TargetKey) -> String {
@@ -170,7 +199,11 @@ mod tests {
         let d97 = TargetKey::parse("d:97").unwrap();
         for (key, what) in [
             ("rh:user:{0123456789abcdef}", Scanned::User(uid.clone())),
-            ("rh:idx:{d:97}", Scanned::Index(d97.clone())),
+            ("rh:idx:{d:97}0", Scanned::Index(d97.clone(), "0")),
+            ("rh:idx:{d:97}f", Scanned::Index(d97.clone(), "f")),
+            // Layout 3's one hash per target, and no part past `f`.
+            ("rh:idx:{d:97}", Scanned::Other),
+            ("rh:idx:{d:97}g", Scanned::Other),
             ("rh:mode:{d:97}", Scanned::Mode(d97)),
             (
                 "rh:hook:{0123456789abcdef}:s1a2b3c4d",

@@ -7,7 +7,9 @@
 //! index's length, as a subscribe does) and not reported a second time;
 //! `TargetCountWrong` is a count that is wrong on its own.
 
-use super::names::{index_filters, index_value, member, member_uid, mode_flags, same_flags};
+use super::names::{
+    index_filters, index_member, index_value, member, member_uid, mode_flags, same_flags,
+};
 use super::{Docs, Keys, Problem, Tally};
 use crate::store::users::parse_user;
 use crate::store::{Store, StoreError};
@@ -21,10 +23,14 @@ pub(super) struct Expected {
     flags: String,
 }
 
-/// Each target's index and mode hashes as read.
+/// Each target's index (its parts merged, by member `{uid}:{sid}`) and
+/// mode hashes as read.
 pub(super) struct Indexes {
-    entries: HashMap<TargetKey, HashMap<String, String>>,
+    entries: HashMap<TargetKey, HashMap<String, Vec<u8>>>,
     modes: HashMap<TargetKey, HashMap<String, String>>,
+    /// (target, part key, field) of the index fields that name no entry of
+    /// their part.
+    malformed: Vec<(TargetKey, String, Vec<u8>)>,
 }
 
 /// User documents read per command batch.
@@ -37,14 +43,29 @@ impl Store {
             cmd.arg(key);
             cmd
         };
-        let entries = self
+        let parts: Vec<HashMap<Vec<u8>, Vec<u8>>> = self
             .each(
                 keys.indexes
                     .iter()
-                    .map(|t| hgetall(self.index_key_of(t)))
+                    .map(|(t, part)| hgetall(self.index_part_of(t, part)))
                     .collect(),
             )
             .await?;
+        let mut entries: HashMap<TargetKey, HashMap<String, Vec<u8>>> = HashMap::new();
+        let mut malformed = Vec::new();
+        for ((target, part), fields) in keys.indexes.iter().zip(parts) {
+            let merged = entries.entry(target.clone()).or_default();
+            for (field, value) in fields {
+                match index_member(part, &field) {
+                    Some(m) => {
+                        merged.insert(m, value);
+                    }
+                    None => {
+                        malformed.push((target.clone(), self.index_part_of(target, part), field))
+                    }
+                }
+            }
+        }
         let modes = self
             .each(
                 keys.modes
@@ -54,8 +75,9 @@ impl Store {
             )
             .await?;
         Ok(Indexes {
-            entries: keys.indexes.iter().cloned().zip(entries).collect(),
+            entries,
             modes: keys.modes.iter().cloned().zip(modes).collect(),
+            malformed,
         })
     }
 
@@ -106,12 +128,23 @@ impl Store {
         repair: bool,
         tally: &mut Tally,
     ) -> Result<(), StoreError> {
-        let Indexes { entries, modes } = indexes;
-        let none = HashMap::new();
+        let Indexes {
+            entries,
+            modes,
+            malformed,
+        } = indexes;
+        let (none, no_flags) = (HashMap::new(), HashMap::new());
         let mut fixes: Vec<Cmd> = Vec::new();
         // (target, member) of the index entries removed as stale.
         let mut stale: Vec<(TargetKey, String)> = Vec::new();
         let mut recount: HashSet<TargetKey> = HashSet::new();
+        for (target, key, field) in malformed {
+            tally.add(Problem::MalformedIndexEntry, repair);
+            let mut cmd = redis::cmd("HDEL");
+            cmd.arg(key).arg(field);
+            fixes.push(cmd);
+            recount.insert(target);
+        }
         // Targets with entries of unreadable documents: their count cannot be judged.
         let mut unsure: HashSet<TargetKey> = HashSet::new();
         let targets: BTreeSet<&TargetKey> = entries
@@ -121,10 +154,10 @@ impl Store {
             .collect();
         for target in targets {
             let have = entries.get(target).unwrap_or(&none);
-            let flags = modes.get(target).unwrap_or(&none);
+            let flags = modes.get(target).unwrap_or(&no_flags);
             let want = docs.expected.get(target);
-            let index = self.index_key_of(target);
             let mode = self.mode_key_of(target);
+            let index = |m: &str| self.index_entry_of(target, m);
             // Entries of unreadable documents are left as they are.
             let judged = |m: &str| member_uid(m).is_none_or(|uid| !docs.unreadable.contains(&uid));
             if !have.keys().all(|m| judged(m)) {
@@ -133,9 +166,9 @@ impl Store {
             for (m, value) in have.iter().filter(|(m, _)| judged(m)) {
                 let Some(expected) = want.and_then(|w| w.get(m)) else {
                     tally.add(Problem::IndexEntryWithoutSubscription, repair);
-                    fixes.push(hdel(&index, m));
+                    fixes.extend(index(m).map(|(key, field)| hdel(&key, &field)));
                     if flags.contains_key(m) {
-                        fixes.push(hdel(&mode, m));
+                        fixes.push(hdel(&mode, m.as_bytes()));
                     }
                     recount.insert(target.clone());
                     stale.push((target.clone(), m.clone()));
@@ -143,7 +176,9 @@ impl Store {
                 };
                 if index_filters(value).as_ref() != Some(&expected.filters) {
                     tally.add(Problem::IndexFiltersDiffer, repair);
-                    fixes.push(hset(&index, m, &index_value(&expected.filters)));
+                    fixes.extend(index(m).map(|(key, field)| {
+                        hset(&key, &field, index_value(&expected.filters).as_bytes())
+                    }));
                 }
                 let stored = flags.get(m).map_or("", String::as_str);
                 if !same_flags(stored, &expected.flags) {
@@ -157,7 +192,9 @@ impl Store {
                 }
                 // Indexed again with its flags, as a subscribe indexes it.
                 tally.add(Problem::SubscriptionNotIndexed, repair);
-                fixes.push(hset(&index, m, &index_value(&expected.filters)));
+                fixes.extend(index(m).map(|(key, field)| {
+                    hset(&key, &field, index_value(&expected.filters).as_bytes())
+                }));
                 if !same_flags(flags.get(m).map_or("", String::as_str), &expected.flags) {
                     fixes.push(set_flags(&mode, m, &expected.flags));
                 }
@@ -167,7 +204,7 @@ impl Store {
                 let subscribed = want.is_some_and(|w| w.contains_key(m.as_str()));
                 if !have.contains_key(m) && !subscribed {
                     tally.add(Problem::ModeFlagsDiffer, repair);
-                    fixes.push(hdel(&mode, m));
+                    fixes.push(hdel(&mode, m.as_bytes()));
                 }
             }
         }
@@ -213,13 +250,15 @@ impl Store {
         let mut fixes = Vec::new();
         for (target, m) in stale {
             if let Some(expected) = now.expected.get(target).and_then(|w| w.get(m)) {
-                fixes.push(hset(
-                    &self.index_key_of(target),
-                    m,
-                    &index_value(&expected.filters),
-                ));
+                fixes.extend(self.index_entry_of(target, m).map(|(key, field)| {
+                    hset(&key, &field, index_value(&expected.filters).as_bytes())
+                }));
                 if !expected.flags.is_empty() {
-                    fixes.push(hset(&self.mode_key_of(target), m, &expected.flags));
+                    fixes.push(hset(
+                        &self.mode_key_of(target),
+                        m.as_bytes(),
+                        expected.flags.as_bytes(),
+                    ));
                 }
             }
         }
@@ -244,15 +283,10 @@ impl Store {
     /// Sets each of `targets`' count in `targets` from its index's length, as
     /// a subscribe does (and removes it at 0).
     async fn recount(&self, targets: Vec<TargetKey>) -> Result<(), StoreError> {
-        let lens = targets
-            .iter()
-            .map(|t| {
-                let mut cmd = redis::cmd("HLEN");
-                cmd.arg(self.index_key_of(t));
-                cmd
-            })
-            .collect();
-        let lens: Vec<u64> = self.each(lens).await?;
+        let mut lens = Vec::with_capacity(targets.len());
+        for target in &targets {
+            lens.push(self.index_len(target).await?);
+        }
         let fixes = targets
             .iter()
             .zip(lens)
@@ -270,13 +304,13 @@ impl Store {
     }
 }
 
-fn hdel(key: &str, field: &str) -> Cmd {
+fn hdel(key: &str, field: &[u8]) -> Cmd {
     let mut cmd = redis::cmd("HDEL");
     cmd.arg(key).arg(field);
     cmd
 }
 
-fn hset(key: &str, field: &str, value: &str) -> Cmd {
+fn hset(key: &str, field: &[u8], value: &[u8]) -> Cmd {
     let mut cmd = redis::cmd("HSET");
     cmd.arg(key).arg(field).arg(value);
     cmd
@@ -285,7 +319,7 @@ fn hset(key: &str, field: &str, value: &str) -> Cmd {
 /// `flags` for `field` in a mode hash; no entry for none.
 fn set_flags(key: &str, field: &str, flags: &str) -> Cmd {
     match flags {
-        "" => hdel(key, field),
-        flags => hset(key, field, flags),
+        "" => hdel(key, field.as_bytes()),
+        flags => hset(key, field.as_bytes(), flags.as_bytes()),
     }
 }
