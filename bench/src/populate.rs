@@ -5,7 +5,7 @@
 use redis_hack_server::store::Store;
 use redis_hack_server::webhook::sign::Secret;
 use redis_hack_shared::{
-    Channels, EmailAddress, Filters, Subscription, SubscriptionId, Target, UserId, WebhookUrl,
+    Channels, EmailAddress, Filters, Subscription, SubscriptionId, Target, WebhookUrl,
 };
 use std::time::Instant;
 
@@ -55,8 +55,7 @@ async fn one(
     token: bool,
 ) -> anyhow::Result<()> {
     let email = EmailAddress::parse(&format!("user{n}@example.com"))?;
-    let uid = UserId::parse(&hex::encode(rand::random::<[u8; 8]>()))?;
-    let uid = store.ensure_user(&email, &uid).await?;
+    let uid = store.ensure_user(&email).await?;
     let (channels, secret) = match channel {
         Channel::Email => (Channels::default(), None),
         Channel::Webhook(url) => (

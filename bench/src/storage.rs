@@ -109,7 +109,6 @@ async fn breakdown(users: usize) -> anyhow::Result<Vec<(String, f64)>> {
     let mut out = Vec::new();
     for (kind, pattern, sample) in [
         ("user:{uid} (JSON, with its version)", "user:*", 300),
-        ("em:{B} (email lookup, every bucket)", "em:*", 0),
         ("tk:{B} (token lookup, every bucket)", "tk:*", 0),
         ("idx:{d:id}0..f (all 500 x 16 parts)", "idx:*", 0),
         ("targets", "targets", 0),

@@ -53,6 +53,11 @@ pub enum ApiError {
         code: &'static str,
         message: String,
     },
+    /// 500 with a code of its own: a known failure of the server that a
+    /// retry does not fix. The cause is logged where it is mapped; the
+    /// message says only what failed.
+    #[error("{message}")]
+    Fault { code: &'static str, message: String },
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -88,6 +93,7 @@ impl ApiError {
             Self::Unknown { code, .. } => (StatusCode::UNPROCESSABLE_ENTITY, code),
             Self::TooManyRequests { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             Self::Unavailable { status, code, .. } => (*status, code),
+            Self::Fault { code, .. } => (StatusCode::INTERNAL_SERVER_ERROR, code),
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }
@@ -143,6 +149,13 @@ impl From<StoreError> for ApiError {
                     message: format!(
                         "storage is unavailable; try again in {STORAGE_RETRY_AFTER} seconds"
                     ),
+                }
+            }
+            StoreError::NoFreeUid(_) => {
+                tracing::error!(error = %e, "an address has no free user id");
+                Self::Fault {
+                    code: "no_user_id",
+                    message: "no user id could be given to this address; the server logged why for its operators".into(),
                 }
             }
             other => Self::Internal(other.into()),
@@ -205,5 +218,20 @@ impl From<DeliveryError> for ApiError {
             DeliveryError::Store(e) => e.into(),
             other => Self::Internal(other.into()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_address_without_a_free_uid_is_a_500_that_says_so() {
+        let e = ApiError::from(StoreError::NoFreeUid("a***@example.com".into()));
+        assert_eq!(
+            e.status_and_code(),
+            (StatusCode::INTERNAL_SERVER_ERROR, "no_user_id")
+        );
+        assert!(!e.to_string().contains("example.com"), "{e}");
     }
 }

@@ -26,7 +26,7 @@ fn line(finding: &Finding, repair: bool) -> String {
         (_, _, _) if found == 0 => String::new(),
         (false, _, _) => String::new(),
         (true, _, 0) => format!(" ({done})"),
-        (true, 0, _) => " (left as they are)".to_owned(),
+        (true, 0, _) => format!(" ({})", left_as_they_are(problem)),
         (true, _, _) => format!(" ({repaired} {done}, {left} left as they are)"),
     };
     format!("{what}: {found}{outcome}")
@@ -58,14 +58,9 @@ fn words(problem: Problem) -> (&'static str, &'static str) {
             "watched targets whose subscription count is wrong",
             "recounted",
         ),
-        Problem::LookupWithoutUser => (
-            "email lookups that name no user with that address",
-            "removed",
-        ),
-        Problem::UserWithoutLookup => ("users whose address has no email lookup", "lookup written"),
-        Problem::DuplicateUser => (
-            "users whose address's lookup names another user",
-            "removed: they had no subscriptions",
+        Problem::UserAtWrongUid => (
+            "users at a uid their address does not lead to",
+            "left as they are",
         ),
         Problem::TokenWithoutUser => ("sign-in tokens of users that do not exist", "removed"),
         Problem::UserKeyWithoutUser => (
@@ -73,6 +68,17 @@ fn words(problem: Problem) -> (&'static str, &'static str) {
             "removed",
         ),
         Problem::UnreadableUser => ("user documents that cannot be read", "left as they are"),
+    }
+}
+
+/// What `--repair` says of a kind it repaired none of: for a kind it never
+/// repairs, why.
+fn left_as_they_are(problem: Problem) -> &'static str {
+    match problem {
+        Problem::UserAtWrongUid => {
+            "left as they are; moving a user would change its uid under its tokens, so a person decides"
+        }
+        _ => "left as they are",
     }
 }
 
@@ -143,8 +149,12 @@ mod tests {
             "user documents that cannot be read: 2 (left as they are)"
         );
         assert_eq!(
-            line(&finding(Problem::DuplicateUser, 3, 1), true),
-            "users whose address's lookup names another user: 3 (1 removed: they had no subscriptions, 2 left as they are)"
+            line(&finding(stale, 3, 1), true),
+            "index entries whose subscription is gone: 3 (1 removed, 2 left as they are)"
+        );
+        assert_eq!(
+            line(&finding(Problem::UserAtWrongUid, 1, 0), true),
+            "users at a uid their address does not lead to: 1 (left as they are; moving a user would change its uid under its tokens, so a person decides)"
         );
     }
 }

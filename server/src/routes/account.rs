@@ -4,7 +4,7 @@
 
 use super::codes::take_code;
 use super::limits;
-use super::secrets::{hash_code, new_code, new_salt, new_token, new_uid};
+use super::secrets::{hash_code, new_code, new_salt, new_token};
 use super::subscriptions::{new_subscription, with_open_now};
 use crate::error::ApiError;
 use crate::extract::{ApiJson, AuthUser, ClientIp, hash_token};
@@ -108,6 +108,7 @@ async fn register(
         (status = 422, description = "The device label is over 100 characters (`field_too_long`)", body = ErrorBody),
         (status = 429, description = "Too many verify calls from this client (`VERIFY_LIMIT_IP_PER_HOUR`)",
             body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = 500, description = "All four user ids of a new address are held by other addresses (`no_user_id`: four 64-bit collisions in a row, or documents written by hand), or another fault of the server", body = ErrorBody),
         super::errors::JsonBodyErrors,
         super::errors::StorageErrors,
     ))]
@@ -128,7 +129,7 @@ async fn verify(
         return Err(ApiError::TooManyRequests { retry_after });
     }
     let record = take_code(&app, &req, &client).await?;
-    let uid = app.store.ensure_user(&req.email, &new_uid()).await?;
+    let uid = app.store.ensure_user(&req.email).await?;
     // Proving the address works again lifts a bounce suspension.
     if app.store.clear_email_suspension(&uid).await? {
         tracing::info!("alert emails resumed after a suspension");

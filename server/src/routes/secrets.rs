@@ -3,7 +3,6 @@
 
 use base64::Engine;
 use rand::Rng;
-use redis_hack_shared::UserId;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
@@ -24,11 +23,6 @@ pub fn new_token() -> String {
         "rh_{}",
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
     )
-}
-
-/// A user id: 64 random bits, hex.
-pub fn new_uid() -> UserId {
-    UserId::parse(&hex::encode(rand::random::<[u8; 8]>())).expect("hex digits make a user id")
 }
 
 pub fn hash_code(salt: &str, code: &str) -> String {

@@ -9,9 +9,10 @@
 use super::{Store, StoreError};
 
 /// The key layout this server reads and writes: 4 splits each target's
-/// fan-out index into 16 parts of binary entries (`index_entry`) and stores
-/// the version as one number and token records packed (`version`,
-/// `tokens`); 3 keeps a user's
+/// fan-out index into 16 parts of binary entries (`index_entry`), derives a
+/// user's uid from the address instead of keeping an email lookup (`uids`),
+/// and stores the version as one number and token records packed
+/// (`version`, `tokens`); 3 keeps a user's
 /// subscriptions at the root of the user document (`root_subs`; 2 had them
 /// in a map under `s`, an object more per user); 2 is the sharded layout of
 /// issue 14 (a hash tag per key group instead of one for the whole prefix);

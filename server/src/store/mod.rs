@@ -7,6 +7,7 @@
 
 mod arming;
 mod batch;
+mod buckets;
 mod budget;
 mod cache;
 mod check;
@@ -28,7 +29,6 @@ mod latest;
 mod layout;
 mod limits;
 mod listing;
-mod lookups;
 mod marks;
 mod otp;
 mod partition;
@@ -43,6 +43,7 @@ mod suspension;
 mod tokens;
 mod topics;
 mod topology;
+mod uids;
 mod users;
 mod version;
 
@@ -103,6 +104,13 @@ pub enum StoreError {
     },
     #[error("stored data is not what this version expects: {0}")]
     Corrupt(String),
+    /// Every probe uid of an address (`uids`) holds another address's user:
+    /// four 64-bit collisions in a row, or documents written at the wrong uid.
+    #[error(
+        "no user id is free for {0}: the documents at all {n} of its user ids hold other addresses",
+        n = uids::PROBES
+    )]
+    NoFreeUid(String),
     /// A value of ours that could not be written as JSON.
     #[error("could not encode {what} as JSON: {source}")]
     Encode {

@@ -21,7 +21,7 @@
 //! nothing and answers at once: that happens only while a node is failing,
 //! when the write itself was at risk anyway.
 //!
-//! Which writes wait is decided where they are made (`lookups`, `tokens`,
+//! Which writes wait is decided where they are made (`uids`, `tokens`,
 //! `subscribe`, `arming`, `suspension`) and explained in ARCHITECTURE.md
 //! ("Failover").
 

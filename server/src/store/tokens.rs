@@ -7,7 +7,7 @@
 //! same as text was 42 B plus the label (BENCHMARKS.md "Storage"). Sixteen bytes (128 bits) cannot collide among any number
 //! of tokens this service will ever issue and cannot be searched for a
 //! preimage, at half the bytes of the whole digest; a bucket holds ~8 tokens
-//! at 1M users, ~76 at 10M, so it stays a listpack (`lookups` says why that
+//! at 1M users, ~76 at 10M, so it stays a listpack (`buckets` says why that
 //! matters): ~70 B per token against ~230 B for a hash with its own TTL.
 //!
 //! A token lapses after `TOKEN_TTL` without use. Redis 7.0 has no expiry
@@ -25,7 +25,7 @@
 //! wait for the replicas (`replication`) when configured: a sign-out that a
 //! failover undid would leave a token working that its owner believes dead.
 
-use super::lookups::bucket_of;
+use super::buckets::bucket_of;
 use super::{Store, StoreError, now_ms};
 use redis_hack_shared::UserId;
 use std::sync::LazyLock;

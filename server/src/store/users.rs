@@ -1,5 +1,7 @@
-//! Users (their tokens are in `tokens`, the email lookup in `lookups`,
-//! adding and removing subscriptions and the indexes in `subscribe`).
+//! Users (their uids, worked out from their addresses, are in `uids`, their
+//! tokens in `tokens`, adding and removing subscriptions and the indexes in
+//! `subscribe`). Users are never deleted: finding one by address relies on
+//! it (`uids`).
 //!
 //! - `{p}user:{UID}`: one RedisJSON document per user, its subscriptions at
 //!   its root beside the user's fields (`root_subs`), and the user's version

@@ -2,7 +2,8 @@
 //! on a store built through the API; after a user action cut short between
 //! two of its writes it reports exactly that half-done item, `--repair`
 //! repairs it from the user document (the source of truth), and a second
-//! `check` is clean.
+//! `check` is clean. A user document at a uid its address does not lead to
+//! is reported and left for a person.
 //!
 //! The half-done states are made two ways: by a server process that aborts
 //! at a failpoint (`REDIS_HACK_FAILPOINT`, set between the writes by the
@@ -11,15 +12,17 @@
 //! The helpers both share are in `check_helpers.rs`.
 
 use crate::check_helpers::{
-    BEHIND_A_PROXY, NO_LOOKUP, NOT_INDEXED, Raw, SERVER, STALE_ENTRY, assert_found, check, counts,
-    fans_out_to, found_then_repaired, ids, member_of, sign_in_again, unindex,
+    NOT_INDEXED, Raw, SERVER, STALE_ENTRY, WRONG_UID, assert_found, check, counts, fans_out_to,
+    found_then_repaired, ids, member_of, unindex,
 };
-use crate::helpers::{spawn_app, spawn_app_with, unique_email};
+use crate::helpers::{spawn_app, unique_email};
 use crate::open_now::{NO_WAIT, alerts_to, bare_user, open_patna, subscribe};
 use crate::simulated::pipeline;
 use crate::subscriptions::listed;
+use crate::uids::{plant, probe_uid};
 use redis::AsyncCommands;
 use redis_hack_server::store::now_ms;
+use redis_hack_shared::{EmailAddress, UserId};
 use reqwest::Method;
 use serde_json::json;
 
@@ -110,33 +113,47 @@ async fn an_unsubscribe_cut_short_after_the_index_is_indexed_again_and_still_lis
     assert_eq!(code, 0, "{out}");
 }
 
-/// A verify cut short after the user document (no email lookup yet): the
-/// repair writes the lookup, so signing in again reaches that same user
-/// instead of making a second one.
+/// User documents at a uid their address does not lead to (written by hand:
+/// no action of the server makes one): one at a uid of no address's, one
+/// behind the document its address already has. Reported, and left as they
+/// are by `--repair` (moving a user would change its uid under its tokens);
+/// the real user is untouched.
 #[tokio::test]
-async fn a_verify_cut_short_before_the_lookup_gets_its_lookup_back() {
-    let app = spawn_app_with(BEHIND_A_PROXY).await;
+async fn users_at_a_uid_their_address_does_not_lead_to_are_reported_and_left_alone() {
+    let app = spawn_app().await;
     let email = unique_email();
     let token = app.signed_up(&email).await;
-    let before = listed(&app, &token).await;
-    let mut redis = app.redis().await;
-    let raw = Raw::of(&app.prefix);
-    raw.drop_email_lookup(&mut redis, &email).await;
+    let parsed = EmailAddress::parse(&email).unwrap();
+    let nowhere = UserId::parse("00000000000000aa").unwrap();
+    plant(&app, &nowhere, &unique_email()).await;
+    plant(&app, &probe_uid(&parsed, 1), &email).await;
 
-    found_then_repaired(&app.prefix, &[(NO_LOOKUP, 1)]).await;
-
-    let again = sign_in_again(&app, &email).await;
-    assert_eq!(
-        ids(&listed(&app, &again).await),
-        ids(&before),
-        "the same user"
+    let (code, out) = check(&app.prefix, &[]).await;
+    assert_found(&out, &[(WRONG_UID, 2)]);
+    assert_eq!(code, 1, "{out}");
+    let (code, out) = check(&app.prefix, &["--repair"]).await;
+    assert_found(&out, &[(WRONG_UID, 2)]);
+    assert_eq!(code, 1, "left for a person: {out}");
+    assert!(
+        out.contains("(left as they are; moving a user would change its uid under its tokens"),
+        "{out}"
     );
     let (code, out) = check(&app.prefix, &[]).await;
-    assert_eq!(code, 0, "no second user: {out}");
+    assert_found(&out, &[(WRONG_UID, 2)]);
+    assert_eq!(code, 1, "{out}");
+
+    let mut redis = app.redis().await;
+    let raw = Raw::of(&app.prefix);
+    let kept: bool = redis.exists(raw.user(nowhere.as_str())).await.unwrap();
+    assert!(kept, "not moved, not deleted");
+    assert_eq!(
+        listed(&app, &token).await.len(),
+        1,
+        "the registered district"
+    );
 }
 
-/// A user document deleted by hand leaves its index entries, lookup and token
-/// behind (and its `ver:` key, in a layout that has one: counted with the
+/// A user document deleted by hand leaves its index entries and token behind (and its `ver:` key, in a layout that has one: counted with the
 /// other per-user keys); wrong flags, filters and counts are found too; the
 /// repair removes what belongs to no one and rewrites the rest from the
 /// documents.
@@ -178,7 +195,6 @@ async fn leftovers_of_a_missing_user_and_wrong_flags_filters_and_counts_are_repa
             1,
         ),
         ("watched targets whose subscription count is wrong", 1),
-        ("email lookups that name no user with that address", 1),
         ("sign-in tokens of users that do not exist", 1),
     ] {
         assert_eq!(found.get(words), Some(&count), "{words}:\n{out}");

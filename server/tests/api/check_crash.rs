@@ -5,12 +5,14 @@
 //! The helpers are in `check_helpers.rs`.
 
 use crate::check_helpers::{
-    BEHIND_A_PROXY, NO_LOOKUP, NOT_INDEXED, SERVER, check, fans_out_to, found_then_repaired, ids,
+    BEHIND_A_PROXY, NOT_INDEXED, SERVER, check, fans_out_to, found_then_repaired, ids,
     sign_in_again,
 };
 use crate::helpers::{TestApp, env_or_explain, spawn_app, spawn_app_with, unique_email};
-use crate::open_now::{bare_user, subscribe};
+use crate::open_now::{NO_WAIT, alerts_to, bare_user, open_patna, subscribe};
+use crate::simulated::pipeline;
 use crate::subscriptions::listed;
+use redis_hack_server::store::now_ms;
 use serde_json::json;
 use std::process::Stdio;
 use std::time::Duration;
@@ -119,14 +121,17 @@ async fn a_server_killed_inside_an_unsubscribe_leaves_one_unindexed_subscription
     assert!(fans_out_to(&app, "d:97", &sid).await);
 }
 
-/// The verify dies after writing the user document: the repair writes its
-/// lookup, so signing in again reaches that user and makes no second one.
+/// The verify dies after the new user's document got the registered
+/// district's subscription, before its index entry (creating the user is one
+/// write, so this is the only half-done state a verify leaves): the repair
+/// indexes it, and the user, signing in again, is alerted when it opens.
 #[tokio::test]
-async fn a_server_killed_inside_a_verify_leaves_one_user_without_its_lookup() {
+async fn a_server_killed_inside_a_verify_leaves_its_district_unindexed() {
     let app = spawn_app_with(BEHIND_A_PROXY).await;
+    let (poller, emails, _) = pipeline(&app.prefix, &app.sim.base_url(), &[]).await;
     let email = unique_email();
     let code = app.requested_code(&email).await;
-    let (base, child) = crashing_server(&app, "user-doc-written").await;
+    let (base, child) = crashing_server(&app, "sub-doc-written").await;
     let answer = app
         .http
         .post(format!("{base}/v1/verify"))
@@ -135,14 +140,17 @@ async fn a_server_killed_inside_a_verify_leaves_one_user_without_its_lookup() {
         .await;
     crashed(answer, child).await;
 
-    found_then_repaired(&app.prefix, &[(NO_LOOKUP, 1)]).await;
+    found_then_repaired(&app.prefix, &[(NOT_INDEXED, 1)]).await;
 
     let token = sign_in_again(&app, &email).await;
-    assert_eq!(
-        listed(&app, &token).await.len(),
-        1,
-        "the registered district"
-    );
+    let subs = listed(&app, &token).await;
+    assert_eq!(subs.len(), 1, "the registered district, once");
+    assert!(fans_out_to(&app, "d:97", subs[0]["id"].as_str().unwrap()).await);
+    open_patna(&app, 5).await;
+    assert_eq!(poller.poll_once(now_ms()).await.unwrap().alerts_queued, 1);
+    emails.run_once(NO_WAIT).await.unwrap();
+    app.mail.wait_for(&email, 3).await; // two codes, then the alert
+    assert_eq!(alerts_to(&app, &email).await, 1);
     let (code, out) = check(&app.prefix, &[]).await;
-    assert_eq!(code, 0, "no second user: {out}");
+    assert_eq!(code, 0, "{out}");
 }

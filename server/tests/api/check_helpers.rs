@@ -8,17 +8,16 @@ use redis::AsyncCommands;
 use redis_hack_server::store::{Conn, Store};
 use redis_hack_shared::TargetKey;
 use serde_json::{Value, json};
-use sha2::Digest;
 use std::collections::BTreeMap;
 
 pub(crate) const SERVER: &str = env!("CARGO_BIN_EXE_redis-hack-server");
 
 pub(crate) const NOT_INDEXED: &str = "subscriptions missing from their target's index";
 pub(crate) const STALE_ENTRY: &str = "index entries whose subscription is gone";
-pub(crate) const NO_LOOKUP: &str = "users whose address has no email lookup";
+pub(crate) const WRONG_UID: &str = "users at a uid their address does not lead to";
 
 /// Raw key names under one prefix: each key tagged with its group
-/// (`idx:{d:97}`, as from layout 2 on). The only place these tests name keys.
+/// (`idx:{d:97}0`, as from layout 2 on). The only place these tests name keys.
 pub(crate) struct Raw {
     prefix: String,
 }
@@ -62,17 +61,6 @@ impl Raw {
 
     pub(crate) fn targets(&self) -> String {
         format!("{}targets", self.prefix)
-    }
-
-    /// Removes the email lookup of `email`, as if verify stopped before
-    /// writing it: a field of its bucket hash (`em:{B}`, B the first 17 bits
-    /// of the address's SHA-256).
-    pub(crate) async fn drop_email_lookup(&self, redis: &mut Conn, email: &str) {
-        let digest = sha2::Sha256::digest(email.as_bytes());
-        let head = u32::from_be_bytes([digest[0], digest[1], digest[2], digest[3]]);
-        let bucket = format!("{}em:{{{:05x}}}", self.prefix, head >> 15);
-        let field: u32 = redis.hdel(bucket, email).await.unwrap();
-        assert_eq!(field, 1, "the lookup of {email} was there");
     }
 }
 

@@ -5,9 +5,7 @@
 use redis_hack_server::app::Roles;
 use redis_hack_server::store::{Client, Conn, Store};
 use redis_hack_server::{Application, Settings};
-use redis_hack_shared::{
-    Channels, EmailAddress, Filters, Subscription, SubscriptionId, Target, UserId,
-};
+use redis_hack_shared::{Channels, EmailAddress, Filters, Subscription, SubscriptionId, Target};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::time::Duration;
@@ -273,8 +271,7 @@ pub fn code_in(message: &Value) -> String {
 /// each up over HTTP would test the rate limits instead. Returns the uid.
 pub async fn subscriber(store: &Store, email: &str, target: Target) -> String {
     let email = EmailAddress::parse(email).unwrap();
-    let uid = UserId::parse(&hex(8)).unwrap();
-    let uid = store.ensure_user(&email, &uid).await.unwrap();
+    let uid = store.ensure_user(&email).await.unwrap();
     let sub = Subscription::new(
         SubscriptionId::parse(&format!("s{}", hex(4))).unwrap(),
         target,

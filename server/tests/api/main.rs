@@ -65,6 +65,7 @@ mod subscriptions;
 mod tokens;
 mod topics;
 mod trusted_proxies;
+mod uids;
 mod unsub_links;
 mod unsubscribe;
 mod upstream;

@@ -14,7 +14,7 @@ use futures_util::StreamExt;
 use redis_hack_server::app::Roles;
 use redis_hack_server::store::Store;
 use redis_hack_shared::{
-    Channels, EmailAddress, Filters, Subscription, SubscriptionId, Target, TargetKey, UserId,
+    Channels, EmailAddress, Filters, Subscription, SubscriptionId, Target, TargetKey,
 };
 use serde_json::json;
 use std::time::{Duration, Instant};
@@ -27,8 +27,7 @@ const KILL_AFTER: usize = 1_000;
 /// A verified subscriber of the district, made with the store's own calls.
 async fn subscriber(store: &Store, email: &str) {
     let email = EmailAddress::parse(email).unwrap();
-    let uid = UserId::parse(&hex(8)).unwrap();
-    let uid = store.ensure_user(&email, &uid).await.unwrap();
+    let uid = store.ensure_user(&email).await.unwrap();
     let target = Target::District {
         district_id: DISTRICT.into(),
         district_name: "Patna".into(),

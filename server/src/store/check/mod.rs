@@ -10,7 +10,9 @@
 //! an unsubscribe (the index entry removed first): in both cases the request
 //! failed, so the user was never told the change happened, and the document
 //! still lists the subscription. An index entry whose subscription is not in
-//! the document is removed (the fan-out never alerts through it either).
+//! the document is removed (the fan-out never alerts through it either). A
+//! user document at a uid its address does not lead to is reported and left
+//! for a person (`users`).
 //!
 //! Reading order matters while the server keeps running: indexes are read
 //! before documents (an add writes its document first, a removal its index
@@ -46,12 +48,11 @@ pub enum Problem {
     ModeFlagsDiffer,
     /// A polled target whose `targets` count is not its number of subscriptions.
     TargetCountWrong,
-    /// An email lookup naming no user, or a user with another address.
-    LookupWithoutUser,
-    /// A user document that its address's lookup does not name.
-    UserWithoutLookup,
-    /// A user document whose address's lookup names another user with it.
-    DuplicateUser,
+    /// A user document its address does not lead to (`uids`): at none of
+    /// the address's probe uids, or behind an earlier one. Never repaired:
+    /// moving a user would change its uid under its tokens, index entries
+    /// and queued alerts, so a person decides.
+    UserAtWrongUid,
     /// A sign-in token of a user that does not exist.
     TokenWithoutUser,
     /// A per-user key (history, version, webhook state, held alerts, feed)
@@ -64,16 +65,14 @@ pub enum Problem {
 
 impl Problem {
     /// Every problem, in the order `check` reports them.
-    pub const ALL: [Problem; 12] = [
+    pub const ALL: [Problem; 10] = [
         Self::IndexEntryWithoutSubscription,
         Self::SubscriptionNotIndexed,
         Self::IndexFiltersDiffer,
         Self::MalformedIndexEntry,
         Self::ModeFlagsDiffer,
         Self::TargetCountWrong,
-        Self::LookupWithoutUser,
-        Self::UserWithoutLookup,
-        Self::DuplicateUser,
+        Self::UserAtWrongUid,
         Self::TokenWithoutUser,
         Self::UserKeyWithoutUser,
         Self::UnreadableUser,
@@ -146,7 +145,6 @@ struct Keys {
     /// (target, part) of every index part.
     indexes: Vec<(TargetKey, &'static str)>,
     modes: Vec<TargetKey>,
-    email_buckets: Vec<String>,
     token_buckets: Vec<String>,
     /// (key, its user).
     of_user: Vec<(String, UserId)>,
@@ -156,7 +154,6 @@ struct Keys {
 #[derive(Default)]
 struct Docs {
     emails: HashMap<UserId, EmailAddress>,
-    subscriptions: HashMap<UserId, usize>,
     /// target -> index member -> what its entry and flags must be.
     expected: HashMap<TargetKey, HashMap<String, subs::Expected>>,
     /// Documents that exist but cannot be read.
@@ -179,7 +176,6 @@ impl Store {
                 Scanned::User(uid) => keys.users.push(uid),
                 Scanned::Index(t, part) => keys.indexes.push((t, part)),
                 Scanned::Mode(t) => keys.modes.push(t),
-                Scanned::EmailBucket => keys.email_buckets.push(key.to_owned()),
                 Scanned::TokenBucket => keys.token_buckets.push(key.to_owned()),
                 Scanned::OfUser(uid) => keys.of_user.push((key.to_owned(), uid)),
                 Scanned::Other => {}
@@ -188,14 +184,13 @@ impl Store {
         let mut tally = Tally::default();
         // Indexes before documents: see the module's header.
         let indexes = self.read_indexes(&keys).await?;
-        let mut docs = self.read_docs(&keys.users).await?;
+        let docs = self.read_docs(&keys.users).await?;
         for _ in &docs.unreadable {
             tally.add(Problem::UnreadableUser, false);
         }
         self.check_subscriptions(indexes, &docs, repair, &mut tally)
             .await?;
-        self.check_lookups(&keys, &mut docs, repair, &mut tally)
-            .await?;
+        users::check_uids(&docs, &mut tally);
         self.check_leftovers(&keys, &docs, repair, &mut tally)
             .await?;
         let findings = Problem::ALL

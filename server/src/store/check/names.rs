@@ -5,13 +5,13 @@
 //! one (`user_key`, `version_key`, `mode_key`, ...), so they follow the
 //! layout the rest of the store writes. Scanned names are read back by
 //! `classify`, which knows the tagged names of layout 2 on (`user:{0123…}`,
-//! `idx:{d:97}0`, `em:{B}`, ...) only: a store of layout 1, untagged, is
+//! `idx:{d:97}0`, `tk:{B}`, ...) only: a store of layout 1, untagged, is
 //! refused before `check` runs (`layout.rs`).
 //!
-//! Email and token lookups are bucketed hashes (`em:{B}`: email -> uid;
-//! `tk:{B}`: binary token hash -> record); `email_lookup` (where a lookup is
-//! written) and `token_record_uid` (the uid in a token record) are what to
-//! adapt when their format changes.
+//! The token lookup is a bucketed hash (`tk:{B}`: binary token hash ->
+//! record); a user's uid is worked out from its address (`uids`). What to
+//! adapt when their formats change: `token_record_uid` (the uid in a token
+//! record) and `probe_uids` (the uids an address leads to).
 
 use crate::store::Store;
 use crate::store::index_entry::{self, PART_NAMES};
@@ -27,8 +27,6 @@ pub(super) enum Scanned {
     Index(TargetKey, &'static str),
     /// `mode:`: a target's per-subscription flags, `{uid}:{sid}` -> flags.
     Mode(TargetKey),
-    /// `em:{B}`: a hash of email -> uid.
-    EmailBucket,
     /// `tk:{B}`: a hash of token hash -> record (`token_record_uid`).
     TokenBucket,
     /// A key that lives and dies with its user: `hist:`, `ver:`, `feed:`,
@@ -57,7 +55,6 @@ pub(super) fn classify(prefix: &str, key: &str) -> Scanned {
             .map_or(Scanned::Other, Scanned::Mode),
         "hist" | "ver" | "feed" => whole(rest).map_or(Scanned::Other, uid),
         "hook" | "held" => first(rest).map_or(Scanned::Other, uid),
-        "em" => Scanned::EmailBucket,
         "tk" => Scanned::TokenBucket,
         _ => Scanned::Other,
     }
@@ -143,10 +140,9 @@ pub(super) fn token_record_uid(record: &[u8]) -> Option<UserId> {
     super::super::tokens::record_uid(record)
 }
 
-/// Where the email lookup of one address is written: a field of a bucket hash.
-pub(super) struct LookupAt {
-    pub key: String,
-    pub field: String,
+/// The uids `email` may have, in the order the server tries them (`uids`).
+pub(super) fn probe_uids(email: &EmailAddress) -> impl Iterator<Item = UserId> + '_ {
+    super::super::uids::probe_uids(email)
 }
 
 impl Store {
@@ -179,14 +175,6 @@ impl Store {
     pub(super) fn targets_key(&self) -> String {
         self.key("targets")
     }
-
-    /// Where the lookup of `email` is written: a field of its `em:{B}` bucket.
-    pub(super) fn email_lookup(&self, email: &EmailAddress) -> LookupAt {
-        LookupAt {
-            key: self.email_key(email),
-            field: email.as_str().to_owned(),
-        }
-    }
 }
 
 #[cfg(test)]
@@ -214,8 +202,9 @@ mod tests {
                 Scanned::OfUser(uid.clone()),
             ),
             ("rh:ver:{0123456789abcdef}", Scanned::OfUser(uid)),
-            ("rh:em:{12ab}", Scanned::EmailBucket),
             ("rh:tk:{12ab}", Scanned::TokenBucket),
+            // Layout 3's email lookup: users are found by their uid now.
+            ("rh:em:{12ab}", Scanned::Other),
             ("rh:poll:next", Scanned::Other),
             ("other:user:{0123456789abcdef}", Scanned::Other),
             // Layout 1's names (no tag, one key per lookup) are not this

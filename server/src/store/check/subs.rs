@@ -97,7 +97,6 @@ impl Store {
                 match parse_user(uid, raw) {
                     Ok(Some(doc)) => {
                         let subscriptions = doc.subscriptions();
-                        docs.subscriptions.insert(uid.clone(), subscriptions.len());
                         for sub in subscriptions {
                             let expected = Expected {
                                 flags: mode_flags(&sub),

@@ -1,28 +1,22 @@
-//! Users against what names them: each address's lookup must name the one
-//! user with that address, and tokens and per-user keys must belong to a user
-//! that exists.
+//! Users against their addresses and what names them: each user document
+//! must sit at the uid its address leads to (`uids`), and tokens and
+//! per-user keys must belong to a user that exists.
 //!
-//! Verify writes the document before the lookup, so a document without its
-//! lookup is a verify cut short: the lookup is written (the user signs in to
-//! that account next time). If the same address signed up again meanwhile,
-//! the lookup names the newer document; the older one is then deleted if it
-//! holds no subscription (what a cut-short verify leaves), and left for a
-//! person otherwise. Leftovers of missing users are looked at again just
-//! before they are counted, so a user created meanwhile is not taken for one.
+//! A user at a uid its address does not lead to is reported and left alone:
+//! moving it would change its uid under its tokens, index entries and
+//! queued alerts, so a person decides. The server never writes one; it takes
+//! a document written by hand, or the loss of the document at an earlier
+//! probe (which only a 64-bit collision puts there).
+//!
+//! Leftovers of missing users are looked at again just before they are
+//! counted, so a user created meanwhile is not taken for one.
 
-use super::names::{LookupAt, token_record_uid};
+use super::names::{probe_uids, token_record_uid};
 use super::{Docs, Keys, Problem, Tally};
 use crate::store::{Store, StoreError};
 use redis::Cmd;
-use redis_hack_shared::UserId;
-use std::collections::{HashMap, HashSet};
-
-/// One email lookup as stored.
-struct Lookup {
-    email: String,
-    uid: String,
-    at: LookupAt,
-}
+use redis_hack_shared::{EmailAddress, UserId};
+use std::collections::HashSet;
 
 /// One token record: whose, and how to delete it.
 struct Token {
@@ -30,76 +24,34 @@ struct Token {
     delete: Cmd,
 }
 
-impl Store {
-    pub(super) async fn check_lookups(
-        &self,
-        keys: &Keys,
-        docs: &mut Docs,
-        repair: bool,
-        tally: &mut Tally,
-    ) -> Result<(), StoreError> {
-        let lookups = self.read_lookups(keys).await?;
-        let names_its_user = |l: &Lookup| {
-            UserId::parse(&l.uid).is_ok_and(|uid| {
-                docs.unreadable.contains(&uid)
-                    || docs.emails.get(&uid).is_some_and(|e| e.as_str() == l.email)
-            })
-        };
-        let (good, bad): (Vec<&Lookup>, Vec<&Lookup>) =
-            lookups.iter().partition(|l| names_its_user(l));
-        let still_gone = self
-            .still_gone(bad.iter().filter_map(|l| UserId::parse(&l.uid).ok()))
-            .await?;
-        let mut removals = Vec::new();
-        for lookup in bad {
-            let uid = UserId::parse(&lookup.uid).ok();
-            if uid
-                .as_ref()
-                .is_some_and(|u| !docs.exists(u) && !still_gone.contains(u))
-            {
-                continue; // its user was created meanwhile
-            }
-            tally.add(Problem::LookupWithoutUser, repair);
-            removals.push(cmd("HDEL", &[&lookup.at.key, &lookup.at.field]));
+/// Counts the users their address does not lead to (never repaired: see the
+/// module's header).
+pub(super) fn check_uids(docs: &Docs, tally: &mut Tally) {
+    for (uid, email) in &docs.emails {
+        if !reached(uid, email, docs) {
+            tally.add(Problem::UserAtWrongUid, false);
         }
-        let by_email: HashMap<&str, &str> = good
-            .iter()
-            .map(|l| (l.email.as_str(), l.uid.as_str()))
-            .collect();
-        let mut additions = Vec::new();
-        let mut deletions = Vec::new();
-        for (uid, email) in &docs.emails {
-            match by_email.get(email.as_str()) {
-                Some(named) if *named == uid.as_str() => {}
-                Some(_) => {
-                    let empty = docs.subscriptions.get(uid).copied().unwrap_or(0) == 0;
-                    tally.add(Problem::DuplicateUser, repair && empty);
-                    if empty {
-                        deletions.push(uid.clone());
-                    }
-                }
-                None => {
-                    tally.add(Problem::UserWithoutLookup, repair);
-                    let LookupAt { key, field } = self.email_lookup(email);
-                    additions.push(cmd("HSETNX", &[&key, &field, uid.as_str()]));
-                }
-            }
-        }
-        if repair {
-            // Stale lookups first: a document's own lookup may replace one.
-            self.apply(removals).await?;
-            self.apply(additions).await?;
-            let docs_gone = deletions
-                .iter()
-                .map(|uid| cmd("DEL", &[&self.doc_key(uid)]));
-            self.apply(docs_gone.collect()).await?;
-            for uid in deletions {
-                docs.emails.remove(&uid);
-            }
-        }
-        Ok(())
     }
+}
 
+/// Whether probing `email` (`uids`) reaches the document at `uid`: the walk
+/// passes the documents of other addresses and stops at `uid`, at a missing
+/// document, or at an earlier document of `email`. A document that cannot
+/// be read on the way may be any address's: `uid` is given the benefit of it.
+fn reached(uid: &UserId, email: &EmailAddress, docs: &Docs) -> bool {
+    for probe in probe_uids(email) {
+        if probe == *uid || docs.unreadable.contains(&probe) {
+            return true;
+        }
+        match docs.emails.get(&probe) {
+            Some(other) if other != email => {}
+            _ => return false,
+        }
+    }
+    false
+}
+
+impl Store {
     /// Tokens and per-user keys of users that do not exist.
     pub(super) async fn check_leftovers(
         &self,
@@ -140,28 +92,6 @@ impl Store {
             self.apply(fixes).await?;
         }
         Ok(())
-    }
-
-    /// Every email lookup of every bucket.
-    async fn read_lookups(&self, keys: &Keys) -> Result<Vec<Lookup>, StoreError> {
-        let mut lookups = Vec::new();
-        let buckets = keys
-            .email_buckets
-            .iter()
-            .map(|key| cmd("HGETALL", &[key]))
-            .collect();
-        let buckets: Vec<HashMap<String, String>> = self.each(buckets).await?;
-        for (key, bucket) in keys.email_buckets.iter().zip(buckets) {
-            lookups.extend(bucket.into_iter().map(|(email, uid)| Lookup {
-                at: LookupAt {
-                    key: key.clone(),
-                    field: email.clone(),
-                },
-                email,
-                uid,
-            }));
-        }
-        Ok(lookups)
     }
 
     /// Every token record of every bucket.
@@ -212,4 +142,30 @@ fn cmd(name: &str, args: &[&str]) -> Cmd {
         cmd.arg(*arg);
     }
     cmd
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_user_is_reached_past_other_addresses_only() {
+        let email = EmailAddress::parse("a@example.com").unwrap();
+        let other = EmailAddress::parse("b@example.com").unwrap();
+        let mut probes = probe_uids(&email);
+        let (p0, p1) = (probes.next().unwrap(), probes.next().unwrap());
+        let mut docs = Docs::default();
+        docs.emails.insert(p0.clone(), email.clone());
+        assert!(reached(&p0, &email, &docs));
+        let elsewhere = UserId::parse("00000000000000aa").unwrap();
+        assert!(!reached(&elsewhere, &email, &docs), "not a probe uid");
+        docs.emails.insert(p1.clone(), email.clone());
+        assert!(!reached(&p1, &email, &docs), "probe 0 holds the address");
+        docs.emails.insert(p0.clone(), other);
+        assert!(reached(&p1, &email, &docs), "probe 0 is another address's");
+        docs.emails.remove(&p0);
+        assert!(!reached(&p1, &email, &docs), "probing stops at probe 0");
+        docs.unreadable.insert(p0);
+        assert!(reached(&p1, &email, &docs), "probe 0 may be anyone's");
+    }
 }
