@@ -2,11 +2,10 @@
 //! calls (the same Lua scripts `verify` and `subscribe` run), many at once:
 //! signing 100,000 people up over HTTP would measure the rate limits instead.
 
+use redis_hack_server::new_subscription;
 use redis_hack_server::store::Store;
 use redis_hack_server::webhook::sign::Secret;
-use redis_hack_shared::{
-    Channels, EmailAddress, Filters, Subscription, SubscriptionId, Target, WebhookUrl,
-};
+use redis_hack_shared::{Channels, EmailAddress, Filters, Target, WebhookUrl};
 use std::time::Instant;
 
 /// What each subscriber gets.
@@ -66,13 +65,9 @@ async fn one(
             Some(Secret::generate().expose()),
         ),
     };
-    let sub = Subscription::new(
-        SubscriptionId::parse(&format!("s{:08x}", rand::random::<u32>()))?,
-        target,
-        Filters::default(),
-        channels,
-        redis_hack_shared::Timestamp::now(),
-    );
+    // As the API makes it: its id is a digest of target and filters, so the
+    // subscribers of one district share it (and RedisJSON stores it once).
+    let sub = new_subscription(target, Filters::default(), channels);
     store
         .add_subscription(&uid, &sub, secret.as_deref())
         .await?;

@@ -30,5 +30,9 @@ pub mod upstream;
 pub mod webhook;
 pub mod workers;
 
+/// How the API makes a subscription (its id a digest of what it watches, so
+/// the same one twice is refused); the benchmarks fill Redis the same way.
+pub use routes::subscriptions::new_subscription;
+
 pub use app::Application;
 pub use config::Settings;

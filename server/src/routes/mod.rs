@@ -16,7 +16,7 @@ mod rearm;
 mod secrets;
 mod slots;
 mod status;
-mod subscriptions;
+pub(crate) mod subscriptions;
 mod topics;
 mod unsubscribe;
 

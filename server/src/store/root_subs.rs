@@ -1,5 +1,5 @@
 //! A user's subscriptions at the root of the user document (layout 3):
-//! `{"e": …, "c": …, "v": …, "s1a2b3c4d": {…}, "s5e6f7a8b": {…}}`, one
+//! `{"e": …, "v": …, "s1a2b3c4d": {…}, "s5e6f7a8b": {…}}`, one
 //! JSON object fewer per user than a map under a field of its own (RedisJSON
 //! allocates each object, ~128 B with its index; BENCHMARKS.md "Storage").
 //!
@@ -18,7 +18,8 @@ use std::fmt;
 use std::sync::LazyLock;
 
 /// The user document's own root fields, never subscriptions: email,
-/// created, version and email suspension.
+/// version and email suspension, and `c` (layout 3's creation time, kept
+/// out of the subscription ids so no id can take that name again).
 pub(super) const USER_FIELDS: [&str; 4] = ["e", "c", "v", "es"];
 
 /// Whether root key `key` of a user document is a subscription.

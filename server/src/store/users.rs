@@ -6,7 +6,7 @@
 //! - `{p}user:{UID}`: one RedisJSON document per user, its subscriptions at
 //!   its root beside the user's fields (`root_subs`), and the user's version
 //!   (`v`, see `version`): the source of truth every other key about the
-//!   user follows. `{"e": email, "c": created (s), "v": version,
+//!   user follows. `{"e": email, "v": version,
 //!   "s1a2b3c4d": {"t": "d:97", "dn": "Patna", "sn": "Bihar", "c": ms}}`.
 //!
 //! The document is flat because RedisJSON allocates each object (~128 B
@@ -15,12 +15,14 @@
 //! target is its key string (`d:97`) with the district's names beside it,
 //! not an object, and defaults are left out. Equal strings (a district's
 //! names, a target key) are interned, so subscribers of one district share
-//! them (BENCHMARKS.md "Storage").
+//! them (BENCHMARKS.md "Storage"). The user has no creation time (layout 3
+//! had one, `c`, in seconds): nothing read it, and a number that large
+//! costs ~30 B per user.
 
 use super::root_subs::RootSubs;
 use super::stored_sub::StoredSub;
 use super::suspension::StoredSuspension;
-use super::{Store, StoreError, now_ms};
+use super::{Store, StoreError};
 use redis_hack_shared::{EmailAddress, Subscription, SubscriptionId, UserId};
 use serde::{Deserialize, Serialize};
 
@@ -29,9 +31,6 @@ use serde::{Deserialize, Serialize};
 pub struct UserDoc {
     #[serde(rename = "e")]
     pub email: EmailAddress,
-    /// Seconds since the epoch.
-    #[serde(rename = "c")]
-    pub created_at: u64,
     /// Set while alert emails are suspended (`suspension`).
     #[serde(rename = "es", default, skip_serializing_if = "Option::is_none")]
     pub(super) email_suspended: Option<StoredSuspension>,
@@ -49,7 +48,6 @@ impl UserDoc {
     pub(super) fn new(email: EmailAddress) -> Self {
         Self {
             email,
-            created_at: now_ms() / 1000,
             subs: RootSubs::default(),
             email_suspended: None,
             version: None,
@@ -113,7 +111,11 @@ mod tests {
         let json = serde_json::to_value(&doc).unwrap();
         assert_eq!(json["e"], "a@example.com");
         let keys: Vec<&String> = json.as_object().unwrap().keys().collect();
-        assert_eq!(keys, ["c", "e"], "no subscriptions, version or suspension");
+        assert_eq!(
+            keys,
+            ["e"],
+            "no creation time, subscriptions, version or suspension"
+        );
     }
 
     #[test]
@@ -139,8 +141,7 @@ mod tests {
             .collect();
         assert_eq!(keys, ["c", "dn", "sn", "t"], "defaults are left out");
         assert_eq!(stored["t"], "d:97");
-        let raw =
-            format!(r#"{{"e":"a@example.com","c":1,"v":3466260000247,"s1a2b3c4d":{stored}}}"#);
+        let raw = format!(r#"{{"e":"a@example.com","v":3466260000247,"s1a2b3c4d":{stored}}}"#);
         let doc: UserDoc = serde_json::from_str(&raw).unwrap();
         assert_eq!(doc.subscriptions()[0].target, target);
         assert_eq!(target_of_sub(&format!("[{stored}]")), Some(target));
