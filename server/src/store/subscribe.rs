@@ -67,9 +67,10 @@ for k, v in pairs(cjson.decode(redis.call('JSON.GET', KEYS[1], '$'))[1]) do
   end
 end
 if n >= tonumber(ARGV[4]) then return {{-2, ''}} end
--- One write with the creation time in it: RedisJSON grows an object by ~96 B
--- the first time one of its keys is overwritten (BENCHMARKS.md "Storage"),
--- so setting `c` after the object would cost every subscription that much.
+-- One write with the creation time in it: RedisJSON grows a full object
+-- (room for 4 keys; a subscription has c, dn, sn, t) by ~96 B when one of
+-- its keys is overwritten (BENCHMARKS.md "Storage"), so setting `c` after
+-- the object would cost every subscription that much.
 redis.call('JSON.SET', KEYS[1], ARGV[1], '{{"c":' .. string.format('%d', c) .. ',' .. string.sub(ARGV[2], 2))
 bump(KEYS[2])
 return {{1, ''}}

@@ -16,8 +16,9 @@
 //! not an object, and defaults are left out. Equal strings (a district's
 //! names, a target key) are interned, so subscribers of one district share
 //! them (BENCHMARKS.md "Storage"). The user has no creation time (layout 3
-//! had one, `c`, in seconds): nothing read it, and a number that large
-//! costs ~30 B per user.
+//! had one, `c`, in seconds): nothing read it, a number that large costs
+//! 16 B, and a fourth root key filled the object's room for four, so the
+//! next bump of `v` grew it by ~96 B (BENCHMARKS.md "Storage").
 
 use super::root_subs::RootSubs;
 use super::stored_sub::StoredSub;
